@@ -1,0 +1,32 @@
+using BenchmarkDotNet.Running;
+
+namespace Engine.Bench;
+
+/// <summary>
+/// Entry point of the benchmark harness.
+/// <c>micro [BenchmarkDotNet args]</c> runs the BenchmarkDotNet micro-benchmarks in <c>Micro/</c>;
+/// <c>pipeline</c> and <c>recovery</c> run the end-to-end harnesses (see README.md).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine("usage: Engine.Bench micro [BenchmarkDotNet args] | pipeline [options] | recovery [options]");
+            return 2;
+        }
+
+        string verb = args[0];
+        string[] rest = args[1..];
+        switch (verb)
+        {
+            case "micro":
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
+                return 0;
+            default:
+                Console.Error.WriteLine($"unknown verb '{verb}'");
+                return 2;
+        }
+    }
+}

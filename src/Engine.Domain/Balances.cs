@@ -1,0 +1,30 @@
+namespace Engine.Domain;
+
+/// <summary>
+/// Overflow-safe balance arithmetic. Every mutation is checked in 128 bits first: a result that would
+/// leave int64 is refused (<see cref="Status.ArithmeticOverflow"/>) and nothing changes.
+/// </summary>
+public static class Balances
+{
+    public static Int128 Available(long creditLimitMinor, long temporaryLimitMinor, long heldMinor, long postedMinor) =>
+        (Int128)creditLimitMinor + temporaryLimitMinor - heldMinor - postedMinor;
+
+    public static bool FitsInt64(Int128 value) => value >= long.MinValue && value <= long.MaxValue;
+
+    /// <summary>
+    /// True when an account with these figures keeps every derived number in int64: held and posted
+    /// themselves, and available both with and without the temporary limit (it may expire at any time).
+    /// </summary>
+    public static bool Representable(long creditLimitMinor, long temporaryLimitMinor, Int128 heldMinor, Int128 postedMinor)
+    {
+        if (!FitsInt64(heldMinor) || !FitsInt64(postedMinor) || heldMinor < 0) return false;
+        Int128 withoutTemporary = (Int128)creditLimitMinor - heldMinor - postedMinor;
+        return FitsInt64(withoutTemporary) && FitsInt64(withoutTemporary + temporaryLimitMinor);
+    }
+
+    public static long SaturatingAdd(long a, long b)
+    {
+        Int128 sum = (Int128)a + b;
+        return sum > long.MaxValue ? long.MaxValue : sum < long.MinValue ? long.MinValue : (long)sum;
+    }
+}

@@ -1,0 +1,234 @@
+namespace Engine.Domain;
+
+/// <summary>
+/// Apply: the only code that changes ledger state. Used live (right after Decide), on recovery and by
+/// read models. After applying, it checks that the account's balances equal the ones the event recorded
+/// — always on, because a mismatch means the log and the code disagree about money.
+/// </summary>
+public sealed partial class Ledger
+{
+    public void Apply(in LedgerEvent e)
+    {
+        if (e.Sequence != LastSequence + 1)
+            throw new LedgerInvariantException($"event sequence {e.Sequence} does not follow {LastSequence}: sequences must be dense");
+        if (e.TimestampUnixMs < LastTimestampUnixMs)
+            throw new LedgerInvariantException($"event {e.Sequence} goes back in engine time ({e.TimestampUnixMs} < {LastTimestampUnixMs})");
+
+        int accountIndex = -1;
+        switch (e.Type)
+        {
+            case EventType.AccountOpened:
+                accountIndex = AddAccount(new Account
+                {
+                    Id = e.AccountId,
+                    CustomerId = e.CustomerId ?? "",
+                    CreditLimitMinor = e.AmountMinor,
+                    CurrencyCode = e.CurrencyCode,
+                    OvercapturePercent = e.OvercapturePercent,
+                    Status = AccountStatus.Active,
+                });
+                break;
+            case EventType.LimitChanged:
+                accountIndex = IndexOf(e);
+                AccountAt(accountIndex).CreditLimitMinor = e.AmountMinor;
+                break;
+            case EventType.TemporaryLimitSet:
+            {
+                accountIndex = IndexOf(e);
+                ref Account account = ref AccountAt(accountIndex);
+                account.TemporaryLimitMinor = e.AmountMinor;
+                account.TemporaryLimitExpiresAtUnixMs = e.ExpiresAtUnixMs;
+                break;
+            }
+            case EventType.AccountFrozen:
+                accountIndex = IndexOf(e);
+                AccountAt(accountIndex).Status = AccountStatus.Frozen;
+                break;
+            case EventType.AccountUnfrozen:
+                accountIndex = IndexOf(e);
+                AccountAt(accountIndex).Status = AccountStatus.Active;
+                break;
+            case EventType.AccountClosed:
+                accountIndex = IndexOf(e);
+                AccountAt(accountIndex).Status = AccountStatus.Closed;
+                break;
+            case EventType.SpendingControlsSet:
+                accountIndex = IndexOf(e);
+                ApplyControls(ref AccountAt(accountIndex), e.Controls ?? SpendingControls.None);
+                break;
+            case EventType.Authorized:
+                accountIndex = ApplyAuthorized(e);
+                break;
+            case EventType.AuthorizationIncreased:
+                accountIndex = ApplyIncreased(e);
+                break;
+            case EventType.Captured:
+            case EventType.Voided:
+            case EventType.Expired:
+                accountIndex = ApplyRelease(e);
+                break;
+            case EventType.ForcePosted:
+                accountIndex = IndexOf(e);
+                AccountAt(accountIndex).PostedMinor += e.AmountMinor;
+                break;
+            case EventType.Refunded:
+                accountIndex = IndexOf(e);
+                AccountAt(accountIndex).PostedMinor -= e.AmountMinor;
+                if (e.AuthorizationId is { } refundedAuthorization) AuthorizationOf(refundedAuthorization).RefundedMinor += e.AmountMinor;
+                break;
+            case EventType.Repaid:
+                accountIndex = IndexOf(e);
+                AccountAt(accountIndex).PostedMinor -= e.AmountMinor;
+                break;
+            case EventType.Declined:
+                if (e.AccountId.Length > 0 && !_accountIndex.TryGetValue(e.AccountId, out accountIndex)) accountIndex = -1;
+                break;
+            default:
+                throw new LedgerInvariantException($"event {e.Sequence} has unknown type {(int)e.Type}");
+        }
+
+        VerifyRecordedBalances(e, accountIndex);
+        LastSequence = e.Sequence;
+        LastTimestampUnixMs = e.TimestampUnixMs;
+        if (e.RequestId.Length > 0)
+        {
+            _idempotency.Add(Fingerprints.RequestKey(e.RequestId), new IdempotencyRecord
+            {
+                PayloadFingerprint = e.PayloadFingerprint,
+                Sequence = e.Sequence,
+                TimestampUnixMs = e.TimestampUnixMs,
+                AvailableMinor = e.AvailableMinor,
+                HeldMinor = e.HeldMinor,
+                PostedMinor = e.PostedMinor,
+                Status = e.Status,
+            });
+        }
+        RetireAuthorizations(e.TimestampUnixMs);
+    }
+
+    private int ApplyAuthorized(in LedgerEvent e)
+    {
+        int index = IndexOf(e);
+        ref Account account = ref AccountAt(index);
+        var authorization = new Authorization
+        {
+            Id = e.AuthorizationId ?? throw new LedgerInvariantException($"event {e.Sequence}: Authorized without authorization id"),
+            AccountIndex = index,
+            CreatedSequence = e.Sequence,
+            AuthorizedMinor = e.AmountMinor,
+            HeldMinor = e.AmountMinor,
+            ExpiresAtUnixMs = e.ExpiresAtUnixMs,
+            State = AuthorizationState.Open,
+        };
+        _authorizations.Add(authorization.Id, authorization);
+        _expiryHeap.Add(authorization);
+        account.HeldMinor += e.AmountMinor;
+        account.OpenAuthorizations++;
+        account.Controls?.Record(e.TimestampUnixMs, 1, e.AmountMinor);
+        return index;
+    }
+
+    private int ApplyIncreased(in LedgerEvent e)
+    {
+        Authorization authorization = AuthorizationOf(e.AuthorizationId);
+        if (authorization.State != AuthorizationState.Open) throw new LedgerInvariantException($"event {e.Sequence}: increase of {authorization.State} authorization {authorization.Id}");
+        ref Account account = ref AccountAt(authorization.AccountIndex);
+        authorization.AuthorizedMinor += e.AmountMinor;
+        authorization.HeldMinor += e.AmountMinor;
+        account.HeldMinor += e.AmountMinor;
+        account.Controls?.Record(e.TimestampUnixMs, 0, e.AmountMinor);
+        return authorization.AccountIndex;
+    }
+
+    /// <summary>Captured, Voided, Expired: release hold, post what was captured, and close when the event says so.</summary>
+    private int ApplyRelease(in LedgerEvent e)
+    {
+        Authorization authorization = AuthorizationOf(e.AuthorizationId);
+        ref Account account = ref AccountAt(authorization.AccountIndex);
+        if (e.HoldReleasedMinor < 0 || e.HoldReleasedMinor > authorization.HeldMinor)
+            throw new LedgerInvariantException($"event {e.Sequence}: releases {e.HoldReleasedMinor} of a {authorization.HeldMinor} hold on {authorization.Id}");
+        authorization.HeldMinor -= e.HoldReleasedMinor;
+        account.HeldMinor -= e.HoldReleasedMinor;
+        if (e.Type == EventType.Captured)
+        {
+            authorization.CapturedMinor += e.AmountMinor;
+            account.PostedMinor += e.AmountMinor;
+        }
+        if (e.AuthorizationClosed)
+        {
+            if (authorization.HeldMinor != 0) throw new LedgerInvariantException($"event {e.Sequence}: closes {authorization.Id} with {authorization.HeldMinor} still held");
+            AuthorizationState closedAs = e.Type switch
+            {
+                EventType.Expired => AuthorizationState.Expired,
+                EventType.Voided when authorization.CapturedMinor == 0 => AuthorizationState.Voided,
+                _ => AuthorizationState.Closed,
+            };
+            if (authorization.State == AuthorizationState.Open)
+            {
+                _expiryHeap.Remove(authorization);
+                account.OpenAuthorizations--;
+                authorization.ClosedAtUnixMs = e.TimestampUnixMs;
+                _retired.Enqueue(authorization);
+            }
+            authorization.State = closedAs;
+        }
+        return authorization.AccountIndex;
+    }
+
+    private static void ApplyControls(ref Account account, SpendingControls spec)
+    {
+        AccountControls? previous = account.Controls;
+        if (spec == SpendingControls.None) { account.Controls = null; return; }
+        // The running velocity window survives a change of limits: tightening a limit mid-window counts what was already spent.
+        var controls = new AccountControls(spec);
+        if (previous is not null)
+        {
+            controls.WindowStartUnixMs = previous.WindowStartUnixMs;
+            controls.WindowCount = previous.WindowCount;
+            controls.WindowAmountMinor = previous.WindowAmountMinor;
+        }
+        account.Controls = controls;
+    }
+
+    /// <summary>Forgets closed authorizations past retention (a few per event, so each apply stays O(1)).</summary>
+    private void RetireAuthorizations(long now)
+    {
+        for (int i = 0; i < 4 && _retired.Count > 0; i++)
+        {
+            Authorization oldest = _retired.Peek();
+            bool expired = now - oldest.ClosedAtUnixMs > Options.ClosedAuthorizationRetentionMs;
+            if (!expired && _retired.Count <= Options.ClosedAuthorizationMaxEntries) return;
+            _retired.Dequeue();
+            _authorizations.Remove(oldest.Id);
+        }
+    }
+
+    private void VerifyRecordedBalances(in LedgerEvent e, int accountIndex)
+    {
+        long held = 0, posted = 0, available = 0;
+        if (accountIndex >= 0)
+        {
+            ref readonly Account account = ref AccountAt(accountIndex);
+            held = account.HeldMinor;
+            posted = account.PostedMinor;
+            available = account.Available(e.TimestampUnixMs);
+            if (account.HeldMinor < 0) throw new LedgerInvariantException($"event {e.Sequence}: account {account.Id} held went negative");
+        }
+        if (held != e.HeldMinor || posted != e.PostedMinor || available != e.AvailableMinor)
+        {
+            throw new LedgerInvariantException(
+                $"event {e.Sequence} ({e.Type}) recorded held={e.HeldMinor} posted={e.PostedMinor} available={e.AvailableMinor} " +
+                $"but applying it gives held={held} posted={posted} available={available}");
+        }
+    }
+
+    private int IndexOf(in LedgerEvent e) =>
+        _accountIndex.TryGetValue(e.AccountId, out int index)
+            ? index
+            : throw new LedgerInvariantException($"event {e.Sequence} ({e.Type}) names unknown account '{e.AccountId}'");
+
+    private Authorization AuthorizationOf(string? authorizationId) =>
+        authorizationId is not null && _authorizations.TryGetValue(authorizationId, out Authorization? authorization)
+            ? authorization
+            : throw new LedgerInvariantException($"event names unknown authorization '{authorizationId}'");
+}

@@ -1,0 +1,223 @@
+using System.IO.Hashing;
+
+namespace Engine.Domain;
+
+/// <summary>
+/// Whole-state serialization. The output is deterministic (accounts in index order, open
+/// authorizations by creation sequence, retired ones and request ids oldest first), so two ledgers
+/// with the same state write the same bytes: <see cref="ComputeDigest"/> compares them.
+/// Integrity (checksum, atomic write) is the snapshot store's job.
+/// </summary>
+public sealed partial class Ledger
+{
+    private const uint SnapshotMagic = 0x504E534C; // "LSNP"
+    private const int SnapshotVersion = 1;
+
+    public void WriteSnapshot(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.ASCII, leaveOpen: true);
+        writer.Write(SnapshotMagic);
+        writer.Write(SnapshotVersion);
+        writer.Write(LastSequence);
+        writer.Write(LastTimestampUnixMs);
+
+        writer.Write(_accountCount);
+        for (int i = 0; i < _accountCount; i++)
+        {
+            ref readonly Account account = ref _accounts[i];
+            writer.Write(account.Id);
+            writer.Write(account.CustomerId);
+            writer.Write(account.CreditLimitMinor);
+            writer.Write(account.TemporaryLimitMinor);
+            writer.Write(account.TemporaryLimitExpiresAtUnixMs);
+            writer.Write(account.HeldMinor);
+            writer.Write(account.PostedMinor);
+            writer.Write(account.OpenAuthorizations);
+            writer.Write(account.CurrencyCode);
+            writer.Write((byte)account.Status);
+            writer.Write(account.OvercapturePercent);
+            writer.Write(account.Controls is not null);
+            if (account.Controls is { } controls)
+            {
+                SpendingControls spec = controls.Spec;
+                writer.Write(spec.MaxAuthorizationAmountMinor);
+                writer.Write(spec.VelocityMaxCount);
+                writer.Write(spec.VelocityMaxAmountMinor);
+                writer.Write(spec.VelocityWindowSeconds);
+                writer.Write(spec.BlockedMccs.Length);
+                foreach (int mcc in spec.BlockedMccs) writer.Write(mcc);
+                writer.Write(controls.WindowStartUnixMs);
+                writer.Write(controls.WindowCount);
+                writer.Write(controls.WindowAmountMinor);
+            }
+        }
+
+        writer.Write(_retired.Count);
+        foreach (Authorization authorization in _retired) WriteAuthorization(writer, authorization);
+        var open = new List<Authorization>(_expiryHeap.Count);
+        foreach (Authorization authorization in _authorizations.Values)
+        {
+            if (authorization.State == AuthorizationState.Open) open.Add(authorization);
+        }
+        open.Sort((a, b) => a.CreatedSequence.CompareTo(b.CreatedSequence));
+        writer.Write(open.Count);
+        foreach (Authorization authorization in open) WriteAuthorization(writer, authorization);
+
+        writer.Write(_idempotency.Count);
+        foreach ((UInt128 key, IdempotencyRecord record) in _idempotency.InOrder())
+        {
+            writer.Write((ulong)(key >> 64));
+            writer.Write((ulong)key);
+            writer.Write(record.PayloadFingerprint);
+            writer.Write(record.Sequence);
+            writer.Write(record.TimestampUnixMs);
+            writer.Write(record.AvailableMinor);
+            writer.Write(record.HeldMinor);
+            writer.Write(record.PostedMinor);
+            writer.Write((byte)record.Status);
+        }
+        writer.Write(SnapshotMagic);
+    }
+
+    public static Ledger ReadSnapshot(Stream stream, LedgerOptions? options = null)
+    {
+        var ledger = new Ledger(options);
+        using var reader = new BinaryReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
+        if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("not a ledger snapshot (bad magic)");
+        int version = reader.ReadInt32();
+        if (version != SnapshotVersion) throw new FormatException($"ledger snapshot version {version} is not supported (expected {SnapshotVersion})");
+        ledger.LastSequence = reader.ReadInt64();
+        ledger.LastTimestampUnixMs = reader.ReadInt64();
+
+        int accountCount = reader.ReadInt32();
+        if (accountCount > ledger._accounts.Length) ledger._accounts = new Account[Math.Max(accountCount, 1024)];
+        for (int i = 0; i < accountCount; i++)
+        {
+            var account = new Account
+            {
+                Id = reader.ReadString(),
+                CustomerId = reader.ReadString(),
+                CreditLimitMinor = reader.ReadInt64(),
+                TemporaryLimitMinor = reader.ReadInt64(),
+                TemporaryLimitExpiresAtUnixMs = reader.ReadInt64(),
+                HeldMinor = reader.ReadInt64(),
+                PostedMinor = reader.ReadInt64(),
+                OpenAuthorizations = reader.ReadInt32(),
+                CurrencyCode = reader.ReadUInt16(),
+                Status = (AccountStatus)reader.ReadByte(),
+                OvercapturePercent = reader.ReadByte(),
+            };
+            if (reader.ReadBoolean())
+            {
+                long maxAuthorization = reader.ReadInt64();
+                int velocityCount = reader.ReadInt32();
+                long velocityAmount = reader.ReadInt64();
+                int windowSeconds = reader.ReadInt32();
+                var mccs = new int[reader.ReadInt32()];
+                for (int m = 0; m < mccs.Length; m++) mccs[m] = reader.ReadInt32();
+                account.Controls = new AccountControls(new SpendingControls
+                {
+                    MaxAuthorizationAmountMinor = maxAuthorization,
+                    VelocityMaxCount = velocityCount,
+                    VelocityMaxAmountMinor = velocityAmount,
+                    VelocityWindowSeconds = windowSeconds,
+                    BlockedMccs = mccs,
+                })
+                {
+                    WindowStartUnixMs = reader.ReadInt64(),
+                    WindowCount = reader.ReadInt32(),
+                    WindowAmountMinor = reader.ReadInt64(),
+                };
+            }
+            ledger.AddAccount(account);
+        }
+
+        int retiredCount = reader.ReadInt32();
+        for (int i = 0; i < retiredCount; i++)
+        {
+            Authorization authorization = ReadAuthorization(reader);
+            ledger._authorizations.Add(authorization.Id, authorization);
+            ledger._retired.Enqueue(authorization);
+        }
+        int openCount = reader.ReadInt32();
+        for (int i = 0; i < openCount; i++)
+        {
+            Authorization authorization = ReadAuthorization(reader);
+            ledger._authorizations.Add(authorization.Id, authorization);
+            ledger._expiryHeap.Add(authorization);
+        }
+
+        int idempotencyCount = reader.ReadInt32();
+        for (int i = 0; i < idempotencyCount; i++)
+        {
+            ulong high = reader.ReadUInt64();
+            ulong low = reader.ReadUInt64();
+            var record = new IdempotencyRecord
+            {
+                PayloadFingerprint = reader.ReadUInt64(),
+                Sequence = reader.ReadInt64(),
+                TimestampUnixMs = reader.ReadInt64(),
+                AvailableMinor = reader.ReadInt64(),
+                HeldMinor = reader.ReadInt64(),
+                PostedMinor = reader.ReadInt64(),
+                Status = (Status)reader.ReadByte(),
+            };
+            ledger._idempotency.Restore(new UInt128(high, low), record);
+        }
+        if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("ledger snapshot has no end marker (truncated?)");
+        return ledger;
+    }
+
+    /// <summary>A 128-bit digest of the whole state (the hash of its snapshot bytes).</summary>
+    public UInt128 ComputeDigest()
+    {
+        var hash = new XxHash128();
+        using var stream = new HashingStream(hash);
+        WriteSnapshot(stream);
+        return hash.GetCurrentHashAsUInt128();
+    }
+
+    private static void WriteAuthorization(BinaryWriter writer, Authorization authorization)
+    {
+        writer.Write(authorization.Id);
+        writer.Write(authorization.AccountIndex);
+        writer.Write(authorization.CreatedSequence);
+        writer.Write(authorization.AuthorizedMinor);
+        writer.Write(authorization.HeldMinor);
+        writer.Write(authorization.CapturedMinor);
+        writer.Write(authorization.RefundedMinor);
+        writer.Write(authorization.ExpiresAtUnixMs);
+        writer.Write(authorization.ClosedAtUnixMs);
+        writer.Write((byte)authorization.State);
+    }
+
+    private static Authorization ReadAuthorization(BinaryReader reader) => new()
+    {
+        Id = reader.ReadString(),
+        AccountIndex = reader.ReadInt32(),
+        CreatedSequence = reader.ReadInt64(),
+        AuthorizedMinor = reader.ReadInt64(),
+        HeldMinor = reader.ReadInt64(),
+        CapturedMinor = reader.ReadInt64(),
+        RefundedMinor = reader.ReadInt64(),
+        ExpiresAtUnixMs = reader.ReadInt64(),
+        ClosedAtUnixMs = reader.ReadInt64(),
+        State = (AuthorizationState)reader.ReadByte(),
+    };
+
+    /// <summary>A write-only stream that feeds a hash, so a digest needs no buffer of the whole state.</summary>
+    private sealed class HashingStream(NonCryptographicHashAlgorithm hash) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => hash.Append(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer) => hash.Append(buffer);
+    }
+}

@@ -1,0 +1,188 @@
+namespace Engine.Domain;
+
+/// <summary>
+/// The in-memory credit-limit ledger: accounts, authorizations, the expiry index and the idempotency
+/// table. Owned by one thread (the decide thread, or a replayer); not thread-safe by design.
+/// <para>
+/// <see cref="Execute"/> is the state machine: idempotency check, then <c>Decide</c> (reads state, builds
+/// the outcome event, changes nothing), then <see cref="Apply"/> (the only code that mutates state). Recovery and
+/// read models call <see cref="Apply"/> with events from the log, so there is one definition of what an
+/// event means.
+/// </para>
+/// </summary>
+public sealed partial class Ledger
+{
+    private Account[] _accounts = new Account[1024];
+    private int _accountCount;
+    private readonly Dictionary<string, int> _accountIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Authorization> _authorizations = new(StringComparer.Ordinal);
+    private readonly ExpiryHeap _expiryHeap = new();
+    // Closed / voided / expired authorizations in the order they left Open (engine time is monotonic,
+    // so this is also ClosedAtUnixMs order): retention is a FIFO.
+    private readonly Queue<Authorization> _retired = new();
+    private readonly IdempotencyTable _idempotency;
+
+    public Ledger(LedgerOptions? options = null)
+    {
+        Options = options ?? new LedgerOptions();
+        _idempotency = new IdempotencyTable(Options);
+    }
+
+    public LedgerOptions Options { get; }
+    /// <summary>Sequence of the last applied event (0 before the first).</summary>
+    public long LastSequence { get; private set; }
+    /// <summary>Engine time of the last applied event; engine time never goes backwards.</summary>
+    public long LastTimestampUnixMs { get; private set; }
+    public int AccountCount => _accountCount;
+    public int OpenAuthorizationCount => _expiryHeap.Count;
+    public int AuthorizationCount => _authorizations.Count;
+    public int IdempotencyEntryCount => _idempotency.Count;
+
+    public bool TryGetAccount(string accountId, out Account account)
+    {
+        if (_accountIndex.TryGetValue(accountId, out int index))
+        {
+            account = _accounts[index];
+            return true;
+        }
+        account = default;
+        return false;
+    }
+
+    public bool TryGetAuthorization(string authorizationId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Authorization? authorization) =>
+        _authorizations.TryGetValue(authorizationId, out authorization);
+
+    /// <summary>All accounts in creation order (index order).</summary>
+    public ReadOnlySpan<Account> Accounts => _accounts.AsSpan(0, _accountCount);
+
+    public IEnumerable<Authorization> Authorizations => _authorizations.Values;
+
+    /// <summary>
+    /// Runs one command at engine time <paramref name="nowUnixMs"/> (raised to the last event's time if the
+    /// clock went back). Events go to <paramref name="sink"/> after they are applied. Returns the reply;
+    /// for <see cref="CommandType.Tick"/>, a reply whose Sequence is the last event's.
+    /// The command must have passed <see cref="CommandValidator"/>.
+    /// </summary>
+    public Reply Execute(in Command command, long nowUnixMs, IEventSink sink)
+    {
+        long now = Math.Max(nowUnixMs, LastTimestampUnixMs);
+        if (command.Type == CommandType.Tick)
+        {
+            ExpireDue(now, sink);
+            return new Reply { Status = Status.Ok, Sequence = LastSequence };
+        }
+
+        UInt128 requestKey = Fingerprints.RequestKey(command.RequestId);
+        ulong payloadFingerprint = Fingerprints.Payload(command);
+        if (_idempotency.TryGet(requestKey, out IdempotencyRecord previous))
+        {
+            if (previous.PayloadFingerprint == payloadFingerprint) return previous.ToReply(replayed: true);
+            return ReusedReply(command, now);
+        }
+
+        LedgerEvent ledgerEvent = Decide(command, now, payloadFingerprint);
+        Apply(ledgerEvent);
+        sink.OnEvent(ledgerEvent);
+        return ledgerEvent.ToReply();
+    }
+
+    /// <summary>
+    /// The answer to a known request id with a different payload: nothing is journaled or changed; the
+    /// balances are those of the account the new payload names, if any, and the sequence is the last one.
+    /// </summary>
+    private Reply ReusedReply(in Command command, long now)
+    {
+        var reply = new Reply { Status = Status.RequestIdReused, Sequence = LastSequence };
+        int index = -1;
+        if (command.AccountId is { } accountId && _accountIndex.TryGetValue(accountId, out int byAccount)) index = byAccount;
+        else if (command.AuthorizationId is { } authorizationId && _authorizations.TryGetValue(authorizationId, out var authorization)) index = authorization.AccountIndex;
+        if (index >= 0)
+        {
+            ref readonly Account account = ref _accounts[index];
+            reply.AvailableMinor = account.Available(now);
+            reply.HeldMinor = account.HeldMinor;
+            reply.PostedMinor = account.PostedMinor;
+        }
+        return reply;
+    }
+
+    /// <summary>Expires due holds, oldest expiry first, at most <see cref="LedgerOptions.MaxExpirationsPerTick"/>.</summary>
+    /// <returns>How many holds expired.</returns>
+    public int ExpireDue(long nowUnixMs, IEventSink sink)
+    {
+        long now = Math.Max(nowUnixMs, LastTimestampUnixMs);
+        int expired = 0;
+        while (expired < Options.MaxExpirationsPerTick && _expiryHeap.PeekMin() is { } due && due.ExpiresAtUnixMs <= now)
+        {
+            ref readonly Account account = ref _accounts[due.AccountIndex];
+            long heldAfter = account.HeldMinor - due.HeldMinor;
+            var ledgerEvent = new LedgerEvent
+            {
+                Sequence = LastSequence + 1,
+                TimestampUnixMs = now,
+                Type = EventType.Expired,
+                Command = CommandType.Tick,
+                Status = Status.Ok,
+                RequestId = "",
+                AccountId = account.Id,
+                AuthorizationId = due.Id,
+                AmountMinor = due.HeldMinor,
+                HoldReleasedMinor = due.HeldMinor,
+                AuthorizationClosed = true,
+                HeldMinor = heldAfter,
+                PostedMinor = account.PostedMinor,
+                AvailableMinor = (long)Balances.Available(account.CreditLimitMinor, account.ActiveTemporaryLimit(now), heldAfter, account.PostedMinor),
+            };
+            Apply(ledgerEvent);
+            sink.OnEvent(ledgerEvent);
+            expired++;
+        }
+        return expired;
+    }
+
+    /// <summary>
+    /// Full invariant check, O(accounts + authorizations): each account's held equals the sum of its open
+    /// holds, its open-authorization count matches, and every number is representable. Run after recovery
+    /// and by tests; throws <see cref="LedgerInvariantException"/>.
+    /// </summary>
+    public void CheckInvariants()
+    {
+        var heldByAccount = new long[_accountCount];
+        var openByAccount = new int[_accountCount];
+        int open = 0;
+        foreach (Authorization authorization in _authorizations.Values)
+        {
+            if (authorization.State != AuthorizationState.Open)
+            {
+                if (authorization.HeldMinor != 0) throw new LedgerInvariantException($"authorization {authorization.Id} is {authorization.State} but holds {authorization.HeldMinor}");
+                continue;
+            }
+            open++;
+            if (authorization.HeldMinor < 0) throw new LedgerInvariantException($"authorization {authorization.Id} holds a negative amount");
+            heldByAccount[authorization.AccountIndex] += authorization.HeldMinor;
+            openByAccount[authorization.AccountIndex]++;
+        }
+        if (open != _expiryHeap.Count) throw new LedgerInvariantException($"{open} open authorizations but {_expiryHeap.Count} in the expiry index");
+        for (int i = 0; i < _accountCount; i++)
+        {
+            ref readonly Account account = ref _accounts[i];
+            if (account.HeldMinor != heldByAccount[i])
+                throw new LedgerInvariantException($"account {account.Id}: held {account.HeldMinor} != sum of open holds {heldByAccount[i]}");
+            if (account.OpenAuthorizations != openByAccount[i])
+                throw new LedgerInvariantException($"account {account.Id}: {account.OpenAuthorizations} open authorizations recorded, {openByAccount[i]} found");
+            if (!Balances.Representable(account.CreditLimitMinor, account.TemporaryLimitMinor, account.HeldMinor, account.PostedMinor))
+                throw new LedgerInvariantException($"account {account.Id}: balances outside int64");
+        }
+    }
+
+    private ref Account AccountAt(int index) => ref _accounts[index];
+
+    private int AddAccount(in Account account)
+    {
+        if (_accountCount == _accounts.Length) Array.Resize(ref _accounts, _accounts.Length * 2);
+        int index = _accountCount++;
+        _accounts[index] = account;
+        _accountIndex.Add(account.Id, index);
+        return index;
+    }
+}

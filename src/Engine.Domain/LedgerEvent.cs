@@ -1,0 +1,60 @@
+namespace Engine.Domain;
+
+/// <summary>
+/// One ledger event: the recorded outcome of a command (or of an expiry). The event, not the command,
+/// is the unit of truth: <see cref="Ledger.Apply"/> rebuilds state from events alone, using engine time
+/// recorded here. Fields an event type does not use stay at their defaults.
+/// </summary>
+public struct LedgerEvent
+{
+    /// <summary>Dense engine sequence: 1, 2, 3, … with no gaps.</summary>
+    public long Sequence;
+    public long TimestampUnixMs;
+    public EventType Type;
+    /// <summary>The command that produced the event (<see cref="CommandType.Tick"/> for expiries).</summary>
+    public CommandType Command;
+    public Status Status;
+    /// <summary>Empty for engine-generated events (expiries).</summary>
+    public string RequestId;
+    /// <summary>Fingerprint of the command's payload, for idempotency checks after recovery.</summary>
+    public ulong PayloadFingerprint;
+    /// <summary>Empty when the command named no account that exists (e.g. a capture of an unknown authorization).</summary>
+    public string AccountId;
+    public string? AuthorizationId;
+    /// <summary>The amount involved: authorized, increased, captured, released, posted, refunded or repaid amount;
+    /// the new credit limit (AccountOpened, LimitChanged) or temporary limit (TemporaryLimitSet).</summary>
+    public long AmountMinor;
+    /// <summary>How much the account's <c>held</c> went down (Captured, Voided, Expired).</summary>
+    public long HoldReleasedMinor;
+    /// <summary>Authorized: when the hold expires. TemporaryLimitSet: when the temporary limit stops counting.</summary>
+    public long ExpiresAtUnixMs;
+    /// <summary>Captured / Voided: this event closed the authorization.</summary>
+    public bool AuthorizationClosed;
+    /// <summary>Capture: the command asked for a final capture.</summary>
+    public bool Final;
+    public long HeldMinor;
+    public long PostedMinor;
+    public long AvailableMinor;
+    // Type-specific details.
+    public string? CustomerId;
+    public ushort CurrencyCode;
+    public byte OvercapturePercent;
+    public string? MerchantId;
+    public short Mcc;
+    public string? Reason;
+    public SpendingControls? Controls;
+
+    /// <summary>The reply this event stands for.</summary>
+    public readonly Reply ToReply() => new()
+    {
+        Status = Status,
+        AvailableMinor = AvailableMinor,
+        HeldMinor = HeldMinor,
+        PostedMinor = PostedMinor,
+        Sequence = Sequence,
+        Replayed = false,
+    };
+
+    public override readonly string ToString() =>
+        $"#{Sequence} {Type} {Command} {Status} req={RequestId} acct={AccountId} auth={AuthorizationId} amount={AmountMinor} held={HeldMinor} posted={PostedMinor} available={AvailableMinor}";
+}

@@ -1,0 +1,27 @@
+namespace Engine.Domain;
+
+/// <summary>
+/// Limits and defaults of the ledger. Every limit is named here and documented in README.md.
+/// They shape decisions and retention only: replaying a log applies recorded events, so changing an
+/// option never changes a recorded balance.
+/// </summary>
+public sealed record LedgerOptions
+{
+    /// <summary>Hold lifetime when Authorize does not say: 7 days.</summary>
+    public int DefaultHoldExpirySeconds { get; init; } = 7 * 24 * 3600;
+    /// <summary>Open authorizations one account may have at once.</summary>
+    public int MaxOpenAuthorizationsPerAccount { get; init; } = 10_000;
+    /// <summary>Accounts the engine accepts before OpenAccount answers <see cref="Status.EngineCapacityExceeded"/>.</summary>
+    public int MaxAccounts { get; init; } = 20_000_000;
+    /// <summary>Request ids are kept until BOTH this many newer ones exist and they are older than <see cref="IdempotencyMinAgeMs"/> (SPEC.md: 50 million or 24 hours, whichever is more).</summary>
+    public long IdempotencyMinEntries { get; init; } = 50_000_000;
+    public long IdempotencyMinAgeMs { get; init; } = 24L * 3600 * 1000;
+    /// <summary>Hard memory bound on remembered request ids (~100 bytes each); beyond it the oldest are dropped even inside the window.</summary>
+    public long IdempotencyMaxEntries { get; init; } = 150_000_000;
+    /// <summary>How long a closed, voided or expired authorization stays known (for late captures, linked refunds and clear statuses): 30 days.</summary>
+    public long ClosedAuthorizationRetentionMs { get; init; } = 30L * 24 * 3600 * 1000;
+    /// <summary>Hard bound on retained closed authorizations; beyond it the oldest are forgotten.</summary>
+    public int ClosedAuthorizationMaxEntries { get; init; } = 20_000_000;
+    /// <summary>Holds expired per Tick at most; the rest expire on following ticks.</summary>
+    public int MaxExpirationsPerTick { get; init; } = 10_000;
+}

@@ -10,13 +10,13 @@ namespace Engine.Ring;
 /// <remarks>
 /// Explicit layout because the runtime may reorder the fields of an auto-layout class, which would
 /// defeat hand-written padding fields. The value sits <see cref="PaddingBytes"/> after the start of the
-/// fields and is followed by <see cref="PaddingBytes"/> more. 120 bytes on each side (rather than 56)
+/// fields and is followed by <see cref="PaddingBytes"/> more (ending in a dummy field, see below). 120 bytes on each side (rather than 56)
 /// also keeps the value clear of the adjacent-line prefetcher, which pulls cache lines in 128-byte
 /// pairs on Intel parts. Without the padding, a producer bumping the cursor and a consumer bumping its
 /// own sequence would keep stealing the same line from each other (false sharing) even though they
 /// never touch the same variable.
 /// </remarks>
-[StructLayout(LayoutKind.Explicit, Size = PaddingBytes + sizeof(long) + PaddingBytes)]
+[StructLayout(LayoutKind.Explicit)]
 public sealed class Sequence : ISequence
 {
     /// <summary>The value of a sequence before anything has been claimed or processed.</summary>
@@ -29,6 +29,14 @@ public sealed class Sequence : ISequence
     // other hot variable can share its cache line (false sharing between cores).
     [FieldOffset(PaddingBytes)]
     private long _value;
+
+    // Trailing padding. The runtime ignores StructLayout.Size on classes (it sizes the object to its last
+    // field), so without a real field here the next object on the heap would start right after _value and
+    // its hot fields could share _value's cache line (false sharing). Never read or written.
+#pragma warning disable CS0169 // The field is never used: it exists only to occupy space.
+    [FieldOffset(PaddingBytes + sizeof(long) + PaddingBytes - sizeof(long))]
+    private long _trailingPadding;
+#pragma warning restore CS0169
 
     /// <summary>Creates a sequence holding <paramref name="initial"/>.</summary>
     public Sequence(long initial = InitialValue)

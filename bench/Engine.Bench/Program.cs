@@ -9,7 +9,7 @@ namespace Engine.Bench;
 /// </summary>
 public static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
         if (args.Length == 0)
         {
@@ -24,6 +24,10 @@ public static class Program
             case "micro":
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
                 return 0;
+            case "pipeline":
+                return await PipelineBenchmark.RunAsync(new BenchArgs(rest));
+            case "recovery":
+                return await RecoveryBenchmark.RunAsync(new BenchArgs(rest));
             default:
                 Console.Error.WriteLine($"unknown verb '{verb}'");
                 return 2;

@@ -1,0 +1,274 @@
+using System.Runtime.CompilerServices;
+using Engine.Domain;
+using Engine.Journal;
+using Engine.Ring;
+
+namespace Engine.Core;
+
+/// <summary>
+/// The in-process engine: a ring of command slots drained by three stages on their own threads —
+/// decide (the single writer over the <see cref="Ledger"/>), journal (group commit: one fsync per batch)
+/// and respond (releases replies, gated on the journal). <see cref="SubmitAsync"/> returns only after the
+/// command's event is durable (unless the benchmark-only <see cref="EngineOptions.AcknowledgeBeforeFsync"/> is on).
+/// Overload is refused at once with <see cref="Status.EngineUnavailable"/>: the ring is the only queue.
+/// </summary>
+public sealed class CreditEngine : IAsyncDisposable
+{
+    private static readonly Reply Unavailable = new() { Status = Status.EngineUnavailable };
+
+    private readonly EngineOptions _options;
+    private readonly Action<string> _log;
+    private readonly EventJournal _journal;
+    private readonly SnapshotStore _snapshots;
+    private readonly Ledger _ledger;
+    private readonly RingBuffer<CommandSlot> _ring;
+    private readonly DecideHandler _decideHandler;
+    private readonly JournalHandler _journalHandler;
+    private readonly BatchEventProcessor<CommandSlot> _decide;
+    private readonly BatchEventProcessor<CommandSlot> _commit;
+    private readonly BatchEventProcessor<CommandSlot> _respond;
+    private readonly Timer _ticker;
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile bool _accepting;
+    private volatile Exception? _fault;
+    // Submitters between their accepting-check and their publish; shutdown waits for them to leave so the cursor is final.
+    private int _activeSubmitters;
+    private int _stopState;
+
+    private CreditEngine(EngineOptions options, TimeProvider clock, Action<string> log)
+    {
+        options.Validate();
+        _options = options;
+        _log = log;
+        Directory.CreateDirectory(options.DataDirectory);
+        _journal = EventJournal.Open(new JournalOptions
+        {
+            DirectoryPath = Path.Combine(options.DataDirectory, "journal"),
+            PageSizeBits = options.JournalPageSizeBits,
+            MemorySizeBits = options.JournalMemorySizeBits,
+            SegmentSizeBits = options.JournalSegmentSizeBits,
+            MaxRecordBytes = options.JournalRecordBytesMax + 64,
+            AcknowledgeBeforeFsync = options.AcknowledgeBeforeFsync,
+        }, log);
+        try
+        {
+            _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log);
+            (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, log);
+        }
+        catch
+        {
+            _journal.Dispose();
+            throw;
+        }
+
+        IWaitStrategy wait = CreateWaitStrategy(options.WaitStrategy);
+        _ring = new RingBuffer<CommandSlot>(options.RingSize, wait);
+        _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, log);
+        _journalHandler = new JournalHandler(_journal);
+        _decide = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(), _decideHandler, options.DecideBatchSizeMax, OnFault);
+        _commit = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(_decide.Sequence), _journalHandler, options.CommitBatchSizeMax, OnFault);
+        _respond = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(_commit.Sequence), new RespondHandler(), int.MaxValue, OnFault);
+        _ring.AddGatingSequences(_respond.Sequence);
+        _decide.Start("engine-decide");
+        _commit.Start("engine-journal");
+        _respond.Start("engine-respond");
+        _accepting = true;
+        _ticker = new Timer(_ => PublishTick(), null, options.TickIntervalMs, options.TickIntervalMs);
+        if (options.AcknowledgeBeforeFsync)
+            log("WARNING: Engine:AcknowledgeBeforeFsync is ON. Replies are sent BEFORE events are fsync'd; a crash can lose acknowledged commands. Benchmarks only.");
+    }
+
+    /// <summary>Recovers state from <see cref="EngineOptions.DataDirectory"/> and starts the pipeline.</summary>
+    public static CreditEngine Start(EngineOptions options, TimeProvider? clock = null, Action<string>? log = null) =>
+        new(options, clock ?? TimeProvider.System, log ?? (_ => { }));
+
+    public RecoveryReport Recovery { get; }
+    public EngineOptions Options => _options;
+    /// <summary>The journal, for readers that follow the durable event stream (subscribers, read models).</summary>
+    public EventJournal Journal => _journal;
+    /// <summary>Set when a pipeline stage failed; the engine then refuses everything.</summary>
+    public Exception? Fault => _fault;
+    public bool IsAccepting => _accepting;
+    /// <summary>Commands fully processed (replied) since start, as ring sequence + 1.</summary>
+    public long CompletedCommands => _respond.Sequence.Value + 1;
+    public long JournalCommits => _journalHandler.Commits;
+    /// <summary>The ledger, for tests that compare state once the engine is stopped. Owned by the decide thread while running.</summary>
+    internal Ledger LedgerWhenStopped => _stopState != 0 ? _ledger : throw new InvalidOperationException("the ledger belongs to the decide thread until the engine is stopped");
+
+    /// <summary>
+    /// Submits one command and completes with its reply once the outcome is durable. Throws
+    /// <see cref="InvalidCommandException"/> (naming the field) for malformed input, which changes nothing.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<Reply> SubmitAsync(Command command, bool waitForCapacity = false)
+    {
+        if (CommandValidator.Validate(command) is { } error) throw new InvalidCommandException(error);
+        ReplyBatch batch = ReplyBatch.Rent(1);
+        Publish(new ReadOnlySpan<Command>(in command), batch, waitForCapacity);
+        await batch.Task.ConfigureAwait(false);
+        Reply reply = batch.Replies[0];
+        batch.Return();
+        return reply;
+    }
+
+    /// <summary>
+    /// Submits many commands at once (the high-throughput path) and fills <paramref name="replies"/> in
+    /// the same order. All commands are validated first; one malformed command refuses the whole batch.
+    /// Without <paramref name="waitForCapacity"/>, commands that do not fit in the ring are answered
+    /// <see cref="Status.EngineUnavailable"/> at once; with it, the caller waits for room (bounded by the pipeline's pace).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SubmitBatchAsync(ReadOnlyMemory<Command> commands, Memory<Reply> replies, bool waitForCapacity = false)
+    {
+        if (replies.Length < commands.Length) throw new ArgumentException("replies must be at least as long as commands", nameof(replies));
+        if (commands.Length == 0) return;
+        ValidateAll(commands.Span);
+        ReplyBatch batch = ReplyBatch.Rent(commands.Length);
+        Publish(commands.Span, batch, waitForCapacity);
+        await batch.Task.ConfigureAwait(false);
+        batch.Replies.CopyTo(replies.Span);
+        batch.Return();
+    }
+
+    private static void ValidateAll(ReadOnlySpan<Command> commands)
+    {
+        for (int i = 0; i < commands.Length; i++)
+        {
+            if (CommandValidator.Validate(commands[i]) is { } error)
+                throw new InvalidCommandException(error with { Field = $"commands[{i}].{error.Field}" });
+        }
+    }
+
+    private void Publish(ReadOnlySpan<Command> commands, ReplyBatch batch, bool waitForCapacity)
+    {
+        Interlocked.Increment(ref _activeSubmitters);
+        int published = 0;
+        try
+        {
+            // A quarter of the ring per claim keeps one huge batch from starving other producers.
+            int chunkMax = _ring.BufferSize / 4;
+            while (published < commands.Length && _accepting)
+            {
+                int count = Math.Min(chunkMax, commands.Length - published);
+                if (!TryClaim(count, waitForCapacity, out long high)) break;
+                long low = high - count + 1;
+                for (int i = 0; i < count; i++)
+                {
+                    ref CommandSlot slot = ref _ring[low + i];
+                    slot.Command = commands[published + i];
+                    slot.Waiter = batch;
+                    slot.WaiterIndex = published + i;
+                }
+                _ring.Publish(low, high);
+                published += count;
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeSubmitters);
+        }
+        if (published < commands.Length) batch.CompleteUnpublished(published, Unavailable);
+    }
+
+    private bool TryClaim(int count, bool waitForCapacity, out long high)
+    {
+        if (_ring.TryNext(count, out high)) return true;
+        if (!waitForCapacity) return false;
+        var spin = new SpinWait();
+        while (_accepting)
+        {
+            spin.SpinOnce(sleep1Threshold: -1);
+            if (_ring.TryNext(count, out high)) return true;
+        }
+        return false;
+    }
+
+    private void PublishTick()
+    {
+        if (!_accepting) return;
+        Interlocked.Increment(ref _activeSubmitters);
+        try
+        {
+            // A full ring skips this tick: the next one comes within TickIntervalMs, and a busy engine is not idle.
+            if (!_accepting || !_ring.TryNext(out long sequence)) return;
+            ref CommandSlot slot = ref _ring[sequence];
+            slot.Command = Command.Tick();
+            slot.Waiter = null;
+            _ring.Publish(sequence);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeSubmitters);
+        }
+    }
+
+    /// <summary>
+    /// Graceful shutdown: refuse new commands, let every published one finish (decided, committed, replied),
+    /// stop the stages, take a final snapshot and close the journal.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopState, 1) != 0) return;
+        _accepting = false;
+        await _ticker.DisposeAsync().ConfigureAwait(false);
+        SpinWait.SpinUntil(() => Volatile.Read(ref _activeSubmitters) == 0);
+        long last = _ring.Cursor;
+        while (_respond.Sequence.Value < last && _fault is null)
+        {
+            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+        }
+        _decide.Halt();
+        _commit.Halt();
+        _respond.Halt();
+        var joinTimeout = TimeSpan.FromSeconds(30);
+        _decide.Join(joinTimeout);
+        _commit.Join(joinTimeout);
+        _respond.Join(joinTimeout);
+        if (_fault is null && _options.SnapshotOnShutdown)
+        {
+            _decideHandler.TakeSnapshot("shutdown");
+        }
+        _journal.Dispose();
+        _log($"engine stopped at sequence {_ledger.LastSequence}");
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    /// <summary>
+    /// A stage threw: a bug or an I/O failure. Fail-stop — refuse everything and release waiters with
+    /// <see cref="Status.EngineUnavailable"/>; their commands may or may not be durable, and a retry with the same
+    /// request id after restart gets the recorded answer.
+    /// </summary>
+    private void OnFault(Exception exception)
+    {
+        _fault ??= exception;
+        _accepting = false;
+        _log($"FATAL: engine pipeline stopped: {exception}");
+        ThreadPool.QueueUserWorkItem(_ =>
+        {
+            SpinWait.SpinUntil(() => Volatile.Read(ref _activeSubmitters) == 0, TimeSpan.FromSeconds(5));
+            _decide.Halt();
+            _commit.Halt();
+            _respond.Halt();
+            _decide.Join(TimeSpan.FromSeconds(5));
+            _commit.Join(TimeSpan.FromSeconds(5));
+            _respond.Join(TimeSpan.FromSeconds(5));
+            for (long sequence = _respond.Sequence.Value + 1; sequence <= _ring.Cursor; sequence++)
+            {
+                ref CommandSlot slot = ref _ring[sequence];
+                ReplyBatch? waiter = slot.Waiter;
+                slot.Waiter = null;
+                waiter?.Complete(slot.WaiterIndex, Unavailable);
+            }
+        });
+    }
+
+    private static IWaitStrategy CreateWaitStrategy(string name) => name.ToLowerInvariant() switch
+    {
+        "hybrid" => new HybridWaitStrategy(),
+        "blocking" => new BlockingWaitStrategy(),
+        "yielding" => new YieldingWaitStrategy(),
+        "busyspin" => new BusySpinWaitStrategy(),
+        _ => throw new ArgumentException($"Engine:WaitStrategy '{name}' is not one of Hybrid, Blocking, Yielding, BusySpin"),
+    };
+}

@@ -1,0 +1,52 @@
+using Engine.Domain;
+
+namespace Engine.Core;
+
+/// <summary>Settings of one engine instance. Bound from configuration section <c>Engine</c> by the server; every limit is documented in README.md.</summary>
+public sealed class EngineOptions
+{
+    /// <summary>Where the journal (FASTER log) and snapshots live.</summary>
+    public string DataDirectory { get; set; } = "data";
+    /// <summary>Ring slots (a power of two). The ring is the only queue: when it is full, submissions are refused at once.</summary>
+    public int RingSize { get; set; } = 1 << 16;
+    /// <summary>Most commands the decide stage takes per batch; each batch becomes at most a few journal records.</summary>
+    public int DecideBatchSizeMax { get; set; } = 8192;
+    /// <summary>Most commands one journal commit (fsync) may cover before replies are released.</summary>
+    public int CommitBatchSizeMax { get; set; } = 16384;
+    /// <summary>Bytes of encoded events per journal record (FasterLog entry).</summary>
+    public int JournalRecordBytesMax { get; set; } = 512 * 1024;
+    /// <summary>How often engine time advances on its own to expire holds (SPEC: within one second).</summary>
+    public int TickIntervalMs { get; set; } = 100;
+    /// <summary>Take a snapshot after this many events since the last one (0 = never by count).</summary>
+    public long SnapshotEveryEvents { get; set; } = 20_000_000;
+    /// <summary>Take a snapshot when this much time passed since the last one and events arrived (0 = never by time).</summary>
+    public int SnapshotIntervalSeconds { get; set; } = 600;
+    /// <summary>Take a snapshot during graceful shutdown, so the next start replays nothing.</summary>
+    public bool SnapshotOnShutdown { get; set; } = true;
+    /// <summary>Snapshots kept on disk.</summary>
+    public int SnapshotsKept { get; set; } = 2;
+    /// <summary>BENCHMARK ONLY: reply before the journal's fsync completes. A crash can lose replied commands.</summary>
+    public bool AcknowledgeBeforeFsync { get; set; }
+    /// <summary>How pipeline threads wait for work: Hybrid (spin, yield, then block — the default for small machines), Blocking, Yielding or BusySpin.</summary>
+    public string WaitStrategy { get; set; } = "Hybrid";
+    /// <summary>FASTER log page size as a power of two (22 = 4 MiB).</summary>
+    public int JournalPageSizeBits { get; set; } = 22;
+    /// <summary>FASTER log in-memory buffer as a power of two (26 = 64 MiB).</summary>
+    public int JournalMemorySizeBits { get; set; } = 26;
+    /// <summary>FASTER log segment file size as a power of two (30 = 1 GiB).</summary>
+    public int JournalSegmentSizeBits { get; set; } = 30;
+    /// <summary>Ledger limits (hold expiry, retention windows, per-account caps).</summary>
+    public LedgerOptions Ledger { get; set; } = new();
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        if (RingSize < 64 || (RingSize & (RingSize - 1)) != 0) throw new ArgumentException("Engine:RingSize must be a power of two >= 64", nameof(RingSize));
+        if (DecideBatchSizeMax < 1) throw new ArgumentException("Engine:DecideBatchSizeMax must be >= 1", nameof(DecideBatchSizeMax));
+        if (CommitBatchSizeMax < 1) throw new ArgumentException("Engine:CommitBatchSizeMax must be >= 1", nameof(CommitBatchSizeMax));
+        if (JournalRecordBytesMax < 4 * Domain.EventCodec.EncodedSizeMax) throw new ArgumentException($"Engine:JournalRecordBytesMax must be >= {4 * Domain.EventCodec.EncodedSizeMax}", nameof(JournalRecordBytesMax));
+        if (TickIntervalMs is < 1 or > 1000) throw new ArgumentException("Engine:TickIntervalMs must be 1..1000 (holds must expire within one second)", nameof(TickIntervalMs));
+        if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("Engine:DataDirectory is required", nameof(DataDirectory));
+        if (SnapshotsKept < 1) throw new ArgumentException("Engine:SnapshotsKept must be >= 1", nameof(SnapshotsKept));
+    }
+}

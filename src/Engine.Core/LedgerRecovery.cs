@@ -1,0 +1,90 @@
+using Engine.Domain;
+using Engine.Journal;
+
+namespace Engine.Core;
+
+/// <summary>What start-up found and did.</summary>
+public sealed record RecoveryReport(
+    long SnapshotSequence,
+    long ReplayedEvents,
+    long LastSequence,
+    long? TornTailCutAtAddress,
+    TimeSpan Elapsed);
+
+/// <summary>
+/// Start-up: the newest valid snapshot, then every journal record after the address it covers, applied
+/// with the same <see cref="Ledger.Apply"/> the decide thread uses. A torn tail (bad records with nothing
+/// valid after them) is cut back; anything else wrong stops start-up with the reason, because serving
+/// balances from a log we cannot read completely would be silently wrong.
+/// </summary>
+public static class LedgerRecovery
+{
+    public static (Ledger Ledger, RecoveryReport Report) Recover(EventJournal journal, SnapshotStore snapshots, LedgerOptions options, Action<string> log)
+    {
+        long started = Environment.TickCount64;
+        Ledger ledger;
+        long fromAddress;
+        if (snapshots.TryOpenNewestValid(out SnapshotInfo snapshot, out Stream body))
+        {
+            using (body)
+            {
+                using var buffered = new BufferedStream(body, 1 << 20);
+                ledger = Ledger.ReadSnapshot(buffered, options);
+            }
+            if (ledger.LastSequence != snapshot.Sequence)
+                throw new JournalCorruptException(snapshot.JournalAddress, $"snapshot {snapshot.Path} says sequence {snapshot.Sequence} but holds state up to {ledger.LastSequence}");
+            if (snapshot.JournalAddress > journal.TailAddress)
+                throw new JournalCorruptException(snapshot.JournalAddress,
+                    $"snapshot {snapshot.Path} covers the journal up to address {snapshot.JournalAddress}, but the journal ends at {journal.TailAddress}: the log is missing committed records");
+            fromAddress = snapshot.JournalAddress;
+            log($"recovery: snapshot at sequence {snapshot.Sequence} ({snapshot.BodyLength} bytes) loaded; replaying the journal from address {fromAddress}");
+        }
+        else
+        {
+            ledger = new Ledger(options);
+            fromAddress = journal.BeginAddress;
+        }
+
+        long snapshotSequence = ledger.LastSequence;
+        var replayer = new Replayer(ledger);
+        long? cutAt = null;
+        using (JournalReader reader = journal.OpenReader(fromAddress))
+        {
+            while (reader.TryReadNext(out ReadOnlySpan<byte> payload, out long address, out _))
+            {
+                try
+                {
+                    EventBlock.Decode(payload, replayer);
+                }
+                catch (FormatException e)
+                {
+                    throw new JournalCorruptException(address, $"journal record at address {address} passed its checksum but does not decode: {e.Message}");
+                }
+            }
+            if (reader.EndState.IsTornTail)
+            {
+                cutAt = reader.EndState.Address;
+                log($"recovery: torn tail at journal address {cutAt}: records after the last valid one are cut off (they were never acknowledged)");
+            }
+        }
+        if (cutAt is { } cut) journal.CutTail(cut);
+
+        ledger.CheckInvariants();
+        var report = new RecoveryReport(snapshotSequence, replayer.Applied, ledger.LastSequence, cutAt, TimeSpan.FromMilliseconds(Environment.TickCount64 - started));
+        log($"recovery: {report.ReplayedEvents} events replayed after snapshot sequence {report.SnapshotSequence}; last sequence {report.LastSequence}; {report.Elapsed.TotalMilliseconds:F0} ms");
+        return (ledger, report);
+    }
+
+    private sealed class Replayer(Ledger ledger) : IEventSink
+    {
+        public long Applied;
+
+        public void OnEvent(in LedgerEvent ledgerEvent)
+        {
+            // Records before the snapshot's address are not read; an event at or below the snapshot's
+            // sequence here would mean the snapshot and the log disagree about where they meet.
+            ledger.Apply(ledgerEvent);
+            Applied++;
+        }
+    }
+}

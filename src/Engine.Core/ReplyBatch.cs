@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using System.Threading.Tasks.Sources;
+using Engine.Domain;
+
+namespace Engine.Core;
+
+/// <summary>
+/// A pooled, reusable completion for one submission of N commands: N reply cells and one awaitable that
+/// completes when all of them are filled — by the respond thread, or by the submitting thread for commands
+/// refused before they entered the ring. The countdown is atomic because those two threads can both
+/// finish cells of one batch; <see cref="ManualResetValueTaskSourceCore{TResult}"/> publishes the writes.
+/// </summary>
+internal sealed class ReplyBatch : IValueTaskSource<int>
+{
+    private static readonly ConcurrentBag<ReplyBatch> Pool = new();
+    private const int PoolCapacity = 4096;
+
+    private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
+    private Reply[] _replies = new Reply[1];
+    private int _remaining;
+    private int _count;
+
+    public static ReplyBatch Rent(int count)
+    {
+        if (!Pool.TryTake(out ReplyBatch? batch)) batch = new ReplyBatch();
+        batch.Reset(count);
+        return batch;
+    }
+
+    public ReadOnlySpan<Reply> Replies => _replies.AsSpan(0, _count);
+
+    public ValueTask<int> Task => new(this, _core.Version);
+
+    private void Reset(int count)
+    {
+        if (_replies.Length < count) _replies = new Reply[count];
+        _count = count;
+        _remaining = count;
+        _core.Reset();
+    }
+
+    /// <summary>Called on the respond thread.</summary>
+    public void Complete(int index, in Reply reply)
+    {
+        _replies[index] = reply;
+        if (Interlocked.Decrement(ref _remaining) == 0) _core.SetResult(_count);
+    }
+
+    /// <summary>Fills cells the pipeline will never see (refused before publication) on the submitting thread.</summary>
+    public void CompleteUnpublished(int fromIndex, in Reply reply)
+    {
+        for (int i = fromIndex; i < _count; i++) _replies[i] = reply;
+        if (Interlocked.Add(ref _remaining, -(_count - fromIndex)) == 0) _core.SetResult(_count);
+    }
+
+    public void Return()
+    {
+        if (Pool.Count < PoolCapacity) Pool.Add(this);
+    }
+
+    int IValueTaskSource<int>.GetResult(short token) => _core.GetResult(token);
+    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _core.GetStatus(token);
+    void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,18 @@
+using Engine.Ring;
+
+namespace Engine.Core;
+
+/// <summary>
+/// Stage 3: gated on the journal stage, so every reply it releases is for a durable event. Hands each
+/// reply to its waiter and drops the slot's references so the ring does not keep requests alive.
+/// </summary>
+internal sealed class RespondHandler : IBatchEventHandler<CommandSlot>
+{
+    public void OnEvent(ref CommandSlot slot, long sequence, bool endOfBatch)
+    {
+        ReplyBatch? waiter = slot.Waiter;
+        slot.Waiter = null;
+        slot.Command = default;
+        waiter?.Complete(slot.WaiterIndex, slot.Reply);
+    }
+}

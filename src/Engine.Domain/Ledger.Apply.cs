@@ -7,7 +7,11 @@ namespace Engine.Domain;
 /// </summary>
 public sealed partial class Ledger
 {
-    public void Apply(in LedgerEvent e)
+    public void Apply(in LedgerEvent e) =>
+        Apply(e, e.RequestId.Length > 0 ? Fingerprints.RequestKey(e.RequestId) : default);
+
+    /// <summary>Apply with the request key already computed (the live path hashed it for the idempotency check).</summary>
+    private void Apply(in LedgerEvent e, UInt128 requestKey)
     {
         if (e.Sequence != LastSequence + 1)
             throw new LedgerInvariantException($"event sequence {e.Sequence} does not follow {LastSequence}: sequences must be dense");
@@ -92,7 +96,7 @@ public sealed partial class Ledger
         LastTimestampUnixMs = e.TimestampUnixMs;
         if (e.RequestId.Length > 0)
         {
-            _idempotency.Add(Fingerprints.RequestKey(e.RequestId), new IdempotencyRecord
+            _idempotency.Add(requestKey, new IdempotencyRecord
             {
                 PayloadFingerprint = e.PayloadFingerprint,
                 Sequence = e.Sequence,

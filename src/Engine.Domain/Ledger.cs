@@ -81,7 +81,7 @@ public sealed partial class Ledger
         }
 
         LedgerEvent ledgerEvent = Decide(command, now, payloadFingerprint);
-        Apply(ledgerEvent);
+        Apply(ledgerEvent, requestKey);
         sink.OnEvent(ledgerEvent);
         return ledgerEvent.ToReply();
     }

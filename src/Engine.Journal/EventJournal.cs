@@ -1,0 +1,434 @@
+using FASTER.core;
+
+namespace Engine.Journal;
+
+/// <summary>
+/// The durable event log: checksummed records appended to a FASTER <see cref="FasterLog"/>, made durable in groups by
+/// <see cref="Commit"/>. A reply may be sent only after the commit covering its event has returned.
+/// </summary>
+/// <remarks>
+/// <para><b>How a commit becomes durable on Linux.</b> <c>Devices.CreateLogDevice</c> returns FASTER's
+/// <c>ManagedLocalStorageDevice</c>, which opens segment files with <c>FileOptions.WriteThrough</c>; .NET maps that to
+/// <c>O_SYNC</c>, so each page write returns only once its data and the inode are on stable storage (FASTER never
+/// calls fsync; its NO_BUFFERING flag is ignored on Linux). FASTER then hands the commit metadata to our
+/// <see cref="CommitMetadataFile"/>, which fsyncs the directory when the commit reaches a new segment file (FASTER
+/// creates them without doing so), writes a checksummed slot and fdatasyncs it. Only then does FASTER complete
+/// the commit and <see cref="Commit"/> return.</para>
+/// <para><b>Recovery.</b> FASTER's own recovery (<c>TryRecoverLatest</c>) swallows every error and can come back as an
+/// empty log. This class never uses it: it reads the newest valid commit slot itself, asks FASTER to restore exactly
+/// that commit, and verifies the begin, committed and tail addresses FASTER reports; any disagreement throws
+/// <see cref="JournalRecoveryException"/>. Records appended after the last commit are not in the recovered log.</para>
+/// <para><b>Threads.</b> One appender thread calls <see cref="Append"/>; any thread may call <see cref="Commit"/>,
+/// <see cref="CommitAsync"/>, <see cref="WaitForCommitAsync"/> and <see cref="OpenReader"/> concurrently with it.
+/// <see cref="CutTail"/> is for start-up, with no other call in flight.</para>
+/// </remarks>
+public sealed class EventJournal : IDisposable
+{
+    /// <summary>FASTER's first valid log address (<c>Constants.kFirstValidAddress</c>): where an empty log begins.</summary>
+    public const long FirstValidAddress = 64;
+
+    /// <summary>File name prefix of the segment files: segment N is <c>journal.log.N</c>.</summary>
+    public const string SegmentFilePrefix = "journal.log";
+
+    private readonly JournalOptions _options;
+    private readonly string _directoryPath;
+    private readonly string _segmentBasePath;
+    private readonly CommitMetadataFile _commits;
+    private readonly Action<string> _log;
+    private readonly object _lifecycleLock = new();
+
+    // Replaced only by CutTail (start-up, nothing else running); volatile so other threads see the new instance.
+    private volatile FasterLog _fasterLog = null!;
+    private IDevice _device = null!;
+
+    // 1 while an Append is running: a second concurrent appender would break the page-padding rule the reader
+    // verifies (FASTER could then start a page with a record that would have fit on the previous one).
+    private int _appendInProgress;
+    private int _openReaders;
+    private volatile bool _disposed;
+    private volatile Exception? _fault;
+
+    private EventJournal(JournalOptions options, string directoryPath, CommitMetadataFile commits, Action<string> log)
+    {
+        _options = options;
+        _directoryPath = directoryPath;
+        _segmentBasePath = Path.Combine(directoryPath, SegmentFilePrefix);
+        _commits = commits;
+        _log = log;
+    }
+
+    /// <summary>
+    /// Opens the journal in <see cref="JournalOptions.DirectoryPath"/>, creating it when absent and otherwise
+    /// recovering it to its last commit.
+    /// </summary>
+    /// <param name="options">Settings; validated.</param>
+    /// <param name="log">Receives warnings and recovery notes (one line each). Optional.</param>
+    /// <exception cref="JournalRecoveryException">The commit metadata is missing or damaged, or FASTER failed to restore it.</exception>
+    public static EventJournal Open(JournalOptions options, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        log ??= static _ => { };
+        if (options.AcknowledgeBeforeFsync)
+        {
+            const string warning = "WARNING: journal AcknowledgeBeforeFsync is ON. Commit() returns BEFORE records are fsync'd; " +
+                "a crash or power loss can lose records that were already acknowledged. BENCHMARKS ONLY, never in production.";
+            Console.Error.WriteLine(warning);
+            log(warning);
+        }
+
+        string directoryPath = Path.GetFullPath(options.DirectoryPath);
+        DurableFile.CreateDirectoryDurably(directoryPath);
+        if (!CommitMetadataFile.Exists(directoryPath))
+        {
+            string? segment = Directory.EnumerateFiles(directoryPath, SegmentFilePrefix + ".*").FirstOrDefault();
+            if (segment is not null)
+                throw new JournalRecoveryException($"journal directory '{directoryPath}' holds segment file '{Path.GetFileName(segment)}' but no commit file '{CommitMetadataFile.FileName}': the commit metadata was lost, so nothing says how much of the log is durable. Start-up is stopped to avoid serving wrong balances.");
+            CommitMetadataFile.Create(directoryPath, EmptyLogCommit());
+        }
+
+        CommitMetadataFile commits = CommitMetadataFile.Open(directoryPath, options.SegmentSizeBits, log);
+        var journal = new EventJournal(options, directoryPath, commits, log);
+        try
+        {
+            journal.StartFaster();
+        }
+        catch
+        {
+            commits.Dispose();
+            throw;
+        }
+        CommitSlot newest = commits.Newest;
+        log($"journal: opened '{directoryPath}' at commit {newest.CommitNum}: addresses [{newest.BeginAddress}, {newest.UntilAddress}) are durable");
+        return journal;
+    }
+
+    /// <summary>Address of the first record in the log.</summary>
+    public long BeginAddress => _fasterLog.BeginAddress;
+
+    /// <summary>Address the next <see cref="Append"/> will use (or the start of the next page, if it does not fit).</summary>
+    public long TailAddress => _fasterLog.TailAddress;
+
+    /// <summary>Every record before this address is durable: its data and the commit metadata are fsync'd.</summary>
+    public long CommittedUntilAddress => _commits.DurableUntilAddress;
+
+    /// <summary>The largest payload <see cref="Append"/> accepts.</summary>
+    public int MaxRecordBytes => _options.MaxRecordBytes;
+
+    internal string SegmentBasePath => _segmentBasePath;
+
+    /// <summary>
+    /// Frames <paramref name="payload"/> (header with its CRC-32C) and enqueues it in memory; nothing is durable until
+    /// a <see cref="Commit"/> that starts after this call returns. Blocks (spinning with yields) only while FASTER's
+    /// in-memory buffer is full and waiting for a flush.
+    /// </summary>
+    /// <returns>The record's address.</returns>
+    /// <exception cref="ArgumentException">The payload is larger than <see cref="JournalOptions.MaxRecordBytes"/>.</exception>
+    public unsafe long Append(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > _options.MaxRecordBytes)
+            throw new ArgumentException($"journal record payload is {payload.Length} bytes; the limit (JournalOptions.MaxRecordBytes) is {_options.MaxRecordBytes}.", nameof(payload));
+        ThrowIfUnusable();
+        if (Interlocked.Exchange(ref _appendInProgress, 1) != 0)
+            throw new InvalidOperationException("EventJournal.Append was called from two threads at once; the journal has a single appender.");
+        try
+        {
+            uint crc = RecordFormat.ComputeCrc(0, payload.Length, payload);
+            fixed (byte* pinned = payload)
+            {
+                return _fasterLog.Enqueue(new FramedRecord(pinned, payload.Length, crc));
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _appendInProgress, 0);
+        }
+    }
+
+    /// <summary>
+    /// Makes every record appended before this call durable and blocks until it is (one fsync'd flush covers all of
+    /// them: group commit). Returns at once when nothing new was appended.
+    /// With <see cref="JournalOptions.AcknowledgeBeforeFsync"/> it starts the flush and returns without waiting.
+    /// </summary>
+    /// <returns>The committed-until address (in the benchmark mode: the address being committed).</returns>
+    /// <exception cref="IOException">The flush or the metadata write failed; the journal accepts no more commits.</exception>
+    public long Commit()
+    {
+        ThrowIfUnusable();
+        FasterLog log = _fasterLog;
+        long target = log.TailAddress;
+        long durable = _commits.DurableUntilAddress;
+        if (durable >= target) return durable;
+
+        log.Commit(spinWait: false);
+        if (_options.AcknowledgeBeforeFsync) return target;
+
+        ValueTask wait = log.WaitForCommitAsync(target, commitNum: 0);
+        try
+        {
+            if (wait.IsCompleted) wait.GetAwaiter().GetResult();
+            else wait.AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not ObjectDisposedException)
+        {
+            throw Fail(e, target);
+        }
+        return CheckDurable(target);
+    }
+
+    /// <summary>Asynchronous <see cref="Commit"/>: completes once every record appended before the call is durable.</summary>
+    public async ValueTask<long> CommitAsync(CancellationToken ct = default)
+    {
+        ThrowIfUnusable();
+        FasterLog log = _fasterLog;
+        long target = log.TailAddress;
+        long durable = _commits.DurableUntilAddress;
+        if (durable >= target) return durable;
+
+        log.Commit(spinWait: false);
+        if (_options.AcknowledgeBeforeFsync) return target;
+        try
+        {
+            await log.WaitForCommitAsync(target, commitNum: 0, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
+        {
+            throw Fail(e, target);
+        }
+        return CheckDurable(target);
+    }
+
+    /// <summary>
+    /// Completes once <see cref="CommittedUntilAddress"/> is at least <paramref name="untilAddress"/>. Does not start
+    /// a commit (someone else must): for readers tailing the live log.
+    /// </summary>
+    public async ValueTask WaitForCommitAsync(long untilAddress, CancellationToken ct)
+    {
+        // Bounded: each pass either returns or waits for FASTER's committed address to reach untilAddress, which
+        // our durable address reaches first (it is set just before FASTER's) unless a commit failed.
+        for (int pass = 0; ; pass++)
+        {
+            ThrowIfUnusable();
+            if (_commits.DurableUntilAddress >= untilAddress) return;
+            if (pass > 0)
+                throw new InvalidOperationException($"FASTER reports address {untilAddress} committed but the journal's durable address is {_commits.DurableUntilAddress}");
+            try
+            {
+                await _fasterLog.WaitForCommitAsync(untilAddress, commitNum: 0, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
+            {
+                throw Fail(e, untilAddress);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens a reader of committed records starting at <paramref name="fromAddress"/>, which must be a record
+    /// boundary (a record's address or next-address, <see cref="BeginAddress"/>, or a past <see cref="TailAddress"/>).
+    /// </summary>
+    public JournalReader OpenReader(long fromAddress)
+    {
+        ThrowIfDisposed();
+        long begin = BeginAddress;
+        long tail = TailAddress;
+        if (fromAddress < begin || fromAddress > tail || fromAddress % RecordFormat.FasterAlignmentBytes != 0)
+            throw new ArgumentOutOfRangeException(nameof(fromAddress), fromAddress, $"a reader must start at a record boundary in [{begin}, {tail}]");
+        Interlocked.Increment(ref _openReaders);
+        return new JournalReader(this, fromAddress, _segmentBasePath, _options.SegmentSizeBits, _options.PageSizeBits);
+    }
+
+    internal void OnReaderDisposed() => Interlocked.Decrement(ref _openReaders);
+
+    /// <summary>
+    /// Cuts a torn tail: after this, the log ends at <paramref name="fromAddress"/> (the address a reader reported as
+    /// <see cref="JournalReadEndKind.TornTail"/>), durably, and new appends go there, overwriting the damaged bytes.
+    /// For start-up only: every reader must be disposed, nothing may be appended but uncommitted, and no other call
+    /// may run concurrently.
+    /// </summary>
+    /// <remarks>
+    /// Refuses to cut anything that verifies: it rescans [<paramref name="fromAddress"/>, committed end) and throws
+    /// if any valid record is there. The cut itself is one new commit slot whose FASTER metadata ends at
+    /// <paramref name="fromAddress"/> (fdatasync'd, so it is atomic and survives a crash); FASTER is then reopened
+    /// on it, which clears its in-memory tail page beyond the new end.
+    /// </remarks>
+    public void CutTail(long fromAddress)
+    {
+        lock (_lifecycleLock)
+        {
+            ThrowIfUnusable();
+            if (Volatile.Read(ref _openReaders) != 0)
+                throw new InvalidOperationException("CutTail needs every JournalReader disposed first.");
+            long durable = _commits.DurableUntilAddress;
+            long tail = _fasterLog.TailAddress;
+            if (tail != durable)
+                throw new InvalidOperationException($"CutTail is for start-up: records were appended after the last commit (tail {tail}, committed until {durable}).");
+            if (fromAddress < _fasterLog.BeginAddress || fromAddress > durable || fromAddress % RecordFormat.FasterAlignmentBytes != 0)
+                throw new ArgumentOutOfRangeException(nameof(fromAddress), fromAddress, $"the cut must be a record boundary in [{_fasterLog.BeginAddress}, {durable}]");
+            if (fromAddress == durable) return;
+
+            using (var cursor = new LogPageCursor(_segmentBasePath, _options.SegmentSizeBits, _options.PageSizeBits))
+            {
+                long valid = cursor.FindValidRecord(fromAddress, durable);
+                if (valid >= 0)
+                    throw new InvalidOperationException($"refusing to cut the journal at {fromAddress}: the record at {valid} verifies, so [{fromAddress}, {durable}) is not a torn tail.");
+            }
+
+            CommitSlot newest = _commits.Newest;
+            var info = new FasterLogRecoveryInfo();
+            using (var reader = new BinaryReader(new MemoryStream(newest.Metadata)))
+                info.Initialize(reader);
+            info.UntilAddress = fromAddress;
+            info.CommitNum = newest.CommitNum + 1;
+            var cut = new CommitSlot(info.CommitNum, info.BeginAddress, fromAddress, info.ToByteArray());
+
+            StopFaster();
+            try
+            {
+                _commits.WriteRewind(cut);
+                StartFaster();
+            }
+            catch (Exception e)
+            {
+                _fault = e;
+                throw;
+            }
+            _log($"journal: cut the torn tail [{fromAddress}, {durable}) ({durable - fromAddress} bytes that never verified); the log now ends at {fromAddress}");
+        }
+    }
+
+    /// <summary>
+    /// Commits whatever was appended (a clean shutdown loses nothing, in either mode) and closes the log.
+    /// </summary>
+    /// <exception cref="IOException">The final commit failed; the records appended since the last successful commit are not durable.</exception>
+    public void Dispose()
+    {
+        lock (_lifecycleLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+
+        Exception? failure = null;
+        try
+        {
+            if (_fault is null && _commits.Fault is null)
+            {
+                FasterLog log = _fasterLog;
+                long target = log.TailAddress;
+                if (_commits.DurableUntilAddress < target)
+                {
+                    log.Commit(spinWait: false);
+                    log.WaitForCommitAsync(target, commitNum: 0).AsTask().GetAwaiter().GetResult();
+                    CheckDurable(target);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e;
+            _log($"journal: the final commit on close FAILED: {e.Message}");
+        }
+        finally
+        {
+            StopFaster();
+            _commits.Dispose();
+        }
+        if (failure is not null)
+            throw new IOException("journal: records appended before Dispose could not be made durable", failure);
+    }
+
+    private void StartFaster()
+    {
+        CommitSlot newest = _commits.Newest;
+        _device = Devices.CreateLogDevice(_segmentBasePath, preallocateFile: false, deleteOnClose: false);
+        var settings = new FasterLogSettings
+        {
+            LogDevice = _device,
+            PageSizeBits = _options.PageSizeBits,
+            MemorySizeBits = _options.MemorySizeBits,
+            SegmentSizeBits = _options.SegmentSizeBits,
+            LogCommitManager = _commits,
+            LogChecksum = LogChecksumType.None, // our records carry their own CRC-32C
+            FastCommitMode = false, // every commit writes metadata: recovery never scans the log for commit records
+            TryRecoverLatest = false, // it swallows errors; we recover explicitly below
+            AutoRefreshSafeTailAddress = false,
+            AutoCommit = false,
+            MutableFraction = 0,
+        };
+
+        FasterLog log;
+        try
+        {
+            log = new FasterLog(settings);
+        }
+        catch
+        {
+            _device.Dispose();
+            throw;
+        }
+
+        try
+        {
+            log.Recover(newest.CommitNum);
+        }
+        catch (Exception e)
+        {
+            log.Dispose();
+            _device.Dispose();
+            throw new JournalRecoveryException($"journal '{_directoryPath}': FASTER could not restore commit {newest.CommitNum} (addresses [{newest.BeginAddress}, {newest.UntilAddress})): {e.Message}. Start-up is stopped to avoid serving wrong balances.", e);
+        }
+
+        if (log.BeginAddress != newest.BeginAddress || log.CommittedUntilAddress != newest.UntilAddress || log.TailAddress != newest.UntilAddress)
+        {
+            string found = $"begin {log.BeginAddress}, committed until {log.CommittedUntilAddress}, tail {log.TailAddress}";
+            log.Dispose();
+            _device.Dispose();
+            throw new JournalRecoveryException($"journal '{_directoryPath}': FASTER restored {found}, but commit {newest.CommitNum} says begin {newest.BeginAddress}, until {newest.UntilAddress}. Start-up is stopped to avoid serving wrong balances.");
+        }
+        _fasterLog = log;
+    }
+
+    private void StopFaster()
+    {
+        _fasterLog.Dispose();
+        _device.Dispose();
+    }
+
+    private static CommitSlot EmptyLogCommit()
+    {
+        var info = new FasterLogRecoveryInfo
+        {
+            BeginAddress = FirstValidAddress,
+            UntilAddress = FirstValidAddress,
+            CommitNum = 0,
+        };
+        return new CommitSlot(0, FirstValidAddress, FirstValidAddress, info.ToByteArray());
+    }
+
+    private long CheckDurable(long target)
+    {
+        if (_commits.Fault is { } fault) throw Fail(fault, target);
+        long durable = _commits.DurableUntilAddress;
+        if (durable < target)
+            throw new InvalidOperationException($"journal invariant broken: FASTER completed a commit to {target} but only {durable} is durable");
+        return durable;
+    }
+
+    private IOException Fail(Exception cause, long target)
+    {
+        var failure = new IOException($"journal commit up to address {target} FAILED; records after {_commits.DurableUntilAddress} are not durable and the journal accepts no more work. Stop the engine.", cause);
+        _fault ??= failure;
+        _log(failure.Message + " Cause: " + cause.Message);
+        return failure;
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private void ThrowIfUnusable()
+    {
+        ThrowIfDisposed();
+        if (_fault is { } fault) throw new IOException("the journal failed earlier and accepts no more work", fault);
+        if (_commits.Fault is { } commitFault) throw Fail(commitFault, TailAddress);
+    }
+}

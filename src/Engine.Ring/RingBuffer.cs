@@ -32,6 +32,10 @@ public sealed class RingBuffer<T>
     private readonly MultiProducerSequencer _sequencer;
     private readonly IWaitStrategy _waitStrategy;
 
+    // The same object as _waitStrategy when it is the hybrid strategy, whose fence-free signal is safe
+    // after a claim (see HybridWaitStrategy.SignalAfterFullFence); null otherwise.
+    private readonly HybridWaitStrategy? _hybridWaitStrategy;
+
     /// <summary>Creates a ring of <paramref name="bufferSize"/> slots, all <c>default(T)</c>.</summary>
     /// <param name="bufferSize">The number of slots: a power of two, at least 1.</param>
     /// <param name="waitStrategy">How consumers of this ring wait; producers signal it on publish.</param>
@@ -48,6 +52,7 @@ public sealed class RingBuffer<T>
         _indexMask = bufferSize - 1;
         _sequencer = new MultiProducerSequencer(bufferSize);
         _waitStrategy = waitStrategy;
+        _hybridWaitStrategy = waitStrategy as HybridWaitStrategy;
     }
 
     /// <summary>The number of slots.</summary>
@@ -95,14 +100,31 @@ public sealed class RingBuffer<T>
     public void Publish(long sequence)
     {
         _sequencer.Publish(sequence);
-        _waitStrategy.SignalAllWhenBlocking();
+        SignalConsumers();
     }
 
     /// <summary>Publishes a claimed range of slots (inclusive) with a single wake-up.</summary>
     public void Publish(long lowSequence, long highSequence)
     {
         _sequencer.Publish(lowSequence, highSequence);
-        _waitStrategy.SignalAllWhenBlocking();
+        SignalConsumers();
+    }
+
+    /// <summary>Wakes consumers that sleep in the wait strategy, after a publish.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SignalConsumers()
+    {
+        // Every published sequence was claimed by a CAS on the cursor (a full fence) that a sleeping
+        // first-stage consumer's wait condition depends on, so the hybrid strategy's own fence would
+        // be redundant here.
+        if (_hybridWaitStrategy is not null)
+        {
+            _hybridWaitStrategy.SignalAfterFullFence();
+        }
+        else
+        {
+            _waitStrategy.SignalAllWhenBlocking();
+        }
     }
 
     /// <summary>Whether the slot for <paramref name="sequence"/> has been published on its current lap.</summary>

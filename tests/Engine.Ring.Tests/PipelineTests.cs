@@ -30,6 +30,43 @@ public sealed class PipelineTests
         RunPipeline(nameof(BusySpinWaitStrategy), producerCount: 1, itemsPerProducer: 200_000, stageCount: 1, claimSizeMax: 1);
     }
 
+    [Theory]
+    [InlineData(nameof(BlockingWaitStrategy))]
+    [InlineData(WaitStrategies.HybridAlwaysBlocking)]
+    public void Sleeping_stages_are_woken_for_every_single_item(string strategyName)
+    {
+        // One item at a time, and the producer waits for the last stage before publishing the next, so
+        // both stages fall asleep between items: every hand-off (producer to stage 0, stage 0 to stage 1)
+        // goes through the wake-up path. A lost wake-up hangs the chain until the failure guard.
+        const int itemCount = 2_000;
+        var ring = new RingBuffer<TestSlot>(8, WaitStrategies.Create(strategyName));
+        var first = new CheckingStageHandler(stage: 0, producerCount: 1, maxBatchSize: 1, lastSequence: itemCount - 1);
+        var second = new CheckingStageHandler(stage: 1, producerCount: 1, maxBatchSize: 1, lastSequence: itemCount - 1);
+        var firstProcessor = new BatchEventProcessor<TestSlot>(ring, ring.NewBarrier(), first, maxBatchSize: 1);
+        var secondProcessor = new BatchEventProcessor<TestSlot>(ring, ring.NewBarrier(firstProcessor.Sequence), second, maxBatchSize: 1);
+        ring.AddGatingSequences(secondProcessor.Sequence);
+        firstProcessor.Start("wake-0");
+        secondProcessor.Start("wake-1");
+
+        for (long item = 0; item < itemCount; item++)
+        {
+            long sequence = ring.Next();
+            ring[sequence] = new TestSlot { ProducerId = 0, Value = item, Stage0Stamp = -1, Stage1Stamp = -1, Stage2Stamp = -1 };
+            ring.Publish(sequence);
+            Assert.True(SpinWait.SpinUntil(() => secondProcessor.Sequence.Value == sequence, FailureGuard),
+                $"item {item} was never handed through: a stage missed its wake-up");
+        }
+
+        firstProcessor.Halt();
+        secondProcessor.Halt();
+        Assert.True(firstProcessor.Join(FailureGuard));
+        Assert.True(secondProcessor.Join(FailureGuard));
+        Assert.Null(firstProcessor.Fault);
+        Assert.Null(secondProcessor.Fault);
+        Assert.True(second.ViolationCount == 0, second.FirstViolation);
+        Assert.Equal(itemCount, second.EventCount);
+    }
+
     /// <summary>
     /// Runs producers through a chain of stages (each gated on the previous, the ring gated on the last),
     /// then checks every stage saw every item exactly once, in per-producer order, behind its predecessor,

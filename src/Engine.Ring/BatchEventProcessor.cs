@@ -167,6 +167,8 @@ public sealed class BatchEventProcessor<T>
                 }
             }
 
+            // Volatile.Write (release): a caller that sees IsRunning false also sees Fault and every
+            // write the handler made, the same guarantee Join gives.
             Volatile.Write(ref _running, 0);
         }
     }

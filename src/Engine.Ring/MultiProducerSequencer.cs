@@ -55,7 +55,7 @@ internal sealed class MultiProducerSequencer
     internal int BufferSize => _bufferSize;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal long Next(int n)
+    internal long Next(int n, CancellationToken cancellationToken)
     {
         ValidateClaimSize(n);
         SpinWait spinWait = default;
@@ -67,7 +67,8 @@ internal sealed class MultiProducerSequencer
             {
                 // Full: the last stage has not freed enough slots. SpinWait backs off from spinning to
                 // yielding to short sleeps, so a full ring costs little CPU on a two-core box and never
-                // allocates.
+                // allocates. Cancellation is checked only here, off the fast path.
+                cancellationToken.ThrowIfCancellationRequested();
                 spinWait.SpinOnce();
                 continue;
             }
@@ -151,6 +152,8 @@ internal sealed class MultiProducerSequencer
     internal long RemainingCapacity()
     {
         long produced = _cursor.Value;
+        // Volatile.Read of the array reference pairs with the release in AddGatingSequences, so we never
+        // iterate an array whose elements are not yet visible.
         long consumed = SequenceGroup.Minimum(Volatile.Read(ref _gatingSequences), produced);
         return _bufferSize - (produced - consumed);
     }

@@ -75,16 +75,29 @@ public sealed class RingBuffer<T>
         get => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), SlotPadding + (int)(sequence & _indexMask));
     }
 
-    /// <summary>Claims the next slot, waiting (spin, yield, short sleeps; never allocating) while the ring is full.</summary>
+    /// <summary>
+    /// Claims the next slot, waiting (spin, yield, short sleeps; never allocating) while the ring is full.
+    /// The wait has no end of its own: if the last stage has stopped (halted, or faulted), it never
+    /// returns. Callers that must not hang use <see cref="TryNext(out long)"/> or a cancellable overload.
+    /// </summary>
     /// <returns>The claimed sequence; the caller must <see cref="Publish(long)"/> it.</returns>
-    public long Next() => _sequencer.Next(1);
+    public long Next() => _sequencer.Next(1, CancellationToken.None);
+
+    /// <summary>Claims the next slot, waiting while the ring is full until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled while the ring was full; nothing was claimed.</exception>
+    public long Next(CancellationToken cancellationToken) => _sequencer.Next(1, cancellationToken);
 
     /// <summary>
     /// Claims <paramref name="n"/> contiguous slots, waiting while the ring is full, and returns the
     /// highest; the claimed range is <c>high - n + 1 .. high</c>. Publish it with <see cref="Publish(long, long)"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is not in 1..<see cref="BufferSize"/>.</exception>
-    public long Next(int n) => _sequencer.Next(n);
+    public long Next(int n) => _sequencer.Next(n, CancellationToken.None);
+
+    /// <summary>Claims <paramref name="n"/> contiguous slots, waiting while the ring is full until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is not in 1..<see cref="BufferSize"/>.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while the ring was full; nothing was claimed.</exception>
+    public long Next(int n, CancellationToken cancellationToken) => _sequencer.Next(n, cancellationToken);
 
     /// <summary>
     /// Claims the next slot if there is room, without waiting: returns <see langword="false"/> at once when

@@ -170,6 +170,25 @@ public sealed class BatchEventProcessorTests
     }
 
     [Fact]
+    public void A_handler_that_fails_to_start_stops_the_processor_and_reports_the_fault()
+    {
+        var ring = new RingBuffer<long>(8, new HybridWaitStrategy());
+        var failure = new InvalidOperationException("cannot open the journal");
+        var handler = new FailingStartHandler(failure);
+        Exception? reported = null;
+        var processor = new BatchEventProcessor<long>(ring, ring.NewBarrier(), handler, onFault: exception => reported = exception);
+        ring.Publish(ring.Next());
+
+        processor.Start("failing-start");
+        Assert.True(processor.Join(FailureGuard));
+        Assert.Same(failure, processor.Fault);
+        Assert.Same(failure, reported);
+        Assert.Equal(Sequence.InitialValue, processor.Sequence.Value);
+        Assert.Equal(0, handler.EventCount);
+        Assert.True(handler.ShutdownCalled);
+    }
+
+    [Fact]
     public void A_processor_halted_before_it_starts_exits_as_soon_as_it_starts()
     {
         var ring = new RingBuffer<long>(8, new BlockingWaitStrategy());
@@ -284,6 +303,19 @@ public sealed class BatchEventProcessorTests
             ShutdownCalled = true;
             ShutdownThreadName = Thread.CurrentThread.Name;
         }
+    }
+
+    private sealed class FailingStartHandler(Exception failure) : IBatchEventHandler<long>
+    {
+        public int EventCount { get; private set; }
+
+        public bool ShutdownCalled { get; private set; }
+
+        public void OnStart() => throw failure;
+
+        public void OnEvent(ref long slot, long sequence, bool endOfBatch) => EventCount++;
+
+        public void OnShutdown() => ShutdownCalled = true;
     }
 
     /// <summary>Measures bytes allocated by the processor thread between two sequences.</summary>

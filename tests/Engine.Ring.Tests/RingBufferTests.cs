@@ -110,6 +110,35 @@ public sealed class RingBufferTests
     }
 
     [Fact]
+    public void A_cancelled_claim_on_a_full_ring_gives_up_and_claims_nothing()
+    {
+        var ring = new RingBuffer<long>(4, new HybridWaitStrategy());
+        ring.AddGatingSequences(new Sequence());
+        ring.Publish(0, ring.Next(4));
+        using var cancellation = new CancellationTokenSource();
+
+        Exception? thrown = null;
+        var producer = new Thread(() =>
+        {
+            try
+            {
+                ring.Next(cancellation.Token);
+            }
+            catch (OperationCanceledException exception)
+            {
+                thrown = exception;
+            }
+        }) { IsBackground = true };
+        producer.Start();
+        cancellation.Cancel();
+
+        Assert.True(producer.Join(FailureGuard), "a cancelled claim kept waiting");
+        Assert.IsType<OperationCanceledException>(thrown);
+        Assert.Equal(3, ring.Cursor);
+        Assert.Throws<OperationCanceledException>(() => ring.Next(2, cancellation.Token));
+    }
+
+    [Fact]
     public void Producers_never_wrap_past_the_slowest_gating_sequence()
     {
         var ring = new RingBuffer<long>(4, new BlockingWaitStrategy());

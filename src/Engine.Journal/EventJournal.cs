@@ -133,16 +133,56 @@ public sealed class EventJournal : IDisposable
             throw new InvalidOperationException("EventJournal.Append was called from two threads at once; the journal has a single appender.");
         try
         {
+            FasterLog log = _fasterLog;
+            int entrySize = RecordFormat.EntrySize(payload.Length);
+            long address = log.TailAddress;
+            long remainingOnPage = _options.PageSizeBytes - (address & (_options.PageSizeBytes - 1));
+            if (entrySize > remainingOnPage)
+            {
+                // Fill the rest of the page explicitly, so FASTER never pads it with zeros (see RecordFormat).
+                AppendFiller(log, address, (int)remainingOnPage);
+                address += remainingOnPage;
+            }
+
             uint crc = RecordFormat.ComputeCrc(0, payload.Length, payload);
+            long actual;
             fixed (byte* pinned = payload)
             {
-                return _fasterLog.Enqueue(new FramedRecord(pinned, payload.Length, crc));
+                actual = log.Enqueue(new FramedRecord(pinned, payload.Length, 0, crc));
             }
+            CheckAppendAddress(address, actual);
+            return actual;
         }
         finally
         {
             Volatile.Write(ref _appendInProgress, 0);
         }
+    }
+
+    private unsafe void AppendFiller(FasterLog log, long address, int remainingOnPage)
+    {
+        if (remainingOnPage % RecordFormat.EntryAlignmentBytes != 0)
+            throw Fault(new InvalidOperationException($"journal invariant broken: the tail {address} is not a multiple of {RecordFormat.EntryAlignmentBytes}"));
+        long actual;
+        if (remainingOnPage >= RecordFormat.FillerRecordBytesMin)
+        {
+            int payloadLength = remainingOnPage - RecordFormat.FasterLengthBytes - RecordFormat.HeaderBytes;
+            uint crc = RecordFormat.ComputeCrc(RecordFormat.FlagFiller, payloadLength, []);
+            actual = log.Enqueue(new FramedRecord(null, payloadLength, RecordFormat.FlagFiller, crc));
+        }
+        else
+        {
+            actual = log.Enqueue(new MiniFiller(remainingOnPage));
+        }
+        CheckAppendAddress(address, actual);
+    }
+
+    private void CheckAppendAddress(long expected, long actual)
+    {
+        // The reader relies on every byte of a page being an entry we wrote; an entry landing elsewhere means FASTER
+        // padded (another appender?) and the log can no longer be verified: stop.
+        if (actual != expected)
+            throw Fault(new InvalidOperationException($"journal invariant broken: an entry expected at address {expected} was placed at {actual}"));
     }
 
     /// <summary>
@@ -232,7 +272,7 @@ public sealed class EventJournal : IDisposable
         ThrowIfDisposed();
         long begin = BeginAddress;
         long tail = TailAddress;
-        if (fromAddress < begin || fromAddress > tail || fromAddress % RecordFormat.FasterAlignmentBytes != 0)
+        if (fromAddress < begin || fromAddress > tail || fromAddress % RecordFormat.EntryAlignmentBytes != 0)
             throw new ArgumentOutOfRangeException(nameof(fromAddress), fromAddress, $"a reader must start at a record boundary in [{begin}, {tail}]");
         Interlocked.Increment(ref _openReaders);
         return new JournalReader(this, fromAddress, _segmentBasePath, _options.SegmentSizeBits, _options.PageSizeBits);
@@ -263,7 +303,7 @@ public sealed class EventJournal : IDisposable
             long tail = _fasterLog.TailAddress;
             if (tail != durable)
                 throw new InvalidOperationException($"CutTail is for start-up: records were appended after the last commit (tail {tail}, committed until {durable}).");
-            if (fromAddress < _fasterLog.BeginAddress || fromAddress > durable || fromAddress % RecordFormat.FasterAlignmentBytes != 0)
+            if (fromAddress < _fasterLog.BeginAddress || fromAddress > durable || fromAddress % RecordFormat.EntryAlignmentBytes != 0)
                 throw new ArgumentOutOfRangeException(nameof(fromAddress), fromAddress, $"the cut must be a record boundary in [{_fasterLog.BeginAddress}, {durable}]");
             if (fromAddress == durable) return;
 
@@ -421,6 +461,13 @@ public sealed class EventJournal : IDisposable
         _fault ??= failure;
         _log(failure.Message + " Cause: " + cause.Message);
         return failure;
+    }
+
+    private Exception Fault(Exception e)
+    {
+        _fault ??= e;
+        _log("journal: " + e.Message);
+        return e;
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);

@@ -9,11 +9,11 @@ namespace Engine.Journal;
 /// <para>The reader reads FASTER's segment files directly rather than through FASTER's scan iterator, because that
 /// iterator, given damaged bytes, silently skips to the next page on a zero length, treats a negative length as a
 /// commit record and skips it, and after a short read can hand back stale bytes from a reused frame buffer. Here
-/// every byte up to the committed end is accounted for: a record that verifies, zero padding that runs to the end of
-/// its page (and only where the next record could not have fit), or a bad record.</para>
-/// <para>At a bad record the reader scans the rest of the committed region for any record that verifies. None:
+/// every byte up to the committed end must be an entry that verifies: a record, or a filler that ends its page
+/// (see <see cref="RecordFormat"/>).</para>
+/// <para>At a bad entry the reader scans the rest of the committed region for any record that verifies. None:
 /// the log ends in a torn write, <see cref="TryReadNext"/> returns false and <see cref="EndState"/> is
-/// <see cref="JournalReadEndKind.TornTail"/> at the bad record. Some: the middle of the log is damaged and
+/// <see cref="JournalReadEndKind.TornTail"/> at the bad entry. Some: the middle of the log is damaged and
 /// <see cref="TryReadNext"/> throws <see cref="JournalCorruptException"/>.</para>
 /// <para>After false, a later call continues if more has been committed since (live tailing; see
 /// <see cref="EventJournal.WaitForCommitAsync"/>).</para>
@@ -23,11 +23,6 @@ public sealed class JournalReader : IDisposable
     private readonly EventJournal _journal;
     private readonly LogPageCursor _cursor;
     private long _next;
-
-    // When the previous page ended in zero padding, its size: the first record of the next page must be larger,
-    // or FASTER would have placed it in the padding, so the zeros would really be erased records.
-    private long _paddingBytesBeforePage;
-    private long _paddingStartAddress;
 
     // A torn tail found at _tornAddress while the committed end was _tornLimit: not re-scanned until the end moves.
     private long _tornAddress = -1;
@@ -53,14 +48,14 @@ public sealed class JournalReader : IDisposable
     /// <param name="payload">The record's payload; valid until the next call or Dispose.</param>
     /// <param name="address">The record's address.</param>
     /// <param name="nextAddress">The address just after the record (where the next one starts, or the tail).</param>
-    /// <exception cref="JournalCorruptException">A record fails verification and a valid record follows it.</exception>
+    /// <exception cref="JournalCorruptException">An entry fails verification and a valid record follows it.</exception>
     public bool TryReadNext(out ReadOnlySpan<byte> payload, out long address, out long nextAddress)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long limit = _journal.CommittedUntilAddress;
         payload = default;
 
-        // Bounded: each pass either returns, or moves _next to the next page (at most one pass per page).
+        // Bounded: each pass returns, or steps over a filler to the next page (at most one pass per page).
         while (true)
         {
             address = _next;
@@ -82,42 +77,28 @@ public sealed class JournalReader : IDisposable
 
             long page = _cursor.PageOf(_next);
             long pageStart = _cursor.PageStart(page);
-            long pageEnd = pageStart + _cursor.PageSize;
             int offset = (int)(_next - pageStart);
             int committedEnd = (int)Math.Min(_cursor.PageSize, limit - pageStart);
             int readableEnd = _cursor.Load(page, offset, committedEnd);
             EntryKind kind = RecordFormat.Parse(_cursor.Page, offset, readableEnd, _cursor.PageSize,
                 out int payloadOffset, out int payloadLength, out int entrySize, out string? badReason);
 
-            switch (kind)
+            if (kind == EntryKind.Record)
             {
-                case EntryKind.Record:
-                    if (_paddingBytesBeforePage > 0 && entrySize <= _paddingBytesBeforePage)
-                    {
-                        throw Corrupt(_paddingStartAddress,
-                            $"the {_paddingBytesBeforePage} bytes from address {_paddingStartAddress} to the end of its page are zero, yet the record at {_next} ({entrySize} bytes) would have fit there: records were erased",
-                            _next);
-                    }
-                    _paddingBytesBeforePage = 0;
-                    payload = _cursor.Page.Slice(payloadOffset, payloadLength);
-                    nextAddress = _next + entrySize;
-                    _next = nextAddress;
-                    EndState = default;
-                    return true;
-
-                case EntryKind.ZeroLength:
-                    if (IsPadding(page, offset, limit, pageEnd, out badReason))
-                    {
-                        _paddingBytesBeforePage = pageEnd - _next;
-                        _paddingStartAddress = _next;
-                        _next = pageEnd;
-                        continue;
-                    }
-                    break;
+                payload = _cursor.Page.Slice(payloadOffset, payloadLength);
+                nextAddress = _next + entrySize;
+                _next = nextAddress;
+                EndState = default;
+                return true;
+            }
+            if (kind == EntryKind.Filler)
+            {
+                _next += entrySize; // the start of the next page
+                continue;
             }
 
-            // A bad record: a torn tail when nothing valid follows it, damage in the middle of the log otherwise.
-            long validAfter = _cursor.FindValidRecord(_next + RecordFormat.FasterAlignmentBytes, limit);
+            // A bad entry: a torn tail when nothing valid follows it, damage in the middle of the log otherwise.
+            long validAfter = _cursor.FindValidRecord(_next + RecordFormat.EntryAlignmentBytes, limit);
             if (validAfter >= 0)
                 throw Corrupt(_next, badReason ?? "it does not verify", validAfter);
             _tornAddress = _next;
@@ -125,33 +106,6 @@ public sealed class JournalReader : IDisposable
             EndState = JournalReadEnd.TornTail(_next);
             return false;
         }
-    }
-
-    private bool IsPadding(long page, int offset, long limit, long pageEnd, out string? badReason)
-    {
-        badReason = null;
-        if (offset == 0 || _next == EventJournal.FirstValidAddress)
-        {
-            badReason = "the page's first entry has a zero length prefix (FASTER never leaves a page empty)";
-            return false;
-        }
-        if (limit < pageEnd)
-        {
-            badReason = "a zero length prefix inside the committed region, where records must be (data missing)";
-            return false;
-        }
-        int readable = _cursor.Load(page, offset, _cursor.PageSize);
-        if (readable < _cursor.PageSize)
-        {
-            badReason = "the end of its page cannot be read (segment file too short?)";
-            return false;
-        }
-        if (_cursor.Page[offset.._cursor.PageSize].ContainsAnyExcept((byte)0))
-        {
-            badReason = "a zero length prefix followed by non-zero bytes before the end of the page (padding must be all zeros)";
-            return false;
-        }
-        return true;
     }
 
     private static JournalCorruptException Corrupt(long address, string reason, long validAfter) =>

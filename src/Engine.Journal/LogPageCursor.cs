@@ -61,13 +61,14 @@ internal sealed class LogPageCursor : IDisposable
     public void Invalidate() => _page = -1;
 
     /// <summary>
-    /// The first address in [<paramref name="fromAddress"/>, <paramref name="limitAddress"/>) at which a record starts
-    /// that verifies completely (length, magic, version, checksum), or -1. Bounded: one pass over the range, using a
+    /// The first address in [<paramref name="fromAddress"/>, <paramref name="limitAddress"/>) at which a record (or filler
+    /// record) starts that verifies completely (length, magic, version, checksum), or -1. Mini fillers carry no
+    /// checksum and do not count. Bounded: one pass over the range, using a
     /// vectorised search for the magic so garbage is skipped quickly.
     /// </summary>
     public long FindValidRecord(long fromAddress, long limitAddress)
     {
-        long address = (fromAddress + (RecordFormat.FasterAlignmentBytes - 1)) & ~(long)(RecordFormat.FasterAlignmentBytes - 1);
+        long address = (fromAddress + (RecordFormat.EntryAlignmentBytes - 1)) & ~(long)(RecordFormat.EntryAlignmentBytes - 1);
         while (address < limitAddress)
         {
             long page = PageOf(address);
@@ -85,8 +86,8 @@ internal sealed class LogPageCursor : IDisposable
                 if (found < 0) break;
                 int magicAt = searchFrom + found;
                 int candidate = magicAt - RecordFormat.FasterLengthBytes;
-                if (candidate % RecordFormat.FasterAlignmentBytes == 0
-                    && RecordFormat.Parse(bytes, candidate, readable, PageSize, out _, out _, out _, out _) == EntryKind.Record)
+                if (candidate % RecordFormat.EntryAlignmentBytes == 0
+                    && RecordFormat.Parse(bytes, candidate, readable, PageSize, out _, out _, out _, out _) != EntryKind.Bad)
                 {
                     Invalidate();
                     return pageStart + candidate;

@@ -1,0 +1,45 @@
+using Engine.Domain;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+
+namespace Engine.Server.Grpc;
+
+/// <summary>
+/// The gRPC error model of SPEC.md: malformed input is INVALID_ARGUMENT with a google.rpc.BadRequest
+/// detail naming the field; overload is RESOURCE_EXHAUSTED (ring full) or UNAVAILABLE (not running).
+/// Business outcomes never come through here: they are replies.
+/// </summary>
+public static class GrpcErrors
+{
+    public static RpcException InvalidArgument(ValidationError error) => InvalidArgument(error.Field, error.Message);
+
+    public static RpcException InvalidArgument(string field, string message)
+    {
+        var status = new Google.Rpc.Status
+        {
+            Code = (int)Code.InvalidArgument,
+            Message = $"{field}: {message}",
+            Details =
+            {
+                Any.Pack(new BadRequest
+                {
+                    FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = message } },
+                }),
+            },
+        };
+        return status.ToRpcException();
+    }
+
+    public static RpcException RingFull() =>
+        new(new global::Grpc.Core.Status(StatusCode.ResourceExhausted, "engine is at capacity (ring full); retry with backoff and the same request_id"));
+
+    public static RpcException NotRunning(string why) =>
+        new(new global::Grpc.Core.Status(StatusCode.Unavailable, why));
+
+    public static RpcException NotFound(string what) =>
+        new(new global::Grpc.Core.Status(StatusCode.NotFound, what));
+
+    public static RpcException DeadlineExceeded(string what) =>
+        new(new global::Grpc.Core.Status(StatusCode.DeadlineExceeded, what));
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using Credit.V1;
+using Engine.Domain;
+using Engine.Server.ReadModel;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Engine.Server.Grpc;
+
+/// <summary>
+/// credit.v1.QueryService, answered from the <see cref="EmbeddedReadModel"/>. <c>min_sequence</c> waits (outside any
+/// lock) until the read model has applied that sequence, bounded by the call's deadline; then DEADLINE_EXCEEDED.
+/// </summary>
+public sealed class QueryGrpcService(EmbeddedReadModel readModel, IOptions<ReadModelOptions> options) : QueryService.QueryServiceBase
+{
+    private readonly ReadModelOptions _options = options.Value;
+
+    public override async Task<GetAccountResponse> GetAccount(GetAccountRequest request, ServerCallContext context)
+    {
+        CheckAccountId(request.AccountId);
+        await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
+        return readModel.GetAccount(request.AccountId) ?? throw AccountNotFound(request.AccountId);
+    }
+
+    public override async Task<ListAuthorizationsResponse> ListAuthorizations(ListAuthorizationsRequest request, ServerCallContext context)
+    {
+        CheckAccountId(request.AccountId);
+        bool openOnly = request.Filter switch
+        {
+            AuthorizationFilter.Unspecified or AuthorizationFilter.Open => true,
+            AuthorizationFilter.All => false,
+            _ => throw GrpcErrors.InvalidArgument("filter", $"unknown AuthorizationFilter value {(int)request.Filter}"),
+        };
+        int pageSize = PageSize(request.PageSize, "page_size");
+        long after = 0;
+        if (request.PageToken.Length > 0 && (!long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
+            throw GrpcErrors.InvalidArgument("page_token", "is not a token this server returned");
+        await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
+        return readModel.ListAuthorizations(request.AccountId, openOnly, after, pageSize) ?? throw AccountNotFound(request.AccountId);
+    }
+
+    public override async Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
+    {
+        CheckAccountId(request.AccountId);
+        if (request.FromSequence < 0) throw GrpcErrors.InvalidArgument("from_sequence", "must be >= 0");
+        int limit = PageSize(request.Limit, "limit");
+        await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
+        return readModel.ListEvents(request.AccountId, request.FromSequence, limit) ?? throw AccountNotFound(request.AccountId);
+    }
+
+    private static void CheckAccountId(string accountId)
+    {
+        if (CommandValidator.CheckId(accountId, "account_id", required: true) is { } error) throw GrpcErrors.InvalidArgument(error);
+    }
+
+    private int PageSize(int requested, string field)
+    {
+        if (requested < 0 || requested > _options.PageSizeMax)
+            throw GrpcErrors.InvalidArgument(field, $"must be 0..{_options.PageSizeMax} (0 = {_options.PageSizeDefault})");
+        return requested == 0 ? _options.PageSizeDefault : requested;
+    }
+
+    private async Task WaitForAsync(long minSequence, ServerCallContext context)
+    {
+        if (minSequence < 0) throw GrpcErrors.InvalidArgument("min_sequence", "must be >= 0");
+        if (minSequence == 0) return;
+        if (!await readModel.WaitForSequenceAsync(minSequence, context.CancellationToken).ConfigureAwait(false))
+        {
+            if (readModel.Fault is not null) throw GrpcErrors.NotRunning("the read model stopped after an internal failure");
+            throw GrpcErrors.DeadlineExceeded($"the read model reached sequence {readModel.AppliedSequence}, not min_sequence {minSequence}, before the deadline");
+        }
+    }
+
+    private static RpcException AccountNotFound(string accountId) => GrpcErrors.NotFound($"account '{accountId}' does not exist");
+}

@@ -148,7 +148,9 @@ internal sealed class CommitMetadataFile : ILogCommitManager
             throw new JournalRecoveryException($"journal commit file '{path}': no commit slot verifies ({damaged} damaged). Nothing says how much of the log is durable, so start-up is stopped to avoid serving wrong balances.");
 
         _durableUntilAddress = newest.UntilAddress;
-        _directorySyncedSegment = SegmentOf(newest.UntilAddress - 1);
+        // Unknown which segment names a previous process made durable (an empty log has none yet): the first
+        // commit of this process fsyncs the directory whatever segment it reaches.
+        _directorySyncedSegment = -1;
     }
 
     /// <summary>FASTER calls this after the log data up to <paramref name="untilAddress"/> is written (O_SYNC).</summary>

@@ -1,0 +1,173 @@
+using System.Net.Http;
+using Credit.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Engine.Client;
+
+/// <summary>
+/// Typed client of the credit engine. One instance (and its one <see cref="GrpcChannel"/>, which multiplexes every
+/// call over HTTP/2) is meant to be shared by the whole application. Every call gets a deadline
+/// (<see cref="CreditEngineClientOptions.DefaultDeadline"/> unless given) and is retried with backoff on
+/// UNAVAILABLE / RESOURCE_EXHAUSTED with the same request — so the same request_id, which makes the retry safe:
+/// the engine executes a command at most once and answers a duplicate with the recorded reply (replayed = true).
+/// Business outcomes (declines) are replies, never exceptions; malformed requests throw <see cref="RpcException"/>
+/// with INVALID_ARGUMENT.
+/// </summary>
+public sealed class CreditEngineClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly bool _ownsChannel;
+
+    /// <summary>Connects to <paramref name="address"/>, e.g. <c>http://127.0.0.1:5000</c> (h2c).</summary>
+    public CreditEngineClient(string address, CreditEngineClientOptions? options = null)
+        : this(CreateChannel(address, options ?? new CreditEngineClientOptions()), options, ownsChannel: true)
+    {
+    }
+
+    /// <summary>Uses an existing channel (not disposed by this client).</summary>
+    public CreditEngineClient(GrpcChannel channel, CreditEngineClientOptions? options = null)
+        : this(channel, options, ownsChannel: false)
+    {
+    }
+
+    private CreditEngineClient(GrpcChannel channel, CreditEngineClientOptions? options, bool ownsChannel)
+    {
+        Options = options ?? new CreditEngineClientOptions();
+        Options.Validate();
+        _channel = channel;
+        _ownsChannel = ownsChannel;
+        Authorization = new AuthorizationService.AuthorizationServiceClient(channel);
+        Accounts = new AccountService.AccountServiceClient(channel);
+        Pipeline = new PipelineService.PipelineServiceClient(channel);
+        Events = new EventService.EventServiceClient(channel);
+        Queries = new QueryService.QueryServiceClient(channel);
+    }
+
+    public CreditEngineClientOptions Options { get; }
+    public GrpcChannel Channel => _channel;
+    /// <summary>The generated clients, for calls this class does not wrap.</summary>
+    public AuthorizationService.AuthorizationServiceClient Authorization { get; }
+    public AccountService.AccountServiceClient Accounts { get; }
+    public PipelineService.PipelineServiceClient Pipeline { get; }
+    public EventService.EventServiceClient Events { get; }
+    public QueryService.QueryServiceClient Queries { get; }
+
+    public static GrpcChannel CreateChannel(string address, CreditEngineClientOptions options) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = options.MaxReceiveMessageBytes,
+            HttpHandler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = true,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+            },
+        });
+
+    // Authorization path.
+    public Task<AuthorizeResponse> AuthorizeAsync(AuthorizeRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Authorization.AuthorizeAsync, timeout, ct);
+    public Task<IncrementAuthorizationResponse> IncrementAuthorizationAsync(IncrementAuthorizationRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Authorization.IncrementAuthorizationAsync, timeout, ct);
+    public Task<CaptureResponse> CaptureAsync(CaptureRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Authorization.CaptureAsync, timeout, ct);
+    public Task<VoidResponse> VoidAsync(VoidRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Authorization.VoidAsync, timeout, ct);
+    public Task<ForcePostResponse> ForcePostAsync(ForcePostRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Authorization.ForcePostAsync, timeout, ct);
+    public Task<RefundResponse> RefundAsync(RefundRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Authorization.RefundAsync, timeout, ct);
+    public Task<RepayResponse> RepayAsync(RepayRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Authorization.RepayAsync, timeout, ct);
+
+    // Administration.
+    public Task<OpenAccountResponse> OpenAccountAsync(OpenAccountRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Accounts.OpenAccountAsync, timeout, ct);
+    public Task<ChangeLimitResponse> ChangeLimitAsync(ChangeLimitRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Accounts.ChangeLimitAsync, timeout, ct);
+    public Task<SetTemporaryLimitResponse> SetTemporaryLimitAsync(SetTemporaryLimitRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Accounts.SetTemporaryLimitAsync, timeout, ct);
+    public Task<FreezeResponse> FreezeAsync(FreezeRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Accounts.FreezeAsync, timeout, ct);
+    public Task<UnfreezeResponse> UnfreezeAsync(UnfreezeRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Accounts.UnfreezeAsync, timeout, ct);
+    public Task<CloseAccountResponse> CloseAccountAsync(CloseAccountRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Accounts.CloseAccountAsync, timeout, ct);
+    public Task<SetSpendingControlsResponse> SetSpendingControlsAsync(SetSpendingControlsRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Accounts.SetSpendingControlsAsync, timeout, ct);
+
+    // Queries (read-only, so retrying them is always safe).
+    public Task<GetAccountResponse> GetAccountAsync(GetAccountRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Queries.GetAccountAsync, timeout, ct);
+    public Task<ListAuthorizationsResponse> ListAuthorizationsAsync(ListAuthorizationsRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Queries.ListAuthorizationsAsync, timeout, ct);
+    public Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
+        CallAsync(request, Queries.ListEventsAsync, timeout, ct);
+
+    /// <summary>
+    /// Streams ledger events from <paramref name="fromSequence"/>, resuming transparently from last_seen + 1 after
+    /// UNAVAILABLE (server restart), so the sequence the caller sees stays dense. Runs until <paramref name="ct"/> is cancelled.
+    /// </summary>
+    public async IAsyncEnumerable<LedgerEvent> SubscribeAsync(long fromSequence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        long next = Math.Max(1, fromSequence);
+        int failures = 0;
+        while (true)
+        {
+            using AsyncServerStreamingCall<SubscribeResponse> call = Events.Subscribe(new SubscribeRequest { FromSequence = next }, cancellationToken: ct);
+            IAsyncEnumerator<SubscribeResponse> responses = call.ResponseStream.ReadAllAsync(ct).GetAsyncEnumerator(ct);
+            while (true)
+            {
+                bool moved;
+                try
+                {
+                    moved = await responses.MoveNextAsync().ConfigureAwait(false);
+                }
+                catch (RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode) && !ct.IsCancellationRequested)
+                {
+                    moved = false;
+                }
+                if (!moved) break;
+                failures = 0;
+                foreach (LedgerEvent ledgerEvent in responses.Current.Events)
+                {
+                    if (ledgerEvent.Sequence < next) continue; // never hand out a duplicate
+                    next = ledgerEvent.Sequence + 1;
+                    yield return ledgerEvent;
+                }
+            }
+            await responses.DisposeAsync().ConfigureAwait(false);
+            failures++;
+            await Task.Delay(RetryPolicy.Backoff(failures, Options), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A batching helper over Execute for high-throughput callers; see <see cref="CommandBatcher"/>.</summary>
+    public CommandBatcher CreateBatcher(CommandBatcherOptions? options = null) => new(Pipeline, Options, options ?? new CommandBatcherOptions());
+
+    private async Task<TResponse> CallAsync<TRequest, TResponse>(TRequest request, Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> call, TimeSpan? timeout, CancellationToken ct)
+    {
+        DateTime deadline = DateTime.UtcNow + (timeout ?? Options.DefaultDeadline);
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using AsyncUnaryCall<TResponse> pending = call(request, new CallOptions(deadline: deadline, cancellationToken: ct));
+                return await pending.ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode) && attempt < Options.MaxAttempts && !ct.IsCancellationRequested)
+            {
+                TimeSpan delay = RetryPolicy.Backoff(attempt, Options);
+                if (DateTime.UtcNow + delay >= deadline) throw;
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsChannel) _channel.Dispose();
+    }
+}

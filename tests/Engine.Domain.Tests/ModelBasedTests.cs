@@ -1,0 +1,273 @@
+using System.Buffers;
+using Engine.Domain.Tests.Model;
+using Xunit.Abstractions;
+
+namespace Engine.Domain.Tests;
+
+/// <summary>
+/// The ledger against a deliberately simple reference model (<see cref="ReferenceModel"/>) on long seeded random
+/// command streams (<see cref="CommandGenerator"/>): every reply and every event must agree, invariants must hold
+/// throughout, a snapshot taken mid-stream must continue identically, and replaying the encoded event log must
+/// rebuild the exact same state.
+/// </summary>
+public sealed class ModelBasedTests(ITestOutputHelper output)
+{
+    private const int CommandsPerSeed = 100_000;
+
+    internal static LedgerOptions Options => new()
+    {
+        DefaultHoldExpirySeconds = 2 * 3600,
+        MaxOpenAuthorizationsPerAccount = 6,
+        MaxAccounts = 50,
+        MaxExpirationsPerTick = 5,
+        // Random streams span a few weeks of engine time; closed authorizations stay known throughout, so the
+        // model needs no retention rule (retention has its own tests).
+        ClosedAuthorizationRetentionMs = 365L * 24 * 3600 * 1000,
+    };
+
+    private static ReferenceModel NewModel(LedgerOptions options) =>
+        new(new ReferenceModel.Limits(options.DefaultHoldExpirySeconds, options.MaxOpenAuthorizationsPerAccount, options.MaxAccounts, options.MaxExpirationsPerTick));
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(42)]
+    [InlineData(20_240_601)]
+    public void Ledger_agrees_with_the_reference_model_on_a_long_random_stream(int seed)
+    {
+        Statistics statistics = Run(seed, CommandsPerSeed, unrestrictedHuge: false);
+        output.WriteLine(statistics.ToString());
+
+        // The stream must actually reach the rules it claims to test.
+        EventType[] everyEventType = Enum.GetValues<EventType>().Where(t => t != EventType.None).ToArray();
+        Assert.All(everyEventType, t => Assert.True(statistics.Events.GetValueOrDefault(t) > 0, $"no {t} event in seed {seed}"));
+        Status[] expected =
+        [
+            Status.Ok, Status.InsufficientCredit, Status.AccountNotFound, Status.AccountFrozen, Status.AccountClosed, Status.CurrencyMismatch,
+            Status.AmountLimitExceeded, Status.VelocityLimitExceeded, Status.MerchantCategoryBlocked, Status.RequestIdReused,
+            Status.AccountExists, Status.AccountHasBalance, Status.AuthorizationNotFound, Status.AuthorizationVoided, Status.AuthorizationClosed,
+            Status.CaptureExceedsAuthorization, Status.AmountExceedsHold, Status.RefundExceedsCapture, Status.ArithmeticOverflow,
+            Status.OpenAuthorizationLimitExceeded, Status.EngineCapacityExceeded,
+        ];
+        Assert.All(expected, s => Assert.True(statistics.Statuses.GetValueOrDefault(s) > 0, $"no {s} reply in seed {seed}"));
+        Assert.True(statistics.Replays > 1_000, $"only {statistics.Replays} replays");
+        Assert.True(statistics.LateCaptures > 0, "no capture of an expired authorization");
+        Assert.True(statistics.ClockStepsBack > 0, "the clock never stepped back");
+    }
+
+    internal sealed class Statistics
+    {
+        public Dictionary<EventType, int> Events { get; } = [];
+        public Dictionary<Status, int> Statuses { get; } = [];
+        public int Replays;
+        public int LateCaptures;
+        public int ClockStepsBack;
+        public long EngineTimeSpanMs;
+
+        public override string ToString() =>
+            $"replays={Replays} lateCaptures={LateCaptures} clockStepsBack={ClockStepsBack} span={TimeSpan.FromMilliseconds(EngineTimeSpanMs)}\n" +
+            "events: " + string.Join(", ", Events.OrderBy(e => e.Key).Select(e => $"{e.Key}={e.Value}")) + "\n" +
+            "statuses: " + string.Join(", ", Statuses.OrderBy(e => e.Key).Select(e => $"{e.Key}={e.Value}"));
+    }
+
+    internal static Statistics Run(int seed, int commandCount, bool unrestrictedHuge)
+    {
+        LedgerOptions options = Options;
+        var ledger = new Ledger(options);
+        ReferenceModel model = NewModel(options);
+        var generator = new CommandGenerator(seed, model, LedgerHarness.T0, unrestrictedHuge);
+        var sink = new CollectingSink();
+        var modelEvents = new List<ReferenceModel.ModelEvent>();
+        var journal = new ArrayBufferWriter<byte>(1 << 20);
+        var statistics = new Statistics();
+        var recent = new Queue<string>();
+        long previousClock = long.MinValue;
+
+        for (int index = 0; index < commandCount; index++)
+        {
+            Command command = generator.Next();
+            long clock = generator.Clock;
+            if (clock < previousClock) statistics.ClockStepsBack++;
+            previousClock = clock;
+            if (command.Type != CommandType.Tick && CommandValidator.Validate(command) is { } malformed)
+                Assert.Fail($"seed {seed} #{index}: the generator made a malformed command ({malformed}): {Describe(command)}");
+            bool lateCapture = command.Type == CommandType.Capture && model.Authorizations.TryGetValue(command.AuthorizationId!, out var held)
+                && held.State == ReferenceModel.HoldState.Expired;
+
+            sink.Clear();
+            modelEvents.Clear();
+            Reply reply;
+            try
+            {
+                reply = ledger.Execute(command, clock, sink);
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"seed {seed} #{index}: the ledger threw {e.GetType().Name}: {e.Message}\n  command: {Describe(command)}\n{Context(recent)}");
+                throw;
+            }
+            ReferenceModel.ModelReply expected = model.Execute(command, clock, modelEvents);
+
+            bool sameEvents = SameEvents(sink.Events, modelEvents, out string eventDifference);
+            if (!Same(reply, expected) || !sameEvents)
+            {
+                string accountView = DescribeAccounts(command, modelEvents.Count > 0 ? modelEvents[0].AccountId : null, model, ledger);
+                Assert.Fail($"seed {seed} #{index}: ledger and model disagree\n  command: {Describe(command)} at clock {clock} (engine {model.EngineTime})\n" +
+                    $"  ledger: {reply}\n  model:  {Describe(expected)}\n  events: {(sameEvents ? "same" : eventDifference)}\n{accountView}\n{Context(recent)}");
+            }
+
+            foreach (LedgerEvent e in sink.Events)
+            {
+                Span<byte> destination = journal.GetSpan(EventCodec.EncodedSizeMax);
+                journal.Advance(EventCodec.Encode(e, destination));
+                statistics.Events[e.Type] = statistics.Events.GetValueOrDefault(e.Type) + 1;
+            }
+            if (command.Type != CommandType.Tick) statistics.Statuses[reply.Status] = statistics.Statuses.GetValueOrDefault(reply.Status) + 1;
+            if (reply.Replayed) statistics.Replays++;
+            if (lateCapture && reply.Status == Status.Ok) statistics.LateCaptures++;
+
+            recent.Enqueue($"#{index} {Describe(command)} -> {reply}");
+            if (recent.Count > 8) recent.Dequeue();
+
+            if (index % 5_000 == 4_999)
+            {
+                ledger.CheckInvariants();
+                CompareAccounts(seed, index, model, ledger);
+            }
+            if (index == commandCount / 2)
+            {
+                // A restart in the middle: the restored ledger must carry on exactly as the original would have.
+                UInt128 digest = ledger.ComputeDigest();
+                var stream = new MemoryStream();
+                ledger.WriteSnapshot(stream);
+                stream.Position = 0;
+                ledger = Ledger.ReadSnapshot(stream, options);
+                Assert.Equal(digest, ledger.ComputeDigest());
+            }
+        }
+
+        ledger.CheckInvariants();
+        CompareAccounts(seed, commandCount, model, ledger);
+        CompareAuthorizations(seed, model, ledger);
+        statistics.EngineTimeSpanMs = ledger.LastTimestampUnixMs - LedgerHarness.T0;
+
+        // Determinism: the encoded event log alone rebuilds the same state.
+        var rebuilt = new Ledger(options);
+        ReadOnlySpan<byte> log = journal.WrittenSpan;
+        long applied = 0;
+        while (log.Length > 0)
+        {
+            int read = EventCodec.Decode(log, out LedgerEvent e);
+            rebuilt.Apply(e);
+            applied++;
+            log = log[read..];
+        }
+        Assert.Equal(ledger.LastSequence, applied);
+        rebuilt.CheckInvariants();
+        Assert.Equal(ledger.ComputeDigest(), rebuilt.ComputeDigest());
+
+        var snapshot = new MemoryStream();
+        ledger.WriteSnapshot(snapshot);
+        snapshot.Position = 0;
+        Ledger restored = Ledger.ReadSnapshot(snapshot, options);
+        restored.CheckInvariants();
+        Assert.Equal(ledger.ComputeDigest(), restored.ComputeDigest());
+        return statistics;
+    }
+
+    private static bool Same(in Reply reply, in ReferenceModel.ModelReply expected) =>
+        reply.Status == expected.Status && reply.AvailableMinor == expected.Available && reply.HeldMinor == expected.Held
+        && reply.PostedMinor == expected.Posted && reply.Sequence == expected.Sequence && reply.Replayed == expected.Replayed;
+
+    private static bool SameEvents(List<LedgerEvent> actual, List<ReferenceModel.ModelEvent> expected, out string difference)
+    {
+        difference = "";
+        if (actual.Count != expected.Count)
+        {
+            difference = $"ledger emitted {actual.Count} events, model {expected.Count}:\n    " + string.Join("\n    ", actual.Select(e => e.ToString())) +
+                "\n  model:\n    " + string.Join("\n    ", expected.Select(e => e.ToString()));
+            return false;
+        }
+        for (int i = 0; i < actual.Count; i++)
+        {
+            LedgerEvent a = actual[i];
+            ReferenceModel.ModelEvent m = expected[i];
+            if (a.Sequence != m.Sequence || a.Type != m.Type || a.Status != m.Status || a.Command != m.Command || a.AccountId != m.AccountId
+                || a.AuthorizationId != m.AuthorizationId || a.AvailableMinor != m.Available || a.HeldMinor != m.Held || a.PostedMinor != m.Posted)
+            {
+                difference = $"event {i}:\n    ledger {a}\n    model  {m}";
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void CompareAccounts(int seed, int index, ReferenceModel model, Ledger ledger)
+    {
+        Assert.Equal(model.Accounts.Count, ledger.AccountCount);
+        foreach (Account account in ledger.Accounts)
+        {
+            Assert.True(model.Accounts.TryGetValue(account.Id, out var m), $"seed {seed} #{index}: ledger has account {account.Id}, model does not");
+            AccountStatus status = m!.State switch
+            {
+                ReferenceModel.AccountState.Active => AccountStatus.Active,
+                ReferenceModel.AccountState.Frozen => AccountStatus.Frozen,
+                _ => AccountStatus.Closed,
+            };
+            long now = ledger.LastTimestampUnixMs;
+            var actual = (account.CreditLimitMinor, account.TemporaryLimitMinor, account.TemporaryLimitExpiresAtUnixMs, account.HeldMinor, account.PostedMinor,
+                (Int128)account.Available(now), account.Status, account.OpenAuthorizations, account.OvercapturePercent, CurrencyCode.Unpack(account.CurrencyCode));
+            var expected = ((long)m.Limit, (long)m.Temporary, m.TemporaryExpiresAt, (long)m.Held, (long)m.Posted,
+                ReferenceModel.Available(m, now), status, m.OpenHolds, (byte)m.Overcapture, m.Currency);
+            Assert.True(expected == actual, $"seed {seed} #{index}: account {account.Id}\n  ledger {actual}\n  model  {expected}");
+        }
+    }
+
+    private static void CompareAuthorizations(int seed, ReferenceModel model, Ledger ledger)
+    {
+        Assert.Equal(model.Authorizations.Count, ledger.AuthorizationCount);
+        Assert.Equal(model.Authorizations.Values.Count(z => z.State == ReferenceModel.HoldState.Open), ledger.OpenAuthorizationCount);
+        foreach (ReferenceModel.ModelAuthorization m in model.Authorizations.Values)
+        {
+            Assert.True(ledger.TryGetAuthorization(m.Id, out Authorization? z), $"seed {seed}: ledger lost authorization {m.Id}");
+            AuthorizationState state = m.State switch
+            {
+                ReferenceModel.HoldState.Open => AuthorizationState.Open,
+                ReferenceModel.HoldState.Closed => AuthorizationState.Closed,
+                ReferenceModel.HoldState.Voided => AuthorizationState.Voided,
+                _ => AuthorizationState.Expired,
+            };
+            var actual = (z!.AuthorizedMinor, z.HeldMinor, z.CapturedMinor, z.RefundedMinor, z.ExpiresAtUnixMs, z.State);
+            var expected = ((long)m.Authorized, (long)m.Held, (long)m.Captured, (long)m.Refunded, m.ExpiresAt, state);
+            Assert.True(expected == actual, $"seed {seed}: authorization {m.Id}\n  ledger {actual}\n  model  {expected}");
+        }
+    }
+
+    internal static string Describe(in Command c) =>
+        c.Type == CommandType.Tick
+            ? "Tick"
+            : $"{c.Type} req={c.RequestId} acct={c.AccountId ?? "-"} auth={c.AuthorizationId ?? "-"} amount={c.AmountMinor} ccy={c.Currency ?? "-"} " +
+              $"mcc={c.Mcc} merchant={c.MerchantId ?? "-"} final={c.Final} expiresAt={c.ExpiresAtUnixMs} expiresIn={c.ExpiresInSeconds} " +
+              $"overcapture={c.OvercapturePercent} reason={c.Reason ?? "-"} controls={c.Controls?.ToString() ?? "-"}";
+
+    private static string Describe(in ReferenceModel.ModelReply r) =>
+        $"{r.Status} available={r.Available} held={r.Held} posted={r.Posted} seq={r.Sequence}{(r.Replayed ? " replayed" : "")}";
+
+    private static string DescribeAccounts(in Command command, string? eventAccountId, ReferenceModel model, Ledger ledger)
+    {
+        string? accountId = command.AccountId ?? (eventAccountId is { Length: > 0 } ? eventAccountId : null);
+        if (command.AuthorizationId is { } authorizationId && model.Authorizations.TryGetValue(authorizationId, out var z))
+            accountId ??= z.AccountId;
+        if (accountId is null) return "  (no account)";
+        string modelView = model.Accounts.TryGetValue(accountId, out var m)
+            ? $"limit={m.Limit} temp={m.Temporary}@{m.TemporaryExpiresAt} held={m.Held} posted={m.Posted} {m.State} open={m.OpenHolds}"
+            : "absent";
+        string ledgerView = ledger.TryGetAccount(accountId, out Account a)
+            ? $"limit={a.CreditLimitMinor} temp={a.TemporaryLimitMinor}@{a.TemporaryLimitExpiresAtUnixMs} held={a.HeldMinor} posted={a.PostedMinor} {a.Status} open={a.OpenAuthorizations}"
+            : "absent";
+        return $"  account {accountId} now:\n    ledger {ledgerView}\n    model  {modelView}";
+    }
+
+    private static string Context(IEnumerable<string> recent) => "  preceding commands:\n    " + string.Join("\n    ", recent);
+}

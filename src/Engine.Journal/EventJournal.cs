@@ -153,6 +153,11 @@ public sealed class EventJournal : IDisposable
             CheckAppendAddress(address, actual);
             return actual;
         }
+        catch (FasterException e)
+        {
+            // FASTER rethrows a failed flush on the next enqueue: the journal cannot go on.
+            throw Fail(e, _fasterLog.TailAddress);
+        }
         finally
         {
             Volatile.Write(ref _appendInProgress, 0);
@@ -199,17 +204,17 @@ public sealed class EventJournal : IDisposable
         long target = log.TailAddress;
         long durable = _commits.DurableUntilAddress;
         if (durable >= target) return durable;
-
-        log.Commit(spinWait: false);
-        if (_options.AcknowledgeBeforeFsync) return target;
-
-        ValueTask wait = log.WaitForCommitAsync(target, commitNum: 0);
         try
         {
+            log.Commit(spinWait: false);
+            if (_options.AcknowledgeBeforeFsync) return target;
+
+            // Blocks this thread (no spinning: FASTER's own spinWait would burn a core through the fsync).
+            ValueTask wait = log.WaitForCommitAsync(target, commitNum: 0);
             if (wait.IsCompleted) wait.GetAwaiter().GetResult();
             else wait.AsTask().GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is not ObjectDisposedException)
+        catch (FasterException e)
         {
             throw Fail(e, target);
         }
@@ -224,14 +229,13 @@ public sealed class EventJournal : IDisposable
         long target = log.TailAddress;
         long durable = _commits.DurableUntilAddress;
         if (durable >= target) return durable;
-
-        log.Commit(spinWait: false);
-        if (_options.AcknowledgeBeforeFsync) return target;
         try
         {
+            log.Commit(spinWait: false);
+            if (_options.AcknowledgeBeforeFsync) return target;
             await log.WaitForCommitAsync(target, commitNum: 0, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
+        catch (FasterException e)
         {
             throw Fail(e, target);
         }
@@ -256,7 +260,7 @@ public sealed class EventJournal : IDisposable
             {
                 await _fasterLog.WaitForCommitAsync(untilAddress, commitNum: 0, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
+            catch (FasterException e)
             {
                 throw Fail(e, untilAddress);
             }

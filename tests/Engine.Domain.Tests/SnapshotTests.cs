@@ -73,6 +73,32 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void Snapshot_of_a_ledger_larger_than_its_initial_capacities_round_trips()
+    {
+        var h = new LedgerHarness();
+        for (int i = 0; i < 1_500; i++)
+        {
+            h.Open($"acct-{i}", 1_000);
+            h.Authorize($"a{i}", $"acct-{i}", 10, expiresInSeconds: 1 + i % 7);
+            h.Authorize($"b{i}", $"acct-{i}", 10);
+        }
+        h.Now += 3_000;
+        h.Execute(Command.Tick());
+
+        Ledger restored = RoundTrip(h.Ledger, h.Ledger.Options);
+
+        restored.CheckInvariants();
+        Assert.Equal(1_500, restored.AccountCount);
+        Assert.Equal(h.Ledger.OpenAuthorizationCount, restored.OpenAuthorizationCount);
+        Assert.Equal(h.Ledger.ComputeDigest(), restored.ComputeDigest());
+        h.Now += 10_000;
+        var sink = new CollectingSink();
+        restored.Execute(Command.Tick(), h.Now, sink);
+        h.Execute(Command.Tick());
+        Assert.Equal(h.Ledger.ComputeDigest(), restored.ComputeDigest());
+    }
+
+    [Fact]
     public void Snapshot_of_an_empty_ledger_round_trips()
     {
         var ledger = new Ledger();

@@ -63,6 +63,7 @@ public sealed class QueryGrpcService(EmbeddedReadModel readModel, IOptions<ReadM
     private async Task WaitForAsync(long minSequence, ServerCallContext context)
     {
         if (minSequence < 0) throw GrpcErrors.InvalidArgument("min_sequence", "must be >= 0");
+        if (readModel.Fault is not null) throw GrpcErrors.NotRunning("the read model stopped after an internal failure; see the server log");
         if (minSequence == 0) return;
         if (!await readModel.WaitForSequenceAsync(minSequence, context.CancellationToken).ConfigureAwait(false))
         {

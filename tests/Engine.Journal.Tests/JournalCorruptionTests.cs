@@ -91,6 +91,32 @@ public sealed class JournalCorruptionTests
         AssertTornTailThenCutAppendAndReopenReadClean(dir.Path, 110, tornAt, 150);
     }
 
+    [Fact]
+    public void A_missing_last_segment_file_is_a_torn_tail()
+    {
+        using var dir = new TempDirectory();
+        var (addresses, committedUntil) = WriteRecords(dir.Path, 1200, 150); // ~211 KB: segments 0 to 3 of 64 KiB
+        long lastSegment = (committedUntil - 1) >> 16;
+        Assert.True(lastSegment >= 2);
+        File.Delete(Journals.SegmentPath(dir.Path, lastSegment));
+        long lastSegmentStart = lastSegment << 16;
+        int intact = addresses.FindIndex(a => a >= lastSegmentStart);
+        Assert.Equal(lastSegmentStart, addresses[intact]); // a page (and segment) always starts with a record
+
+        AssertTornTailThenCutAppendAndReopenReadClean(dir.Path, intact, lastSegmentStart, 150);
+    }
+
+    [Fact]
+    public void A_missing_segment_file_in_the_middle_is_corruption()
+    {
+        using var dir = new TempDirectory();
+        WriteRecords(dir.Path, 1200, 150);
+        File.Delete(Journals.SegmentPath(dir.Path, 1));
+        using var journal = EventJournal.Open(Journals.Small(dir.Path));
+        var error = Assert.Throws<JournalCorruptException>(() => Journals.ReadAll(journal));
+        Assert.Equal(65536, error.Address);
+    }
+
     [Theory]
     [InlineData(0)]   // FASTER's length prefix
     [InlineData(4)]   // our magic

@@ -115,6 +115,21 @@ public sealed class JournalDurabilityTests
     }
 
     [Fact]
+    public async Task WaitForCommitAsync_honours_cancellation_and_a_disposed_journal_refuses_work()
+    {
+        using var dir = new TempDirectory();
+        var journal = EventJournal.Open(Journals.Small(dir.Path));
+        journal.Append(Journals.Payload(1, 10));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await journal.WaitForCommitAsync(journal.TailAddress, cancel.Token));
+        journal.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => journal.Append(Journals.Payload(2, 10)));
+        Assert.Throws<ObjectDisposedException>(() => journal.Commit());
+        Assert.Throws<ObjectDisposedException>(() => journal.OpenReader(EventJournal.FirstValidAddress));
+        journal.Dispose(); // idempotent
+    }
+
+    [Fact]
     public void Records_appended_but_not_committed_are_gone_after_kill_minus_9_and_appends_resume_at_the_recovered_tail()
     {
         using var dir = new TempDirectory();

@@ -13,13 +13,17 @@ public static class Balances
 
     /// <summary>
     /// True when an account with these figures keeps every derived number in int64: held and posted
-    /// themselves, and available both with and without the temporary limit (it may expire at any time).
+    /// themselves, and available with and without the temporary limit (it may expire at any time) and with
+    /// and without the holds (they may be voided or expire at any time). Available is linear in each, so
+    /// checking the four corners covers every state the account can reach without another checked command.
     /// </summary>
     public static bool Representable(long creditLimitMinor, long temporaryLimitMinor, Int128 heldMinor, Int128 postedMinor)
     {
         if (!FitsInt64(heldMinor) || !FitsInt64(postedMinor) || heldMinor < 0) return false;
-        Int128 withoutTemporary = (Int128)creditLimitMinor - heldMinor - postedMinor;
-        return FitsInt64(withoutTemporary) && FitsInt64(withoutTemporary + temporaryLimitMinor);
+        Int128 withoutHolds = (Int128)creditLimitMinor - postedMinor;
+        Int128 withHolds = withoutHolds - heldMinor;
+        return FitsInt64(withHolds) && FitsInt64(withHolds + temporaryLimitMinor)
+            && FitsInt64(withoutHolds) && FitsInt64(withoutHolds + temporaryLimitMinor);
     }
 
     public static long SaturatingAdd(long a, long b)

@@ -126,7 +126,7 @@ public static class EventCodec
                 };
             }
         }
-        catch (ArgumentOutOfRangeException)
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException or ArgumentException)
         {
             throw new FormatException("event is truncated");
         }

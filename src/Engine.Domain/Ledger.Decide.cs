@@ -15,8 +15,10 @@ public sealed partial class Ledger
             Command = command.Type,
             RequestId = command.RequestId,
             PayloadFingerprint = payloadFingerprint,
-            AccountId = command.AccountId ?? "",
-            AuthorizationId = command.AuthorizationId,
+            // Commands addressed by authorization learn their account from it, never from a stray account_id.
+            AccountId = IsAddressedByAuthorization(command.Type) ? "" : command.AccountId ?? "",
+            // An empty authorization_id means "none" (a refund not linked to an authorization).
+            AuthorizationId = string.IsNullOrEmpty(command.AuthorizationId) ? null : command.AuthorizationId,
             AmountMinor = command.AmountMinor,
             MerchantId = command.MerchantId,
             Mcc = (short)command.Mcc,
@@ -43,6 +45,9 @@ public sealed partial class Ledger
         }
         return outcome;
     }
+
+    private static bool IsAddressedByAuthorization(CommandType type) =>
+        type is CommandType.IncrementAuthorization or CommandType.Capture or CommandType.Void;
 
     private void DecideOpenAccount(in Command command, ref LedgerEvent outcome)
     {
@@ -154,7 +159,7 @@ public sealed partial class Ledger
 
     private void DecideCapture(in Command command, ref LedgerEvent outcome)
     {
-        if (!_authorizations.TryGetValue(command.AuthorizationId!, out Authorization? authorization)) { Decline(ref outcome, Status.AuthorizationNotFound); return; }
+        if (!_authorizations.TryGetValue(outcome.AuthorizationId!, out Authorization? authorization)) { Decline(ref outcome, Status.AuthorizationNotFound); return; }
         outcome.AccountId = AccountAt(authorization.AccountIndex).Id;
         // A capture against an expired authorization still posts: clearing arrives late in real life.
         Status status = authorization.State switch
@@ -213,7 +218,7 @@ public sealed partial class Ledger
     private void DecideRefund(in Command command, ref LedgerEvent outcome)
     {
         if (!TryActiveOrFrozenAccount(ref outcome, out int index)) return;
-        if (command.AuthorizationId is { } authorizationId)
+        if (outcome.AuthorizationId is { } authorizationId)
         {
             // A linked refund must name an authorization of this account and stay within what was captured on it.
             if (!_authorizations.TryGetValue(authorizationId, out Authorization? authorization) || authorization.AccountIndex != index)

@@ -78,7 +78,11 @@ internal sealed class ReferenceModel
 
     /// <summary>Every derived number stays in int64, with or without the temporary limit (it may lapse at any moment).</summary>
     private static bool Representable(Int128 limit, Int128 temporary, Int128 held, Int128 posted) =>
-        held >= 0 && Fits(held) && Fits(posted) && Fits(limit - held - posted) && Fits(limit + temporary - held - posted);
+        // Holds can be released and temporary limits can lapse without another checked command, so every
+        // combination of (with / without holds) × (with / without temporary limit) must stay in int64.
+        held >= 0 && Fits(held) && Fits(posted)
+        && Fits(limit - held - posted) && Fits(limit + temporary - held - posted)
+        && Fits(limit - posted) && Fits(limit + temporary - posted);
 
     public ModelReply Execute(in Command c, long clock, List<ModelEvent> events)
     {

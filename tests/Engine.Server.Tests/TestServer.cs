@@ -16,9 +16,11 @@ namespace Engine.Server.Tests;
 public sealed class TestServer : IAsyncDisposable
 {
     private WebApplication? _app;
+    private readonly bool _ownsDataDirectory;
 
-    private TestServer(string dataDirectory, string address, WebApplication app)
+    private TestServer(string dataDirectory, string address, WebApplication app, bool ownsDataDirectory)
     {
+        _ownsDataDirectory = ownsDataDirectory;
         DataDirectory = dataDirectory;
         Address = address;
         _app = app;
@@ -69,11 +71,12 @@ public sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync(string? dataDirectory = null, params string[] extra)
     {
+        bool owns = dataDirectory is null;
         dataDirectory ??= NewDataDirectory();
         WebApplication app = ServerApp.Build([.. Arguments(dataDirectory, extra)]);
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new TestServer(dataDirectory, address, app);
+        return new TestServer(dataDirectory, address, app, owns);
     }
 
     /// <summary>Graceful stop (what SIGTERM does), then the same data directory can be started again.</summary>
@@ -85,6 +88,10 @@ public sealed class TestServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _app = null;
+        if (_ownsDataDirectory)
+        {
+            try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { } // best effort
+        }
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();

@@ -37,6 +37,13 @@ internal static class PipelineBenchmark
             AcknowledgeBeforeFsync = noFsync,
             SnapshotIntervalSeconds = 0,
             SnapshotEveryEvents = 0,
+            // Sized for the run, as a production deployment sizes for its retention window (README "Sizing").
+            Ledger = new LedgerOptions
+            {
+                ExpectedAccounts = accounts,
+                ExpectedRequestIds = accounts + (warmupSeconds + seconds) * 1_500_000,
+                ExpectedAuthorizations = (warmupSeconds + seconds) * 1_000_000,
+            },
         };
         Console.WriteLine($"pipeline: accounts={accounts} seconds={seconds} producers={producers} batch={batchSize} in-flight/producer={inFlightPerProducer} durable={!noFsync} data={dataDirectory}");
         await using var engine = CreditEngine.Start(options, log: message => Console.WriteLine($"[engine] {message}"));

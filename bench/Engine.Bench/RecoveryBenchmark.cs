@@ -35,6 +35,7 @@ internal static class RecoveryBenchmark
             SnapshotEveryEvents = events / 2,
             SnapshotIntervalSeconds = 0,
             SnapshotOnShutdown = false,
+            Ledger = Sized(accounts, events),
         };
         var buildClock = Stopwatch.StartNew();
         await using (var engine = CreditEngine.Start(buildOptions, log: message => Console.WriteLine($"[build] {message}")))
@@ -48,7 +49,7 @@ internal static class RecoveryBenchmark
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var recoveryClock = Stopwatch.StartNew();
-        var recoverOptions = new EngineOptions { DataDirectory = dataDirectory, SnapshotOnShutdown = false, SnapshotIntervalSeconds = 0, SnapshotEveryEvents = 0 };
+        var recoverOptions = new EngineOptions { DataDirectory = dataDirectory, SnapshotOnShutdown = false, SnapshotIntervalSeconds = 0, SnapshotEveryEvents = 0, Ledger = Sized(accounts, events) };
         RecoveryReport report;
         long heapAfter;
         await using (var engine = CreditEngine.Start(recoverOptions, log: message => Console.WriteLine($"[recover] {message}")))
@@ -76,6 +77,13 @@ internal static class RecoveryBenchmark
         BenchReport.WriteJson(jsonPath, result);
         return 0;
     }
+
+    private static LedgerOptions Sized(int accounts, long events) => new()
+    {
+        ExpectedAccounts = accounts,
+        ExpectedRequestIds = checked((int)events),
+        ExpectedAuthorizations = checked((int)Math.Min(events, int.MaxValue / 2)),
+    };
 
     /// <summary>Managed heap growth per account for a ledger holding only accounts (ids as the harness makes them).</summary>
     private static long MeasureBytesPerAccount(int accounts)

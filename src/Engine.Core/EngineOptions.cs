@@ -10,7 +10,7 @@ public sealed class EngineOptions
     /// <summary>Ring slots (a power of two). The ring is the only queue: when it is full, submissions are refused at once.</summary>
     public int RingSize { get; set; } = 1 << 16;
     /// <summary>Most commands the decide stage takes per batch; each batch becomes at most a few journal records.</summary>
-    public int DecideBatchSizeMax { get; set; } = 8192;
+    public int DecideBatchSizeMax { get; set; } = 1024;
     /// <summary>Most commands one journal commit (fsync) may cover before replies are released.</summary>
     public int CommitBatchSizeMax { get; set; } = 16384;
     /// <summary>Bytes of encoded events per journal record (FasterLog entry).</summary>

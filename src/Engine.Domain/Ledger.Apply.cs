@@ -226,10 +226,14 @@ public sealed partial class Ledger
         }
     }
 
-    private int IndexOf(in LedgerEvent e) =>
-        _accountIndex.TryGetValue(e.AccountId, out int index)
+    private int IndexOf(in LedgerEvent e)
+    {
+        // Live, Decide has just looked this very string up: reuse its answer instead of hashing it again.
+        if (ReferenceEquals(e.AccountId, _lastLookedUpAccountId)) return _lastLookedUpAccountIndex;
+        return _accountIndex.TryGetValue(e.AccountId, out int index)
             ? index
             : throw new LedgerInvariantException($"event {e.Sequence} ({e.Type}) names unknown account '{e.AccountId}'");
+    }
 
     private Authorization AuthorizationOf(string? authorizationId) =>
         authorizationId is not null && _authorizations.TryGetValue(authorizationId, out Authorization? authorization)

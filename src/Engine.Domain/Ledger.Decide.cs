@@ -6,6 +6,10 @@ namespace Engine.Domain;
 /// </summary>
 public sealed partial class Ledger
 {
+    // The account Decide found last, for Apply to reuse (accounts are never removed, so an index stays valid).
+    private string? _lastLookedUpAccountId;
+    private int _lastLookedUpAccountIndex;
+
     private LedgerEvent Decide(in Command command, long now, ulong payloadFingerprint)
     {
         var outcome = new LedgerEvent
@@ -265,7 +269,12 @@ public sealed partial class Ledger
 
     private bool TryAccount(ref LedgerEvent outcome, out int index)
     {
-        if (_accountIndex.TryGetValue(outcome.AccountId, out index)) return true;
+        if (_accountIndex.TryGetValue(outcome.AccountId, out index))
+        {
+            _lastLookedUpAccountId = outcome.AccountId;
+            _lastLookedUpAccountIndex = index;
+            return true;
+        }
         Decline(ref outcome, Status.AccountNotFound);
         return false;
     }

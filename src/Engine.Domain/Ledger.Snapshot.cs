@@ -52,8 +52,8 @@ public sealed partial class Ledger
             }
         }
 
-        writer.Write(_retired.Count);
-        foreach (Authorization authorization in _retired) WriteAuthorization(writer, authorization);
+        writer.Write(checked((int)_retired.Count));
+        foreach (Authorization authorization in _retired.Items) WriteAuthorization(writer, authorization);
         var open = new List<Authorization>(_expiryHeap.Count);
         foreach (Authorization authorization in _authorizations.Values)
         {

@@ -22,6 +22,12 @@ public sealed record LedgerOptions
     public long ClosedAuthorizationRetentionMs { get; init; } = 30L * 24 * 3600 * 1000;
     /// <summary>Hard bound on retained closed authorizations; beyond it the oldest are forgotten.</summary>
     public int ClosedAuthorizationMaxEntries { get; init; } = 20_000_000;
+    /// <summary>Capacity hint: accounts expected (0 = grow on demand; growing rehashes everything at once).</summary>
+    public int ExpectedAccounts { get; init; }
+    /// <summary>Capacity hint: authorizations known at once (open plus retained closed ones).</summary>
+    public int ExpectedAuthorizations { get; init; }
+    /// <summary>Capacity hint: request ids remembered at once (≈ 80 bytes each plus 4 per slot of capacity). Production: the retention window, e.g. 50,000,000.</summary>
+    public int ExpectedRequestIds { get; init; }
     /// <summary>Holds expired per Tick at most; the rest expire on following ticks.</summary>
     public int MaxExpirationsPerTick { get; init; } = 10_000;
 }

@@ -125,6 +125,8 @@ public sealed class EngineBehaviourTests
         await using (var engine = CreditEngine.Start(data.Options(snapshotOften)))
         {
             await RunMixedWorkload(engine, 3_000);
+            // Fewer than SnapshotEveryEvents commands after the last possible snapshot: these must be replayed.
+            for (int i = 0; i < 20; i++) await engine.SubmitAsync(Command.Repay($"tail-{i}", "acct-1", 1));
             await engine.StopAsync();
             before = engine.LedgerWhenStopped.ComputeDigest();
         }

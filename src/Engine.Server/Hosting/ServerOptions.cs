@@ -1,6 +1,6 @@
 namespace Engine.Server.Hosting;
 
-/// <summary>Limits of the gRPC edge, bound from configuration section <c>Server</c>. Every limit is documented in docs/grpc.md.</summary>
+/// <summary>Limits of the gRPC edge, bound from configuration section <c>Server</c>. Every limit is documented in README.md.</summary>
 public sealed class ServerOptions
 {
     public const string SectionName = "Server";

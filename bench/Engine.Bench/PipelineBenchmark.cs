@@ -24,6 +24,10 @@ internal static class PipelineBenchmark
         int batchSize = args.Int("batch", 1024);
         int inFlightPerProducer = args.Int("in-flight", 2);
         bool noFsync = args.Flag("no-fsync");
+        var defaults = new EngineOptions();
+        string waitStrategy = args.String("wait") ?? defaults.WaitStrategy;
+        int decideBatchSizeMax = args.Int("decide-batch", defaults.DecideBatchSizeMax);
+        int commitBatchSizeMax = args.Int("commit-batch", defaults.CommitBatchSizeMax);
         string? jsonPath = args.String("json");
         string dataDirectory = args.String("data") ?? Path.Combine(Path.GetTempPath(), $"engine-bench-{Environment.ProcessId}");
         bool keep = args.Flag("keep-data");
@@ -35,6 +39,9 @@ internal static class PipelineBenchmark
         {
             DataDirectory = dataDirectory,
             AcknowledgeBeforeFsync = noFsync,
+            WaitStrategy = waitStrategy,
+            DecideBatchSizeMax = decideBatchSizeMax,
+            CommitBatchSizeMax = commitBatchSizeMax,
             SnapshotIntervalSeconds = 0,
             SnapshotEveryEvents = 0,
             // Sized for the run, as a production deployment sizes for its retention window (README "Sizing").
@@ -45,15 +52,20 @@ internal static class PipelineBenchmark
                 ExpectedAuthorizations = (warmupSeconds + seconds) * 1_000_000,
             },
         };
-        Console.WriteLine($"pipeline: accounts={accounts} seconds={seconds} producers={producers} batch={batchSize} in-flight/producer={inFlightPerProducer} durable={!noFsync} data={dataDirectory}");
+        Console.WriteLine($"pipeline: accounts={accounts} seconds={seconds} producers={producers} batch={batchSize} in-flight/producer={inFlightPerProducer} wait={waitStrategy} decide-batch={decideBatchSizeMax} commit-batch={commitBatchSizeMax} durable={!noFsync} data={dataDirectory}");
         await using var engine = CreditEngine.Start(options, log: message => Console.WriteLine($"[engine] {message}"));
 
         var setupClock = Stopwatch.StartNew();
         await OpenAccountsAsync(engine, accounts);
         Console.WriteLine($"opened {accounts} accounts in {setupClock.Elapsed.TotalSeconds:F1} s ({accounts / setupClock.Elapsed.TotalSeconds:F0}/s)");
 
+        // Account ids are formatted once, not per command: the load generator shares the engine's two cores, and
+        // formatting was its largest cost. They are distinct string objects from the ones the accounts were opened
+        // with, so the engine still hashes and compares every id as it would for ids read off the network.
+        var accountIds = new string[accounts];
+        for (int n = 0; n < accounts; n++) accountIds[n] = AccountId(n);
         var workers = new Producer[producers];
-        for (int p = 0; p < producers; p++) workers[p] = new Producer(engine, p, accounts, batchSize);
+        for (int p = 0; p < producers; p++) workers[p] = new Producer(engine, p, accountIds, batchSize);
 
         long commitsBefore = engine.JournalCommits;
         var runClock = Stopwatch.StartNew();
@@ -99,6 +111,9 @@ internal static class PipelineBenchmark
         result["batch"] = batchSize;
         result["in_flight_per_producer"] = inFlightPerProducer;
         result["durable"] = !noFsync;
+        result["wait_strategy"] = waitStrategy;
+        result["decide_batch_size_max"] = decideBatchSizeMax;
+        result["commit_batch_size_max"] = commitBatchSizeMax;
         result["commands"] = measured;
         result["commands_per_second"] = Math.Round(perSecond);
         result["approved"] = approved;
@@ -140,8 +155,9 @@ internal static class PipelineBenchmark
     internal static string AccountId(int n) => $"acct-{n:D7}";
 
     /// <summary>One producer thread's workload and its latency histogram. Several batches of one producer may be in flight.</summary>
-    private sealed class Producer(CreditEngine engine, int id, int accounts, int batchSize)
+    private sealed class Producer(CreditEngine engine, int id, string[] accountIds, int batchSize)
     {
+        private readonly string _requestIdPrefix = $"p{id}-";
         private readonly object _gate = new();
         private readonly Random _random = new(1000 + id);
         private readonly string[] _openAuthorizations = new string[4096];
@@ -186,7 +202,7 @@ internal static class PipelineBenchmark
         {
             for (int i = 0; i < commands.Length; i++)
             {
-                string requestId = $"p{id}-{_nextRequest++}";
+                string requestId = NextRequestId();
                 int roll = _random.Next(100);
                 if (roll < 12 && _openCount > 0)
                 {
@@ -198,13 +214,31 @@ internal static class PipelineBenchmark
                 }
                 else if (roll < 30)
                 {
-                    commands[i] = Command.Repay(requestId, AccountId(_random.Next(accounts)), _random.Next(1, 10_000));
+                    commands[i] = Command.Repay(requestId, accountIds[_random.Next(accountIds.Length)], _random.Next(1, 10_000));
                 }
                 else
                 {
-                    commands[i] = Command.Authorize(requestId, AccountId(_random.Next(accounts)), _random.Next(100, 10_000), "USD");
+                    commands[i] = Command.Authorize(requestId, accountIds[_random.Next(accountIds.Length)], _random.Next(100, 10_000), "USD");
                 }
             }
+        }
+
+        /// <summary>A new string per command, as a request read off the network would be: prefix + decimal counter.</summary>
+        private string NextRequestId()
+        {
+            ulong number = (ulong)_nextRequest++;
+            int digits = 1;
+            for (ulong rest = number / 10; rest > 0; rest /= 10) digits++;
+            return string.Create(_requestIdPrefix.Length + digits, (_requestIdPrefix, number), static (span, state) =>
+            {
+                state._requestIdPrefix.CopyTo(span);
+                ulong value = state.number;
+                for (int at = span.Length - 1; at >= state._requestIdPrefix.Length; at--)
+                {
+                    span[at] = (char)('0' + value % 10);
+                    value /= 10;
+                }
+            });
         }
 
         private string TakeOpenAuthorization()

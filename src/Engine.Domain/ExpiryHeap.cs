@@ -1,50 +1,59 @@
 namespace Engine.Domain;
 
 /// <summary>
-/// Indexed binary min-heap of open authorizations by (expiry, creation sequence). Each authorization
+/// Indexed binary min-heap of open authorizations by (expiry, creation sequence). Each authorization record
 /// knows its position, so closing one removes it in O(log n): expiring is O(expired · log n), never a scan,
-/// and no stale entries accumulate for holds that were captured or voided.
+/// and no stale entries accumulate for holds that were captured or voided. Entries carry their sort key next
+/// to the slot, so comparisons read the heap array only; the record is touched to update its position.
 /// </summary>
-public sealed class ExpiryHeap
+internal sealed class ExpiryHeap(AuthorizationStore store)
 {
-    private Authorization[] _items = new Authorization[1024];
+    private struct Entry
+    {
+        public long ExpiresAtUnixMs;
+        public long CreatedSequence;
+        public int Slot;
+    }
+
+    private Entry[] _items = new Entry[1024];
     private int _count;
 
     public int Count => _count;
 
-    public Authorization? PeekMin() => _count == 0 ? null : _items[0];
-
-    public void Add(Authorization authorization)
+    /// <summary>The slot of the authorization that expires first.</summary>
+    public bool TryPeekMin(out int slot)
     {
-        if (authorization.HeapIndex != -1) throw new InvalidOperationException($"authorization {authorization.Id} is already in the expiry heap");
+        slot = _count == 0 ? -1 : _items[0].Slot;
+        return _count != 0;
+    }
+
+    public void Add(int slot)
+    {
+        ref AuthorizationRecord record = ref store.At(slot);
+        if (record.HeapIndex != -1) throw new InvalidOperationException($"authorization {record.Id} is already in the expiry heap");
         if (_count == _items.Length) Array.Resize(ref _items, _items.Length * 2);
-        _items[_count] = authorization;
-        authorization.HeapIndex = _count;
+        _items[_count] = new Entry { ExpiresAtUnixMs = record.ExpiresAtUnixMs, CreatedSequence = record.CreatedSequence, Slot = slot };
+        record.HeapIndex = _count;
         _count++;
         SiftUp(_count - 1);
     }
 
-    public void Remove(Authorization authorization)
+    public void Remove(int slot)
     {
-        int index = authorization.HeapIndex;
-        if (index < 0 || index >= _count || !ReferenceEquals(_items[index], authorization))
-            throw new InvalidOperationException($"authorization {authorization.Id} is not in the expiry heap");
+        ref AuthorizationRecord record = ref store.At(slot);
+        int index = record.HeapIndex;
+        if (index < 0 || index >= _count || _items[index].Slot != slot)
+            throw new InvalidOperationException($"authorization {record.Id} is not in the expiry heap");
         _count--;
-        authorization.HeapIndex = -1;
-        if (index == _count)
-        {
-            _items[_count] = null!;
-            return;
-        }
-        Authorization last = _items[_count];
-        _items[_count] = null!;
-        _items[index] = last;
-        last.HeapIndex = index;
-        SiftDown(index);
-        SiftUp(last.HeapIndex);
+        record.HeapIndex = -1;
+        if (index == _count) return;
+        _items[index] = _items[_count];
+        store.At(_items[index].Slot).HeapIndex = index;
+        int settled = SiftDown(index);
+        SiftUp(settled);
     }
 
-    private static bool Before(Authorization a, Authorization b) =>
+    private static bool Before(in Entry a, in Entry b) =>
         a.ExpiresAtUnixMs < b.ExpiresAtUnixMs || (a.ExpiresAtUnixMs == b.ExpiresAtUnixMs && a.CreatedSequence < b.CreatedSequence);
 
     private void SiftUp(int index)
@@ -58,16 +67,17 @@ public sealed class ExpiryHeap
         }
     }
 
-    private void SiftDown(int index)
+    /// <returns>Where the entry came to rest.</returns>
+    private int SiftDown(int index)
     {
         while (true)
         {
             int left = 2 * index + 1;
-            if (left >= _count) return;
+            if (left >= _count) return index;
             int smallest = left;
             int right = left + 1;
             if (right < _count && Before(_items[right], _items[left])) smallest = right;
-            if (!Before(_items[smallest], _items[index])) return;
+            if (!Before(_items[smallest], _items[index])) return index;
             Swap(index, smallest);
             index = smallest;
         }
@@ -76,7 +86,7 @@ public sealed class ExpiryHeap
     private void Swap(int a, int b)
     {
         (_items[a], _items[b]) = (_items[b], _items[a]);
-        _items[a].HeapIndex = a;
-        _items[b].HeapIndex = b;
+        store.At(_items[a].Slot).HeapIndex = a;
+        store.At(_items[b].Slot).HeapIndex = b;
     }
 }

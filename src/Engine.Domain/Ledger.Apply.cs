@@ -78,7 +78,7 @@ public sealed partial class Ledger
             case EventType.Refunded:
                 accountIndex = IndexOf(e);
                 AccountAt(accountIndex).PostedMinor -= e.AmountMinor;
-                if (e.AuthorizationId is { } refundedAuthorization) AuthorizationOf(refundedAuthorization).RefundedMinor += e.AmountMinor;
+                if (e.AuthorizationId is { } refundedAuthorization) _authorizations.At(SlotOf(refundedAuthorization)).RefundedMinor += e.AmountMinor;
                 break;
             case EventType.Repaid:
                 accountIndex = IndexOf(e);
@@ -114,7 +114,7 @@ public sealed partial class Ledger
     {
         int index = IndexOf(e);
         ref Account account = ref AccountAt(index);
-        var authorization = new Authorization
+        int slot = _authorizations.Add(new AuthorizationRecord
         {
             Id = e.AuthorizationId ?? throw new LedgerInvariantException($"event {e.Sequence}: Authorized without authorization id"),
             AccountIndex = index,
@@ -123,9 +123,8 @@ public sealed partial class Ledger
             HeldMinor = e.AmountMinor,
             ExpiresAtUnixMs = e.ExpiresAtUnixMs,
             State = AuthorizationState.Open,
-        };
-        _authorizations.Add(authorization.Id, authorization);
-        _expiryHeap.Add(authorization);
+        });
+        _expiryHeap.Add(slot);
         account.HeldMinor += e.AmountMinor;
         account.OpenAuthorizations++;
         account.Controls?.Record(e.TimestampUnixMs, 1, e.AmountMinor);
@@ -134,7 +133,7 @@ public sealed partial class Ledger
 
     private int ApplyIncreased(in LedgerEvent e)
     {
-        Authorization authorization = AuthorizationOf(e.AuthorizationId);
+        ref AuthorizationRecord authorization = ref _authorizations.At(SlotOf(e.AuthorizationId));
         if (authorization.State != AuthorizationState.Open) throw new LedgerInvariantException($"event {e.Sequence}: increase of {authorization.State} authorization {authorization.Id}");
         ref Account account = ref AccountAt(authorization.AccountIndex);
         authorization.AuthorizedMinor += e.AmountMinor;
@@ -147,7 +146,8 @@ public sealed partial class Ledger
     /// <summary>Captured, Voided, Expired: release hold, post what was captured, and close when the event says so.</summary>
     private int ApplyRelease(in LedgerEvent e)
     {
-        Authorization authorization = AuthorizationOf(e.AuthorizationId);
+        int slot = SlotOf(e.AuthorizationId);
+        ref AuthorizationRecord authorization = ref _authorizations.At(slot);
         ref Account account = ref AccountAt(authorization.AccountIndex);
         if (e.HoldReleasedMinor < 0 || e.HoldReleasedMinor > authorization.HeldMinor)
             throw new LedgerInvariantException($"event {e.Sequence}: releases {e.HoldReleasedMinor} of a {authorization.HeldMinor} hold on {authorization.Id}");
@@ -169,10 +169,10 @@ public sealed partial class Ledger
             };
             if (authorization.State == AuthorizationState.Open)
             {
-                _expiryHeap.Remove(authorization);
+                _expiryHeap.Remove(slot);
                 account.OpenAuthorizations--;
                 authorization.ClosedAtUnixMs = e.TimestampUnixMs;
-                _retired.Enqueue(authorization);
+                _retired.Enqueue(slot);
             }
             authorization.State = closedAs;
         }
@@ -199,11 +199,11 @@ public sealed partial class Ledger
     {
         for (int i = 0; i < 4 && _retired.Count > 0; i++)
         {
-            Authorization oldest = _retired.Peek();
-            bool expired = now - oldest.ClosedAtUnixMs > Options.ClosedAuthorizationRetentionMs;
+            int oldest = _retired.Peek();
+            bool expired = now - _authorizations.At(oldest).ClosedAtUnixMs > Options.ClosedAuthorizationRetentionMs;
             if (!expired && _retired.Count <= Options.ClosedAuthorizationMaxEntries) return;
             _retired.Dequeue();
-            _authorizations.Remove(oldest.Id);
+            _authorizations.Remove(oldest);
         }
     }
 
@@ -235,8 +235,8 @@ public sealed partial class Ledger
             : throw new LedgerInvariantException($"event {e.Sequence} ({e.Type}) names unknown account '{e.AccountId}'");
     }
 
-    private Authorization AuthorizationOf(string? authorizationId) =>
-        authorizationId is not null && _authorizations.TryGetValue(authorizationId, out Authorization? authorization)
-            ? authorization
+    private int SlotOf(string? authorizationId) =>
+        authorizationId is not null && _authorizations.TryFind(authorizationId, out int slot)
+            ? slot
             : throw new LedgerInvariantException($"event names unknown authorization '{authorizationId}'");
 }

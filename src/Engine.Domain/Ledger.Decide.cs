@@ -133,7 +133,7 @@ public sealed partial class Ledger
         }
         // An authorization id must name one authorization: a request id reused after the idempotency
         // window while its authorization is still known is refused, not merged.
-        if (status == Status.Ok && _authorizations.ContainsKey(command.RequestId)) status = Status.RequestIdReused;
+        if (status == Status.Ok && _authorizations.Contains(command.RequestId)) status = Status.RequestIdReused;
         if (status == Status.Ok && account.OpenAuthorizations >= Options.MaxOpenAuthorizationsPerAccount) status = Status.OpenAuthorizationLimitExceeded;
         if (status == Status.Ok) status = CheckHoldIncrease(account, command.AmountMinor, outcome.TimestampUnixMs);
         if (status != Status.Ok) { DeclineFor(ref outcome, status, index); return; }
@@ -146,7 +146,8 @@ public sealed partial class Ledger
 
     private void DecideIncrement(in Command command, ref LedgerEvent outcome)
     {
-        if (!TryOpenAuthorization(ref outcome, out Authorization? authorization)) return;
+        if (!TryOpenAuthorization(ref outcome, out int slot)) return;
+        ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
         ref readonly Account account = ref AccountAt(authorization.AccountIndex);
         Status status = CheckCanAuthorize(account, outcome.TimestampUnixMs);
         if (status == Status.Ok && account.Controls is { } controls)
@@ -163,7 +164,8 @@ public sealed partial class Ledger
 
     private void DecideCapture(in Command command, ref LedgerEvent outcome)
     {
-        if (!_authorizations.TryGetValue(outcome.AuthorizationId!, out Authorization? authorization)) { Decline(ref outcome, Status.AuthorizationNotFound); return; }
+        if (!_authorizations.TryFind(outcome.AuthorizationId!, out int slot)) { Decline(ref outcome, Status.AuthorizationNotFound); return; }
+        ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
         outcome.AccountId = AccountAt(authorization.AccountIndex).Id;
         // A capture against an expired authorization still posts: clearing arrives late in real life.
         Status status = authorization.State switch
@@ -195,7 +197,8 @@ public sealed partial class Ledger
 
     private void DecideVoid(in Command command, ref LedgerEvent outcome)
     {
-        if (!TryOpenAuthorization(ref outcome, out Authorization? authorization)) return;
+        if (!TryOpenAuthorization(ref outcome, out int slot)) return;
+        ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
         ref readonly Account account = ref AccountAt(authorization.AccountIndex);
         long release = command.AmountMinor == 0 ? authorization.HeldMinor : command.AmountMinor;
         if (release > authorization.HeldMinor) { DeclineFor(ref outcome, Status.AmountExceedsHold, authorization.AccountIndex); return; }
@@ -225,11 +228,12 @@ public sealed partial class Ledger
         if (outcome.AuthorizationId is { } authorizationId)
         {
             // A linked refund must name an authorization of this account and stay within what was captured on it.
-            if (!_authorizations.TryGetValue(authorizationId, out Authorization? authorization) || authorization.AccountIndex != index)
+            if (!_authorizations.TryFind(authorizationId, out int slot) || _authorizations.At(slot).AccountIndex != index)
             {
                 DeclineFor(ref outcome, Status.AuthorizationNotFound, index);
                 return;
             }
+            ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
             if ((Int128)authorization.RefundedMinor + command.AmountMinor > authorization.CapturedMinor)
             {
                 DeclineFor(ref outcome, Status.RefundExceedsCapture, index);
@@ -289,9 +293,10 @@ public sealed partial class Ledger
     }
 
     /// <summary>Finds an authorization that is still open; names the account in the outcome either way.</summary>
-    private bool TryOpenAuthorization(ref LedgerEvent outcome, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Authorization? authorization)
+    private bool TryOpenAuthorization(ref LedgerEvent outcome, out int slot)
     {
-        if (!_authorizations.TryGetValue(outcome.AuthorizationId!, out authorization)) { Decline(ref outcome, Status.AuthorizationNotFound); return false; }
+        if (!_authorizations.TryFind(outcome.AuthorizationId!, out slot)) { Decline(ref outcome, Status.AuthorizationNotFound); return false; }
+        ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
         outcome.AccountId = AccountAt(authorization.AccountIndex).Id;
         Status status = authorization.State switch
         {
@@ -301,7 +306,7 @@ public sealed partial class Ledger
         };
         if (status == Status.Ok) return true;
         DeclineFor(ref outcome, status, authorization.AccountIndex);
-        authorization = null;
+        slot = -1;
         return false;
     }
 

@@ -53,15 +53,17 @@ public sealed partial class Ledger
         }
 
         writer.Write(checked((int)_retired.Count));
-        foreach (Authorization authorization in _retired.Items) WriteAuthorization(writer, authorization);
-        var open = new List<Authorization>(_expiryHeap.Count);
-        foreach (Authorization authorization in _authorizations.Values)
+        foreach (int slot in _retired.Items) WriteAuthorization(writer, _authorizations.At(slot));
+        // Slots are reused, so slot order differs between ledgers with the same state: sort by creation sequence.
+        var open = new List<(long CreatedSequence, int Slot)>(_expiryHeap.Count);
+        foreach (int slot in _authorizations.Slots)
         {
-            if (authorization.State == AuthorizationState.Open) open.Add(authorization);
+            ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
+            if (authorization.State == AuthorizationState.Open) open.Add((authorization.CreatedSequence, slot));
         }
-        open.Sort((a, b) => a.CreatedSequence.CompareTo(b.CreatedSequence));
+        open.Sort();
         writer.Write(open.Count);
-        foreach (Authorization authorization in open) WriteAuthorization(writer, authorization);
+        foreach ((_, int slot) in open) WriteAuthorization(writer, _authorizations.At(slot));
 
         writer.Write(_idempotency.Count);
         foreach ((UInt128 key, IdempotencyRecord record) in _idempotency.InOrder())
@@ -135,16 +137,12 @@ public sealed partial class Ledger
         int retiredCount = reader.ReadInt32();
         for (int i = 0; i < retiredCount; i++)
         {
-            Authorization authorization = ReadAuthorization(reader);
-            ledger._authorizations.Add(authorization.Id, authorization);
-            ledger._retired.Enqueue(authorization);
+            ledger._retired.Enqueue(ledger._authorizations.Add(ReadAuthorization(reader)));
         }
         int openCount = reader.ReadInt32();
         for (int i = 0; i < openCount; i++)
         {
-            Authorization authorization = ReadAuthorization(reader);
-            ledger._authorizations.Add(authorization.Id, authorization);
-            ledger._expiryHeap.Add(authorization);
+            ledger._expiryHeap.Add(ledger._authorizations.Add(ReadAuthorization(reader)));
         }
 
         int idempotencyCount = reader.ReadInt32();
@@ -177,9 +175,9 @@ public sealed partial class Ledger
         return hash.GetCurrentHashAsUInt128();
     }
 
-    private static void WriteAuthorization(BinaryWriter writer, Authorization authorization)
+    private static void WriteAuthorization(BinaryWriter writer, in AuthorizationRecord authorization)
     {
-        writer.Write(authorization.Id);
+        writer.Write(authorization.Id!);
         writer.Write(authorization.AccountIndex);
         writer.Write(authorization.CreatedSequence);
         writer.Write(authorization.AuthorizedMinor);
@@ -191,7 +189,7 @@ public sealed partial class Ledger
         writer.Write((byte)authorization.State);
     }
 
-    private static Authorization ReadAuthorization(BinaryReader reader) => new()
+    private static AuthorizationRecord ReadAuthorization(BinaryReader reader) => new()
     {
         Id = reader.ReadString(),
         AccountIndex = reader.ReadInt32(),

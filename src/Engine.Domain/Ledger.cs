@@ -15,11 +15,11 @@ public sealed partial class Ledger
     private Account[] _accounts = new Account[1024];
     private int _accountCount;
     private readonly Dictionary<string, int> _accountIndex;
-    private readonly Dictionary<string, Authorization> _authorizations;
-    private readonly ExpiryHeap _expiryHeap = new();
+    private readonly AuthorizationStore _authorizations;
+    private readonly ExpiryHeap _expiryHeap;
     // Closed / voided / expired authorizations in the order they left Open (engine time is monotonic,
     // so this is also ClosedAtUnixMs order): retention is a FIFO.
-    private readonly ChunkedQueue<Authorization> _retired = new();
+    private readonly ChunkedQueue<int> _retired = new();
     private readonly IdempotencyTable _idempotency;
 
     public Ledger(LedgerOptions? options = null)
@@ -29,7 +29,8 @@ public sealed partial class Ledger
         // milliseconds at millions of entries), so a sized deployment sets them. The memory is reserved
         // lazily: pages become resident as entries arrive.
         _accountIndex = new Dictionary<string, int>(Options.ExpectedAccounts, StringComparer.Ordinal);
-        _authorizations = new Dictionary<string, Authorization>(Options.ExpectedAuthorizations, StringComparer.Ordinal);
+        _authorizations = new AuthorizationStore(Options.ExpectedAuthorizations);
+        _expiryHeap = new ExpiryHeap(_authorizations);
         _idempotency = new IdempotencyTable(Options);
     }
 
@@ -54,13 +55,18 @@ public sealed partial class Ledger
         return false;
     }
 
-    public bool TryGetAuthorization(string authorizationId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Authorization? authorization) =>
-        _authorizations.TryGetValue(authorizationId, out authorization);
+    /// <summary>A view of the authorization (the same object for as long as the ledger knows it); see <see cref="Authorization"/>.</summary>
+    public bool TryGetAuthorization(string authorizationId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Authorization? authorization)
+    {
+        authorization = _authorizations.TryFind(authorizationId, out int slot) ? _authorizations.ViewOf(slot) : null;
+        return authorization is not null;
+    }
 
     /// <summary>All accounts in creation order (index order).</summary>
     public ReadOnlySpan<Account> Accounts => _accounts.AsSpan(0, _accountCount);
 
-    public IEnumerable<Authorization> Authorizations => _authorizations.Values;
+    /// <summary>Views of every known authorization (each one is then cached: for tests and tools, not the hot path).</summary>
+    public IEnumerable<Authorization> Authorizations => _authorizations.Slots.Select(_authorizations.ViewOf);
 
     /// <summary>
     /// Runs one command at engine time <paramref name="nowUnixMs"/> (raised to the last event's time if the
@@ -100,7 +106,7 @@ public sealed partial class Ledger
         var reply = new Reply { Status = Status.RequestIdReused, Sequence = LastSequence };
         int index = -1;
         if (command.AccountId is { } accountId && _accountIndex.TryGetValue(accountId, out int byAccount)) index = byAccount;
-        else if (command.AuthorizationId is { } authorizationId && _authorizations.TryGetValue(authorizationId, out var authorization)) index = authorization.AccountIndex;
+        else if (command.AuthorizationId is { } authorizationId && _authorizations.TryFind(authorizationId, out int slot)) index = _authorizations.At(slot).AccountIndex;
         if (index >= 0)
         {
             ref readonly Account account = ref _accounts[index];
@@ -117,8 +123,9 @@ public sealed partial class Ledger
     {
         long now = Math.Max(nowUnixMs, LastTimestampUnixMs);
         int expired = 0;
-        while (expired < Options.MaxExpirationsPerTick && _expiryHeap.PeekMin() is { } due && due.ExpiresAtUnixMs <= now)
+        while (expired < Options.MaxExpirationsPerTick && _expiryHeap.TryPeekMin(out int slot) && _authorizations.At(slot).ExpiresAtUnixMs <= now)
         {
+            ref readonly AuthorizationRecord due = ref _authorizations.At(slot);
             ref readonly Account account = ref _accounts[due.AccountIndex];
             long heldAfter = account.HeldMinor - due.HeldMinor;
             var ledgerEvent = new LedgerEvent
@@ -155,8 +162,9 @@ public sealed partial class Ledger
         var heldByAccount = new long[_accountCount];
         var openByAccount = new int[_accountCount];
         int open = 0;
-        foreach (Authorization authorization in _authorizations.Values)
+        foreach (int slot in _authorizations.Slots)
         {
+            ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
             if (authorization.State != AuthorizationState.Open)
             {
                 if (authorization.HeldMinor != 0) throw new LedgerInvariantException($"authorization {authorization.Id} is {authorization.State} but holds {authorization.HeldMinor}");

@@ -1,0 +1,29 @@
+namespace Engine.Domain;
+
+/// <summary>
+/// How the ledger stores one authorization: a struct in <see cref="AuthorizationStore"/>'s chunked slot arrays, not
+/// an object per authorization. Every authorization lives for its hold's lifetime and then its retention, so as
+/// objects each one survived gen0 and gen1 and was copied twice by the GC (≈ 370 ns per Authorize measured).
+/// </summary>
+internal struct AuthorizationRecord
+{
+    /// <summary>The request id of the Authorize that created it; null while the slot is free.</summary>
+    public string? Id;
+    /// <summary>When the Authorize was approved (its event sequence): breaks expiry ties deterministically.</summary>
+    public long CreatedSequence;
+    /// <summary>Authorized amount including increments: the base for over-capture tolerance.</summary>
+    public long AuthorizedMinor;
+    /// <summary>What this authorization still holds against the account.</summary>
+    public long HeldMinor;
+    public long CapturedMinor;
+    public long RefundedMinor;
+    public long ExpiresAtUnixMs;
+    /// <summary>When it left <see cref="AuthorizationState.Open"/>; drives retention.</summary>
+    public long ClosedAtUnixMs;
+    public int AccountIndex;
+    /// <summary>Position in the expiry heap while open, -1 otherwise. Owned by <see cref="ExpiryHeap"/>.</summary>
+    public int HeapIndex;
+    /// <summary>The next free slot while this one is free (-1 ends the list). Owned by <see cref="AuthorizationStore"/>.</summary>
+    public int NextFreeSlot;
+    public AuthorizationState State;
+}

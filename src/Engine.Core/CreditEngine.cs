@@ -28,7 +28,6 @@ public sealed class CreditEngine : IAsyncDisposable
     private readonly BatchEventProcessor<CommandSlot> _commit;
     private readonly BatchEventProcessor<CommandSlot> _respond;
     private readonly Timer _ticker;
-    private readonly CancellationTokenSource _stopping = new();
     private volatile bool _accepting;
     private volatile Exception? _fault;
     // Submitters between their accepting-check and their publish; shutdown waits for them to leave so the cursor is final.

@@ -22,8 +22,6 @@ internal sealed class DecideHandler(
     private long _lastSnapshotSequence = ledger.LastSequence;
     private long _lastSnapshotUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public long LastSnapshotSequence => Volatile.Read(ref _lastSnapshotSequence);
-
     public void OnBatchStart(long batchSize) =>
         // One clock read per batch: engine time is the batch's time (it is recorded in every event).
         _batchNowUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -55,7 +53,7 @@ internal sealed class DecideHandler(
         journal.Commit();
         long started = Environment.TickCount64;
         SnapshotInfo info = snapshots.Write(ledger.LastSequence, journal.TailAddress, ledger.WriteSnapshot);
-        Volatile.Write(ref _lastSnapshotSequence, ledger.LastSequence);
+        _lastSnapshotSequence = ledger.LastSequence;
         _lastSnapshotUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
         log($"snapshot ({reason}) at sequence {info.Sequence}, journal address {info.JournalAddress}, {info.BodyLength} bytes in {Environment.TickCount64 - started} ms");
     }

@@ -14,8 +14,6 @@ internal sealed class EventBlockWriter(EventJournal journal, int recordBytesMax)
     private int _length = EventBlock.HeaderBytes;
     private int _count;
 
-    public long EventsAppended { get; private set; }
-
     public void OnEvent(in LedgerEvent ledgerEvent)
     {
         if (_buffer.Length - _length < EventCodec.EncodedSizeMax) Flush();
@@ -29,7 +27,6 @@ internal sealed class EventBlockWriter(EventJournal journal, int recordBytesMax)
         if (_count == 0) return;
         BinaryPrimitives.WriteInt32LittleEndian(_buffer, _count);
         journal.Append(_buffer.AsSpan(0, _length));
-        EventsAppended += _count;
         _length = EventBlock.HeaderBytes;
         _count = 0;
     }

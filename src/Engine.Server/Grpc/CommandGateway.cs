@@ -16,6 +16,7 @@ public sealed class CommandGateway(EngineHost host)
     public async Task<TResponse> SubmitAsync<TRequest, TResponse>(TRequest request, Func<TRequest, DomainCommand> map, ServerCallContext context)
         where TResponse : ICommandReply, new()
     {
+        host.ThrowIfReplica();
         DomainCommand command;
         try
         {

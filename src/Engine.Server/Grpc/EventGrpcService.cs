@@ -1,9 +1,11 @@
+using System.Buffers.Binary;
 using Credit.V1;
-using Engine.Core;
 using Engine.Domain;
 using Engine.Journal;
 using Engine.Server.Hosting;
 using Engine.Server.ReadModel;
+using Engine.Server.Replication;
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using DomainEvent = Engine.Domain.LedgerEvent;
@@ -11,89 +13,171 @@ using DomainEvent = Engine.Domain.LedgerEvent;
 namespace Engine.Server.Grpc;
 
 /// <summary>
-/// credit.v1.EventService.Subscribe. Each subscriber owns a <see cref="JournalReader"/>: catch-up and live tail are
-/// the same loop — read committed records, and when there are none, wait for the next commit. Only committed
-/// (durable) records are readable, so only durable events are sent. The engine never waits for a subscriber; a
-/// slow one just reads the log later. Per-subscriber memory is one journal record's events (the record is decoded
-/// before anything is sent, because its bytes are only valid until the next read) plus one response message.
+/// credit.v1.EventService.Subscribe, on a leader and on a read replica alike: it serves the log the read model
+/// indexes (the engine's journal, or the replica's own copy). Each subscriber owns a <see cref="JournalReader"/>:
+/// catch-up and live tail are the same loop — read committed records, and when there are none, wait for the next
+/// commit. Only committed (durable) records are readable, so only durable events are sent. The writer never waits
+/// for a subscriber; a slow one just reads the log later. Per-subscriber memory is one message: at most
+/// Server:SubscribeBatchEventsMax events, or in EVENT_BLOCKS format about 1 MiB of blocks.
 /// </summary>
-public sealed class EventGrpcService(EngineHost host, EmbeddedReadModel readModel, IOptions<ServerOptions> options, IHostApplicationLifetime lifetime) : EventService.EventServiceBase
+public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegistry registry, TimeProvider clock, IOptions<ServerOptions> options, IHostApplicationLifetime lifetime)
+    : EventService.EventServiceBase
 {
+    private const int BlocksMessageBytesTarget = 1 << 20;
     private readonly int _batchEventsMax = options.Value.SubscribeBatchEventsMax;
 
     public override async Task Subscribe(SubscribeRequest request, IServerStreamWriter<SubscribeResponse> responseStream, ServerCallContext context)
     {
         if (request.FromSequence < 0) throw GrpcErrors.InvalidArgument("from_sequence", "must be >= 0 (0 and 1 both mean the first event)");
-        if (host.IsDraining) throw GrpcErrors.NotRunning("the server is shutting down");
-        EventJournal journal = host.Journal;
+        SubscribeFormat format = request.Format switch
+        {
+            SubscribeFormat.Unspecified or SubscribeFormat.Events => SubscribeFormat.Events,
+            SubscribeFormat.EventBlocks => SubscribeFormat.EventBlocks,
+            _ => throw GrpcErrors.InvalidArgument("format", $"unknown SubscribeFormat value {(int)request.Format}"),
+        };
+        if (request.SubscriberName.Length > 0 && CommandValidator.CheckId(request.SubscriberName, "subscriber_name", required: false) is { } nameError)
+            throw GrpcErrors.InvalidArgument(nameError);
+        if (lifetime.ApplicationStopping.IsCancellationRequested) throw GrpcErrors.NotRunning("the server is shutting down");
+        if (readModel.Fault is not null) throw GrpcErrors.NotRunning("the read model stopped after an internal failure; see the server log");
+        EventJournal journal = readModel.Journal;
         long expected = Math.Max(1, request.FromSequence);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         CancellationToken ct = stopping.Token;
-        var decoded = new EventCollector();
-        bool first = true;
+        SubscriberRegistry.Subscriber subscriber = registry.Register(request.SubscriberName, context.Peer, format, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var stream = new StreamState(expected);
         try
         {
-            using JournalReader reader = journal.OpenReader(readModel.StartAddressFor(expected, journal));
+            // Headers now, not with the first event: a follower of an idle server knows at once that it is connected.
+            await context.WriteResponseHeadersAsync(new Metadata { { ReplicationHeaders.HeadSequence, readModel.HeadSequence.ToString(System.Globalization.CultureInfo.InvariantCulture) } }).ConfigureAwait(false);
+            using JournalReader reader = journal.OpenReader(readModel.StartAddressFor(expected));
             while (true)
             {
                 while (reader.TryReadNext(out ReadOnlySpan<byte> payload, out long address, out _))
                 {
-                    decoded.Events.Clear();
-                    decoded.SkipBelow = expected;
-                    try
+                    (long first, long last) = SequenceRange(payload, address);
+                    if (last < stream.Expected) continue; // before from_sequence: the start address is only a lower bound
+                    if (first > stream.Expected)
                     {
-                        EventBlock.Decode(payload, decoded);
+                        if (!stream.AcceptedAny)
+                            throw new RpcException(new global::Grpc.Core.Status(StatusCode.OutOfRange,
+                                $"from_sequence {stream.Expected} is no longer in the journal; the oldest event is {first}. Rebuild from ReplicationService.GetSnapshot."));
+                        throw new InvalidOperationException($"subscriber expected sequence {stream.Expected} but the journal continued with {first}: sequences must be dense");
                     }
-                    catch (FormatException e)
+                    if (format == SubscribeFormat.EventBlocks)
                     {
-                        throw new JournalCorruptException(address, $"journal record at address {address} does not decode: {e.Message}");
+                        stream.AddBlock(payload, first, last);
                     }
-                    if (decoded.Events.Count == 0) continue;
-                    long firstSequence = decoded.Events[0].Sequence;
-                    if (firstSequence != expected)
+                    else
                     {
-                        if (first && firstSequence > expected)
-                            throw new RpcException(new global::Grpc.Core.Status(StatusCode.OutOfRange, $"from_sequence {expected} is no longer in the journal; the oldest event is {firstSequence}"));
-                        throw new InvalidOperationException($"subscriber expected sequence {expected} but the journal continued with {firstSequence}: sequences must be dense");
+                        List<DomainEvent> events = stream.DecodeFromExpected(payload, address);
+                        foreach (DomainEvent e in events)
+                        {
+                            stream.AddEvent(e);
+                            if (stream.PendingEvents >= _batchEventsMax) await SendAsync(stream.Take(), subscriber, responseStream, ct).ConfigureAwait(false);
+                        }
                     }
-                    first = false;
-                    expected = decoded.Events[^1].Sequence + 1;
-                    await SendAsync(decoded.Events, responseStream, ct).ConfigureAwait(false);
+                    stream.Expected = last + 1;
+                    stream.AcceptedAny = true;
+                    if (stream.PendingBytes >= BlocksMessageBytesTarget) await SendAsync(stream.Take(), subscriber, responseStream, ct).ConfigureAwait(false);
                 }
+                if (stream.HasPending) await SendAsync(stream.Take(), subscriber, responseStream, ct).ConfigureAwait(false);
                 if (reader.EndState.IsTornTail)
-                    throw new InvalidOperationException($"the journal ends in a torn record at address {reader.EndState.Address} while the engine runs");
+                    throw new InvalidOperationException($"the journal ends in a torn record at address {reader.EndState.Address} while the server runs");
                 await journal.WaitForCommitAsync(reader.NextAddress + 1, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
         {
-            throw GrpcErrors.NotRunning($"the server is shutting down; resume from sequence {expected}");
+            throw GrpcErrors.NotRunning($"the server is shutting down; resume from sequence {stream.Expected}");
         }
         catch (ObjectDisposedException)
         {
-            throw GrpcErrors.NotRunning($"the server is shutting down; resume from sequence {expected}");
+            throw GrpcErrors.NotRunning($"the server is shutting down; resume from sequence {stream.Expected}");
         }
-    }
-
-    private async Task SendAsync(List<DomainEvent> events, IServerStreamWriter<SubscribeResponse> responseStream, CancellationToken ct)
-    {
-        for (int at = 0; at < events.Count; at += _batchEventsMax)
+        finally
         {
-            var response = new SubscribeResponse();
-            int end = Math.Min(events.Count, at + _batchEventsMax);
-            for (int i = at; i < end; i++) response.Events.Add(EventMapping.ToProto(events[i]));
-            await responseStream.WriteAsync(response, ct).ConfigureAwait(false);
+            registry.Unregister(subscriber);
         }
     }
 
-    private sealed class EventCollector : IEventSink
+    private async Task SendAsync(SubscribeResponse response, SubscriberRegistry.Subscriber subscriber, IServerStreamWriter<SubscribeResponse> responseStream, CancellationToken ct)
     {
-        public readonly List<DomainEvent> Events = [];
-        public long SkipBelow;
+        long last = response.Blocks.Count > 0 ? response.Blocks[^1].LastSequence : response.Events[^1].Sequence;
+        response.HeadSequence = Math.Max(readModel.HeadSequence, last);
+        await responseStream.WriteAsync(response, ct).ConfigureAwait(false);
+        subscriber.SentSequence = last;
+    }
+
+    /// <summary>The first and last sequence of a record: its count and its first event (events are dense).</summary>
+    private static (long First, long Last) SequenceRange(ReadOnlySpan<byte> payload, long address)
+    {
+        try
+        {
+            int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
+            if (count < 1) throw new FormatException($"event block holds {count} events");
+            EventCodec.Decode(payload[Engine.Core.EventBlock.HeaderBytes..], out DomainEvent first);
+            return (first.Sequence, first.Sequence + count - 1);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException)
+        {
+            throw new JournalCorruptException(address, $"journal record at address {address} does not decode: {e.Message}");
+        }
+    }
+
+    /// <summary>One subscriber's position and the message it is filling.</summary>
+    private sealed class StreamState(long expected) : IEventSink
+    {
+        private readonly List<DomainEvent> _decoded = [];
+        private SubscribeResponse _pending = new();
+
+        public long Expected { get; set; } = expected;
+        /// <summary>True once a record at or after from_sequence was accepted: a later jump is a gap, not retention.</summary>
+        public bool AcceptedAny { get; set; }
+        public int PendingBytes { get; private set; }
+        public int PendingEvents => _pending.Events.Count;
+        public bool HasPending => _pending.Blocks.Count > 0 || _pending.Events.Count > 0;
+
+        public void AddBlock(ReadOnlySpan<byte> payload, long first, long last)
+        {
+            // Sent whole even when it starts before Expected (the subscriber skips what it has): no re-encoding here.
+            _pending.Blocks.Add(new Credit.V1.EventBlock
+            {
+                FirstSequence = first,
+                LastSequence = last,
+                Payload = ByteString.CopyFrom(payload),
+                Crc32C = Crc32C.Compute(payload),
+            });
+            PendingBytes += payload.Length;
+        }
+
+        /// <summary>The record's events from Expected on, decoded now: the payload span is only valid until the reader moves on.</summary>
+        public List<DomainEvent> DecodeFromExpected(ReadOnlySpan<byte> payload, long address)
+        {
+            _decoded.Clear();
+            try
+            {
+                Engine.Core.EventBlock.Decode(payload, this);
+            }
+            catch (FormatException e)
+            {
+                throw new JournalCorruptException(address, $"journal record at address {address} does not decode: {e.Message}");
+            }
+            return _decoded;
+        }
 
         public void OnEvent(in DomainEvent ledgerEvent)
         {
-            if (ledgerEvent.Sequence >= SkipBelow) Events.Add(ledgerEvent);
+            if (ledgerEvent.Sequence >= Expected) _decoded.Add(ledgerEvent);
+        }
+
+        public void AddEvent(in DomainEvent e) => _pending.Events.Add(EventMapping.ToProto(e));
+
+        public SubscribeResponse Take()
+        {
+            SubscribeResponse response = _pending;
+            _pending = new SubscribeResponse();
+            PendingBytes = 0;
+            return response;
         }
     }
 }

@@ -37,6 +37,9 @@ public static class GrpcErrors
     public static RpcException NotRunning(string why) =>
         new(new global::Grpc.Core.Status(StatusCode.Unavailable, why));
 
+    public static RpcException ReadReplica(string leaderUrl) =>
+        new(new global::Grpc.Core.Status(StatusCode.FailedPrecondition, $"this server is a read replica and does not accept commands; send them to the leader at {leaderUrl}"));
+
     public static RpcException NotFound(string what) =>
         new(new global::Grpc.Core.Status(StatusCode.NotFound, what));
 

@@ -26,6 +26,7 @@ public sealed class PipelineGrpcService(EngineHost host, IOptions<ServerOptions>
 
     public override async Task Execute(IAsyncStreamReader<ExecuteRequest> requestStream, IServerStreamWriter<ExecuteResponse> responseStream, ServerCallContext context)
     {
+        host.ThrowIfReplica();
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var pending = Channel.CreateBounded<PendingBatch>(new BoundedChannelOptions(_options.ExecuteInFlightBatchesMax)
         {

@@ -2,16 +2,20 @@ using System.Globalization;
 using Credit.V1;
 using Engine.Domain;
 using Engine.Server.ReadModel;
+using Engine.Server.Replication;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
 namespace Engine.Server.Grpc;
 
 /// <summary>
-/// credit.v1.QueryService, answered from the <see cref="EmbeddedReadModel"/>. <c>min_sequence</c> waits (outside any
-/// lock) until the read model has applied that sequence, bounded by the call's deadline; then DEADLINE_EXCEEDED.
+/// credit.v1.QueryService, answered from the <see cref="LedgerReadModel"/> (on a leader or a read replica).
+/// <c>min_sequence</c> waits (outside any lock) until the read model has applied that sequence, bounded by the call's
+/// deadline; then DEADLINE_EXCEEDED — never an older answer. Every reply states the sequence it reflects, and its
+/// trailers say how fresh that is (<see cref="ReplicationHeaders"/>): lag, and on a replica whether its leader is
+/// connected, so an answer served while the leader is down is stale but labelled.
 /// </summary>
-public sealed class QueryGrpcService(EmbeddedReadModel readModel, IOptions<ReadModelOptions> options) : QueryService.QueryServiceBase
+public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed feed, IOptions<ReadModelOptions> options) : QueryService.QueryServiceBase
 {
     private readonly ReadModelOptions _options = options.Value;
 
@@ -19,7 +23,7 @@ public sealed class QueryGrpcService(EmbeddedReadModel readModel, IOptions<ReadM
     {
         CheckAccountId(request.AccountId);
         await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
-        return readModel.GetAccount(request.AccountId) ?? throw AccountNotFound(request.AccountId);
+        return Labelled(readModel.GetAccount(request.AccountId) ?? throw AccountNotFound(request.AccountId), context);
     }
 
     public override async Task<ListAuthorizationsResponse> ListAuthorizations(ListAuthorizationsRequest request, ServerCallContext context)
@@ -36,7 +40,7 @@ public sealed class QueryGrpcService(EmbeddedReadModel readModel, IOptions<ReadM
         if (request.PageToken.Length > 0 && (!long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
             throw GrpcErrors.InvalidArgument("page_token", "is not a token this server returned");
         await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
-        return readModel.ListAuthorizations(request.AccountId, openOnly, after, pageSize) ?? throw AccountNotFound(request.AccountId);
+        return Labelled(readModel.ListAuthorizations(request.AccountId, openOnly, after, pageSize) ?? throw AccountNotFound(request.AccountId), context);
     }
 
     public override async Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
@@ -45,7 +49,7 @@ public sealed class QueryGrpcService(EmbeddedReadModel readModel, IOptions<ReadM
         if (request.FromSequence < 0) throw GrpcErrors.InvalidArgument("from_sequence", "must be >= 0");
         int limit = PageSize(request.Limit, "limit");
         await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
-        return readModel.ListEvents(request.AccountId, request.FromSequence, limit) ?? throw AccountNotFound(request.AccountId);
+        return Labelled(readModel.ListEvents(request.AccountId, request.FromSequence, limit) ?? throw AccountNotFound(request.AccountId), context);
     }
 
     private static void CheckAccountId(string accountId)
@@ -70,6 +74,17 @@ public sealed class QueryGrpcService(EmbeddedReadModel readModel, IOptions<ReadM
             if (readModel.Fault is not null) throw GrpcErrors.NotRunning("the read model stopped after an internal failure");
             throw GrpcErrors.DeadlineExceeded($"the read model reached sequence {readModel.AppliedSequence}, not min_sequence {minSequence}, before the deadline");
         }
+    }
+
+    private T Labelled<T>(T response, ServerCallContext context)
+    {
+        ReplicaFollower? follower = feed.Follower;
+        long applied = readModel.AppliedSequence;
+        context.ResponseTrailers.Add(ReplicationHeaders.AppliedSequence, applied.ToString(CultureInfo.InvariantCulture));
+        context.ResponseTrailers.Add(ReplicationHeaders.LagEvents, Math.Max(0, readModel.HeadSequence - applied).ToString(CultureInfo.InvariantCulture));
+        context.ResponseTrailers.Add(ReplicationHeaders.LagMs, readModel.LagMs(follower?.Connected ?? true).ToString(CultureInfo.InvariantCulture));
+        if (follower is not null) context.ResponseTrailers.Add(ReplicationHeaders.LeaderConnected, follower.Connected ? "true" : "false");
+        return response;
     }
 
     private static RpcException AccountNotFound(string accountId) => GrpcErrors.NotFound($"account '{accountId}' does not exist");

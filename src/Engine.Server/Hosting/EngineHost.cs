@@ -2,6 +2,7 @@ using Engine.Core;
 using Engine.Domain;
 using Engine.Server.Grpc;
 using Engine.Server.ReadModel;
+using Engine.Server.Replication;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;
@@ -26,32 +27,44 @@ public sealed class EngineHost : IHostedService, IDisposable
         "credit.v1.PipelineService",
         "credit.v1.EventService",
         "credit.v1.QueryService",
+        "credit.v1.ReplicationService",
     ];
 
     private readonly EngineOptions _options;
-    private readonly EmbeddedReadModel _readModel;
+    private readonly ServerRoleOptions _role;
+    private readonly ReadModelFeed _feed;
+    private readonly JournalProjector _projector;
     private readonly HealthServiceImpl _health;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<EngineHost> _logger;
+    private readonly LedgerReadModel _readModel;
     private CreditEngine? _engine;
     private Timer? _watchdog;
     private volatile bool _draining;
 
-    public EngineHost(IOptions<EngineOptions> options, EmbeddedReadModel readModel, HealthServiceImpl health, IHostApplicationLifetime lifetime, ILogger<EngineHost> logger)
+    public EngineHost(IOptions<EngineOptions> options, IOptions<ServerRoleOptions> role, IOptions<ReadModelOptions> readModelOptions, LedgerReadModel readModel,
+        ReadModelFeed feed, HealthServiceImpl health, IHostApplicationLifetime lifetime, ILogger<EngineHost> logger)
     {
         _options = options.Value;
+        _role = role.Value;
+        _feed = feed;
         _readModel = readModel;
+        _projector = new JournalProjector(readModel, readModelOptions.Value, logger);
         _health = health;
         _lifetime = lifetime;
         _logger = logger;
         SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
     }
 
-    /// <summary>The running engine; UNAVAILABLE before start-up finished and after shutdown began.</summary>
+    /// <summary>
+    /// The running engine; UNAVAILABLE before start-up finished and after shutdown began; FAILED_PRECONDITION naming
+    /// the leader on a read replica, which has no engine.
+    /// </summary>
     public CreditEngine Engine
     {
         get
         {
+            if (_role.IsReplica) throw GrpcErrors.ReadReplica(_role.LeaderUrl);
             CreditEngine? engine = _engine;
             if (engine is null) throw GrpcErrors.NotRunning("the engine is starting up");
             if (engine.Fault is not null) throw GrpcErrors.NotRunning("the engine stopped after an internal failure; see the server log");
@@ -60,18 +73,21 @@ public sealed class EngineHost : IHostedService, IDisposable
         }
     }
 
-    /// <summary>The engine's journal for readers (subscribers), even while draining.</summary>
-    public Engine.Journal.EventJournal Journal =>
-        _engine?.Journal ?? throw GrpcErrors.NotRunning("the engine is starting up");
-
     public bool IsDraining => _draining;
+
+    /// <summary>FAILED_PRECONDITION naming the leader when this server is a read replica.</summary>
+    public void ThrowIfReplica()
+    {
+        if (_role.IsReplica) throw GrpcErrors.ReadReplica(_role.LeaderUrl);
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _logger.LogInformation("starting engine: data directory {DataDirectory}", Path.GetFullPath(_options.DataDirectory));
         _engine = CreditEngine.Start(_options, TimeProvider.System, LogEngine);
         _logger.LogInformation("engine recovered: {Recovery}", _engine.Recovery);
-        _readModel.Start(_engine.Journal, _options.Ledger);
+        _projector.Start(_engine.Journal, _options.DataDirectory, _options.Ledger);
+        _feed.Set(_projector);
         _lifetime.ApplicationStopping.Register(() =>
         {
             // First thing on SIGTERM: tell load balancers to go elsewhere while in-flight calls finish.
@@ -88,7 +104,7 @@ public sealed class EngineHost : IHostedService, IDisposable
         _draining = true;
         SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
         if (_watchdog is not null) await _watchdog.DisposeAsync().ConfigureAwait(false);
-        await _readModel.StopAsync().ConfigureAwait(false);
+        await _projector.StopAsync().ConfigureAwait(false);
         if (_engine is { } engine)
         {
             await engine.StopAsync(CancellationToken.None).ConfigureAwait(false);

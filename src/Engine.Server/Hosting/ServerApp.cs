@@ -1,6 +1,7 @@
 using Engine.Core;
 using Engine.Server.Grpc;
 using Engine.Server.ReadModel;
+using Engine.Server.Replication;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -25,6 +26,8 @@ public static class ServerApp
 
         var serverOptions = builder.Configuration.GetSection(ServerOptions.SectionName).Get<ServerOptions>() ?? new ServerOptions();
         serverOptions.Validate();
+        var role = builder.Configuration.GetSection("Engine").Get<ServerRoleOptions>() ?? new ServerRoleOptions();
+        role.Validate();
 
         // Loopback by default; a container or operator widens it explicitly (--urls, URLS / ASPNETCORE_URLS, Kestrel:Endpoints).
         if (!IsBindingConfigured(builder.Configuration)) builder.WebHost.UseUrls(DefaultUrl);
@@ -47,12 +50,26 @@ public static class ServerApp
         builder.Services.Configure<EngineOptions>(builder.Configuration.GetSection("Engine"));
         builder.Services.Configure<ServerOptions>(builder.Configuration.GetSection(ServerOptions.SectionName));
         builder.Services.Configure<ReadModelOptions>(builder.Configuration.GetSection(ReadModelOptions.SectionName));
+        builder.Services.Configure<ServerRoleOptions>(builder.Configuration.GetSection("Engine"));
+        builder.Services.Configure<ReplicaOptions>(builder.Configuration.GetSection(ReplicaOptions.SectionName));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<HealthServiceImpl>();
-        builder.Services.AddSingleton<EmbeddedReadModel>();
+        builder.Services.AddSingleton<LedgerReadModel>();
+        builder.Services.AddSingleton<SubscriberRegistry>();
+        builder.Services.AddSingleton<ReadModelFeed>();
+        builder.Services.AddSingleton<ReplicationMetrics>();
         builder.Services.AddSingleton<EngineHost>();
         // Registered before the web server's own hosted service: started first (recovery before accepting), stopped last (after draining).
-        builder.Services.AddHostedService(services => services.GetRequiredService<EngineHost>());
+        // A read replica runs no engine: its host recovers the read model from the replica's disk and follows the leader.
+        if (role.IsReplica)
+        {
+            builder.Services.AddSingleton<ReplicaHost>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<ReplicaHost>());
+        }
+        else
+        {
+            builder.Services.AddHostedService(services => services.GetRequiredService<EngineHost>());
+        }
         builder.Services.AddSingleton<CommandGateway>();
 
         builder.Services.AddGrpc(grpc =>
@@ -69,8 +86,11 @@ public static class ServerApp
         app.MapGrpcService<PipelineGrpcService>();
         app.MapGrpcService<EventGrpcService>();
         app.MapGrpcService<QueryGrpcService>();
+        app.MapGrpcService<ReplicationGrpcService>();
         app.MapGrpcService<HealthServiceImpl>();
         app.MapGrpcReflectionService();
+        // Created eagerly so the gauges exist from the start.
+        app.Services.GetRequiredService<ReplicationMetrics>();
         return app;
     }
 

@@ -3,15 +3,15 @@ using Engine.Domain;
 namespace Engine.Server.ReadModel;
 
 /// <summary>
-/// The read model's per-account indexes: its recent events and its authorizations in creation order.
-/// Authorizations are the ledger's own objects (read under the read model's lock); ones the ledger has
+/// The read model's per-account indexes: where its events sit in the journal, and its authorizations in creation
+/// order. Authorizations are the ledger's own objects (read under the read model's lock); ones the ledger has
 /// forgotten (past the closed-authorization retention) are pruned when the list would otherwise grow.
 /// </summary>
-internal sealed class AccountIndex(EventHistory events)
+internal sealed class AccountIndex
 {
     private readonly List<Authorization> _authorizations = [];
 
-    public EventHistory Events { get; } = events;
+    public EventLocations Events { get; } = new();
 
     public void AddAuthorization(Authorization authorization, Ledger ledger)
     {

@@ -1,0 +1,587 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Credit.V1;
+using Engine.Domain;
+using Engine.Journal;
+using Engine.Server.Grpc;
+using Microsoft.Extensions.Options;
+using DomainEvent = Engine.Domain.LedgerEvent;
+
+namespace Engine.Server.ReadModel;
+
+/// <summary>
+/// The read model (ARCHITECTURE.md "Reading"): its own <see cref="Ledger"/>, fed every durable event with
+/// <see cref="Ledger.Apply"/> (the one definition of what an event means), plus per-account indexes, answering the
+/// query RPCs. On a leader a <see cref="JournalProjector"/> feeds it from the engine's journal; on a read replica a
+/// <see cref="Replication.ReplicaFollower"/> feeds it from the leader's stream through the replica's own copy of the
+/// log. Either way it indexes a <see cref="EventJournal"/> it can read back: per-account history is 8 bytes an
+/// event in memory (where the event sits) and the event itself on disk, so ListEvents pages through months.
+/// <para>
+/// <b>Concurrency.</b> One feeder thread is the only writer. It takes a <see cref="ReaderWriterLockSlim"/> write lock
+/// once per journal record (a whole group-committed block of events), after decoding it; queries take the read lock,
+/// copy what they need and leave. History reads go to disk outside the lock. Waiting for <c>min_sequence</c> happens
+/// outside the lock on an <see cref="AsyncSignal"/>.
+/// </para>
+/// </summary>
+public sealed class LedgerReadModel : IDisposable
+{
+    private const uint ExtrasMagic = 0x31584D52; // "RMX1": the read-model section after the ledger in a snapshot
+
+    private readonly ReadModelOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<LedgerReadModel> _logger;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly AsyncSignal _advanced = new();
+    private readonly SemaphoreSlim _snapshotting = new(1, 1);
+    private readonly List<(DomainEvent Event, int Offset)> _decoded = [];
+    private Dictionary<string, AccountIndex> _accounts = new(StringComparer.Ordinal);
+    private SequenceIndex _sequenceIndex;
+    private Ledger _ledger = new();
+    private EventJournal? _journal;
+    private JournalByteReader? _bytes;
+    private long _historyEvents;
+    private long _historyDropRetryAt;
+    private long _appliedSequence;
+    private long _appliedTimestampUnixMs;
+    private long _appliedUntilAddress;
+    private long _headSequence;
+    private long _eventsSinceSnapshot;
+    private volatile Exception? _fault;
+
+    public LedgerReadModel(IOptions<ReadModelOptions> options, TimeProvider clock, ILogger<LedgerReadModel> logger)
+    {
+        _options = options.Value;
+        _options.Validate();
+        _clock = clock;
+        _logger = logger;
+        _sequenceIndex = new SequenceIndex(_options.SequenceIndexStride);
+    }
+
+    /// <summary>The ledger settings of a read model: the engine's, without the idempotency window (it never decides).</summary>
+    public static LedgerOptions ReadModelLedgerOptions(LedgerOptions engine) =>
+        engine with { IdempotencyMinEntries = 0, IdempotencyMinAgeMs = 0, IdempotencyMaxEntries = 1 };
+
+    /// <summary>The last sequence applied (0 before the first event). Published after the state it describes.</summary>
+    public long AppliedSequence => Volatile.Read(ref _appliedSequence);
+
+    /// <summary>Engine time of the last applied event, Unix ms.</summary>
+    public long AppliedTimestampUnixMs => Volatile.Read(ref _appliedTimestampUnixMs);
+
+    /// <summary>The newest sequence known upstream: the leader's head as last announced, never below what is applied.</summary>
+    public long HeadSequence => Math.Max(Volatile.Read(ref _headSequence), AppliedSequence);
+
+    /// <summary>The journal address just after the last applied record: where a replay of this state resumes.</summary>
+    public long AppliedUntilAddress => Volatile.Read(ref _appliedUntilAddress);
+
+    /// <summary>Events applied since the last snapshot (feeder thread only).</summary>
+    public long EventsSinceSnapshot => _eventsSinceSnapshot;
+
+    /// <summary>The log this read model indexes; Subscribe serves from it.</summary>
+    public EventJournal Journal => _journal ?? throw GrpcErrors.NotRunning("the read model is starting up");
+
+    public bool IsAttached => _journal is not null;
+
+    /// <summary>Set when the feeder stopped on an error; queries then fail with UNAVAILABLE.</summary>
+    public Exception? Fault => _fault;
+
+    public void SetFault(Exception fault)
+    {
+        _fault = fault;
+        _advanced.Set();
+    }
+
+    /// <summary>
+    /// Lag in time: 0 when <paramref name="upstreamCurrent"/> (a leader; a replica whose stream is up) and caught up with
+    /// the known head; otherwise now minus the last applied event's engine time, so it grows while a replica's leader
+    /// is unreachable, even if nothing is missing, because nothing says so.
+    /// </summary>
+    public long LagMs(bool upstreamCurrent)
+    {
+        if (upstreamCurrent && AppliedSequence >= HeadSequence) return 0;
+        long applied = AppliedTimestampUnixMs;
+        if (applied == 0) return 0;
+        return Math.Max(0, _clock.GetUtcNow().ToUnixTimeMilliseconds() - applied);
+    }
+
+    /// <summary>Records the upstream's head sequence (from a Subscribe message).</summary>
+    public void ObserveHead(long sequence)
+    {
+        long current = Volatile.Read(ref _headSequence);
+        while (sequence > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _headSequence, sequence, current);
+            if (seen == current) break;
+            current = seen;
+        }
+    }
+
+    /// <summary>
+    /// Starts (or restarts) from <paramref name="journal"/>: from the newest valid snapshot in <paramref name="snapshots"/>
+    /// when it covers a part of the log still there, else empty from the log's beginning. Returns the journal address
+    /// the feeder replays from. Only the feeder calls this, before it applies anything.
+    /// </summary>
+    public long Attach(EventJournal journal, SnapshotStore snapshots, LedgerOptions engineLedgerOptions)
+    {
+        LedgerOptions ledgerOptions = ReadModelLedgerOptions(engineLedgerOptions);
+        Ledger ledger;
+        var sequenceIndex = new SequenceIndex(_options.SequenceIndexStride);
+        var accounts = new Dictionary<string, AccountIndex>(StringComparer.Ordinal);
+        long historyEvents = 0;
+        long fromAddress = journal.BeginAddress;
+        if (snapshots.TryOpenNewestValid(out SnapshotInfo snapshot, out Stream body)
+            && snapshot.JournalAddress >= journal.BeginAddress && snapshot.JournalAddress <= journal.CommittedUntilAddress)
+        {
+            using (body)
+            {
+                ledger = Ledger.ReadSnapshot(body, ledgerOptions);
+                historyEvents = ReadExtras(body, ledger, sequenceIndex, accounts, journal.BeginAddress);
+            }
+            if (ledger.LastSequence != snapshot.Sequence)
+                throw new JournalCorruptException(snapshot.JournalAddress, $"read-model snapshot {snapshot.Path} says sequence {snapshot.Sequence} but holds state up to {ledger.LastSequence}");
+            fromAddress = snapshot.JournalAddress;
+            _logger.LogInformation("read model: snapshot at sequence {Sequence} loaded ({Bytes} bytes, {HistoryEvents} history entries); replaying the log from address {Address}",
+                snapshot.Sequence, snapshot.BodyLength, historyEvents, fromAddress);
+        }
+        else
+        {
+            body.Dispose();
+            if (snapshot.Path is not null)
+                _logger.LogWarning("read model: snapshot {Path} covers log address {Address}, outside the log's [{Begin}, {End}); starting from the log's beginning",
+                    snapshot.Path, snapshot.JournalAddress, journal.BeginAddress, journal.CommittedUntilAddress);
+            ledger = new Ledger(ledgerOptions);
+        }
+        Install(journal, ledger, sequenceIndex, accounts, historyEvents, fromAddress);
+        return fromAddress;
+    }
+
+    /// <summary>
+    /// Replaces the whole state with <paramref name="ledger"/> (a snapshot fetched from upstream) over an empty
+    /// <paramref name="journal"/>: history restarts here. Only the feeder calls this.
+    /// </summary>
+    public void Reset(EventJournal journal, Ledger ledger) =>
+        Install(journal, ledger, new SequenceIndex(_options.SequenceIndexStride), RebuildAccounts(ledger, []), 0, journal.TailAddress);
+
+    private void Install(EventJournal journal, Ledger ledger, SequenceIndex sequenceIndex, Dictionary<string, AccountIndex> accounts, long historyEvents, long fromAddress)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            JournalByteReader? previous = _bytes;
+            _journal = journal;
+            _bytes = new JournalByteReader(journal);
+            previous?.Dispose();
+            _ledger = ledger;
+            _sequenceIndex = sequenceIndex;
+            _accounts = accounts;
+            _historyEvents = historyEvents;
+            _historyDropRetryAt = 0;
+            _eventsSinceSnapshot = 0;
+            Volatile.Write(ref _appliedUntilAddress, fromAddress);
+            Volatile.Write(ref _appliedTimestampUnixMs, ledger.LastTimestampUnixMs);
+            Volatile.Write(ref _appliedSequence, ledger.LastSequence);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        _advanced.Set();
+    }
+
+    /// <summary>
+    /// Applies one journal record (an event block) at <paramref name="address"/>; <paramref name="untilAddress"/> is
+    /// where the next record starts. Events at or below the applied sequence are skipped; a gap throws.
+    /// Returns the number of events applied.
+    /// </summary>
+    public int ApplyRecord(ReadOnlySpan<byte> payload, long address, long untilAddress)
+    {
+        _decoded.Clear();
+        try
+        {
+            if (payload.Length < 4) throw new FormatException("event block shorter than its header");
+            int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
+            int at = 4;
+            for (int i = 0; i < count; i++)
+            {
+                int start = at;
+                at += EventCodec.Decode(payload[at..], out DomainEvent e);
+                _decoded.Add((e, start));
+            }
+            if (at != payload.Length) throw new FormatException($"event block has {payload.Length - at} trailing bytes after {count} events");
+        }
+        catch (FormatException e)
+        {
+            throw new JournalCorruptException(address, $"journal record at address {address} does not decode: {e.Message}");
+        }
+
+        long expected = AppliedSequence + 1;
+        int applied = 0;
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach ((DomainEvent e, int offset) in _decoded)
+            {
+                if (e.Sequence < expected) continue; // already in this state (a block re-sent whole after a resume)
+                // Always-on: a gap would make every balance after it silently wrong.
+                if (e.Sequence != expected)
+                    throw new InvalidOperationException($"read model expected sequence {expected} but the log continued with {e.Sequence}: sequences must be dense");
+                if (applied == 0) _sequenceIndex.Observe(e.Sequence, address);
+                _ledger.Apply(e);
+                Index(e, EventLocations.Pack(address, offset));
+                expected++;
+                applied++;
+            }
+            if (applied > 0)
+            {
+                DomainEvent last = _decoded[^1].Event;
+                Volatile.Write(ref _appliedUntilAddress, untilAddress);
+                Volatile.Write(ref _appliedTimestampUnixMs, last.TimestampUnixMs);
+                // Published last: a query that sees this sequence sees its effects.
+                Volatile.Write(ref _appliedSequence, last.Sequence);
+            }
+            if (_historyEvents > _options.HistoryEventsMax && _historyEvents >= _historyDropRetryAt) DropOldestHistory();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        _eventsSinceSnapshot += applied;
+        if (applied > 0) _advanced.Set();
+        return applied;
+    }
+
+    private void Index(in DomainEvent e, long location)
+    {
+        if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(accountId, out _)) return;
+        if (!_accounts.TryGetValue(accountId, out AccountIndex? account))
+        {
+            account = new AccountIndex();
+            _accounts.Add(accountId, account);
+        }
+        account.Events.Add(location);
+        _historyEvents++;
+        if (e.Type == Engine.Domain.EventType.Authorized && e.AuthorizationId is { } authorizationId
+            && _ledger.TryGetAuthorization(authorizationId, out Authorization? authorization))
+        {
+            account.AddAuthorization(authorization, _ledger);
+        }
+    }
+
+    /// <summary>
+    /// Keeps the history index within ReadModel:HistoryEventsMax by dropping the oldest quarter of the log's span
+    /// from every account at once: O(accounts), amortised over a quarter of the history's events.
+    /// </summary>
+    private void DropOldestHistory()
+    {
+        if (_sequenceIndex.EntryAtFraction(0.25) is { } cut) DropHistoryBefore(cut.Address);
+        // If that freed too little (a short index), do not sweep again on every record: wait for an eighth more.
+        _historyDropRetryAt = _historyEvents + Math.Max(1, _options.HistoryEventsMax / 8);
+    }
+
+    private void DropHistoryBefore(long address)
+    {
+        long dropped = 0;
+        foreach (AccountIndex account in _accounts.Values) dropped += account.Events.DropBefore(address);
+        _historyEvents -= dropped;
+        _sequenceIndex.DropBefore(address);
+    }
+
+    /// <summary>Drops history and index entries for log records before <paramref name="address"/> (the log was truncated there).</summary>
+    public void OnLogTruncated(long address)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            DropHistoryBefore(address);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Waits until <paramref name="sequence"/> is applied, bounded by <paramref name="ct"/> and ReadModel:MinSequenceWaitMaxMs.</summary>
+    /// <returns>False when the wait timed out.</returns>
+    public async Task<bool> WaitForSequenceAsync(long sequence, CancellationToken ct)
+    {
+        if (AppliedSequence >= sequence) return true;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.MinSequenceWaitMaxMs);
+        try
+        {
+            while (true)
+            {
+                Task advanced = _advanced.WaitAsync();
+                if (AppliedSequence >= sequence) return true;
+                if (_fault is not null) return false;
+                await advanced.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return AppliedSequence >= sequence;
+        }
+    }
+
+    /// <summary>A record boundary at or before the record holding <paramref name="sequence"/>; the journal's begin when unknown.</summary>
+    internal long StartAddressFor(long sequence)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            EventJournal journal = Journal;
+            long? known = _sequenceIndex.AddressAtOrBefore(sequence);
+            return known is { } address && address >= journal.BeginAddress ? address : journal.BeginAddress;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Writes a snapshot of this state (ledger, then the history and sequence indexes) to <paramref name="store"/>.
+    /// Queries go on meanwhile (read lock); the feeder waits. <paramref name="beforeWrite"/> runs first with the
+    /// address the snapshot covers, so a replica can make its log durable up to there.
+    /// </summary>
+    public SnapshotInfo WriteSnapshot(SnapshotStore store, Action<long>? beforeWrite = null)
+    {
+        _snapshotting.Wait();
+        try
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                long address = AppliedUntilAddress;
+                beforeWrite?.Invoke(address);
+                SnapshotInfo info = store.Write(_ledger.LastSequence, address, stream =>
+                {
+                    _ledger.WriteSnapshot(stream);
+                    WriteExtras(stream);
+                });
+                _eventsSinceSnapshot = 0;
+                return info;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+        finally
+        {
+            _snapshotting.Release();
+        }
+    }
+
+    private void WriteExtras(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.ASCII, leaveOpen: true);
+        writer.Write(ExtrasMagic);
+        _sequenceIndex.Write(writer);
+        writer.Write(_accounts.Count);
+        foreach ((string accountId, AccountIndex account) in _accounts)
+        {
+            writer.Write(accountId);
+            writer.Write(account.Events.Count);
+            for (int i = 0; i < account.Events.Count; i++) writer.Write(account.Events[i]);
+        }
+        writer.Write(ExtrasMagic);
+    }
+
+    private static long ReadExtras(Stream stream, Ledger ledger, SequenceIndex sequenceIndex, Dictionary<string, AccountIndex> accounts, long beginAddress)
+    {
+        using var reader = new BinaryReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
+        if (reader.ReadUInt32() != ExtrasMagic) throw new FormatException("read-model snapshot: no read-model section after the ledger");
+        sequenceIndex.Read(reader);
+        sequenceIndex.DropBefore(beginAddress);
+        int accountCount = reader.ReadInt32();
+        long historyEvents = 0;
+        for (int a = 0; a < accountCount; a++)
+        {
+            string accountId = reader.ReadString();
+            int count = reader.ReadInt32();
+            var account = new AccountIndex();
+            for (int i = 0; i < count; i++) account.Events.Add(reader.ReadInt64());
+            historyEvents += count - account.Events.DropBefore(beginAddress);
+            accounts[accountId] = account;
+        }
+        if (reader.ReadUInt32() != ExtrasMagic) throw new FormatException("read-model snapshot: read-model section has no end marker (truncated?)");
+        RebuildAccounts(ledger, accounts);
+        return historyEvents;
+    }
+
+    /// <summary>Adds every authorization the ledger holds to its account's index, in creation order.</summary>
+    private static Dictionary<string, AccountIndex> RebuildAccounts(Ledger ledger, Dictionary<string, AccountIndex> accounts)
+    {
+        ReadOnlySpan<Engine.Domain.Account> all = ledger.Accounts;
+        var byAccount = new Dictionary<int, List<Authorization>>();
+        foreach (Authorization authorization in ledger.Authorizations)
+        {
+            if (!byAccount.TryGetValue(authorization.AccountIndex, out List<Authorization>? list)) byAccount[authorization.AccountIndex] = list = [];
+            list.Add(authorization);
+        }
+        foreach ((int accountIndex, List<Authorization> list) in byAccount)
+        {
+            string accountId = all[accountIndex].Id;
+            if (!accounts.TryGetValue(accountId, out AccountIndex? account)) accounts[accountId] = account = new AccountIndex();
+            list.Sort((x, y) => x.CreatedSequence.CompareTo(y.CreatedSequence));
+            foreach (Authorization authorization in list) account.AddAuthorization(authorization, ledger);
+        }
+        return accounts;
+    }
+
+    /// <summary>A 128-bit digest of the read model's ledger, hex; equal on every server at the same applied sequence.</summary>
+    public (long Sequence, string Digest) ComputeDigest()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return (_ledger.LastSequence, _ledger.ComputeDigest().ToString("x32", CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    public GetAccountResponse? GetAccount(string accountId)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_ledger.TryGetAccount(accountId, out Engine.Domain.Account account)) return null;
+            long now = Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds(), _ledger.LastTimestampUnixMs);
+            long temporary = account.ActiveTemporaryLimit(now);
+            var proto = new Credit.V1.Account
+            {
+                AccountId = account.Id,
+                CustomerId = account.CustomerId,
+                Currency = CurrencyCode.Unpack(account.CurrencyCode),
+                Status = (Credit.V1.AccountStatus)((int)account.Status + 1),
+                CreditLimit = account.CreditLimitMinor,
+                TemporaryLimit = account.TemporaryLimitMinor,
+                TemporaryLimitExpiresAtUnixMs = account.TemporaryLimitExpiresAtUnixMs,
+                TemporaryLimitActive = temporary > 0,
+                Held = account.HeldMinor,
+                Posted = account.PostedMinor,
+                Available = account.Available(now),
+                OvercapturePercent = account.OvercapturePercent,
+                OpenAuthorizationCount = account.OpenAuthorizations,
+            };
+            if (account.Controls is { } controls) proto.Controls = EventMapping.ToProto(controls.Spec);
+            return new GetAccountResponse { Account = proto, Sequence = _ledger.LastSequence };
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Null when the account does not exist.</summary>
+    public ListAuthorizationsResponse? ListAuthorizations(string accountId, bool openOnly, long afterCreatedSequence, int pageSize)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_ledger.TryGetAccount(accountId, out _)) return null;
+            var response = new ListAuthorizationsResponse { Sequence = _ledger.LastSequence };
+            if (!_accounts.TryGetValue(accountId, out AccountIndex? index)) return response;
+            long lastReturned = 0;
+            bool more = false;
+            foreach (Authorization authorization in index.AuthorizationsAfter(afterCreatedSequence, _ledger))
+            {
+                if (openOnly && authorization.State != Engine.Domain.AuthorizationState.Open) continue;
+                if (response.Authorizations.Count == pageSize) { more = true; break; }
+                response.Authorizations.Add(new AuthorizationView
+                {
+                    AuthorizationId = authorization.Id,
+                    AccountId = accountId,
+                    State = (Credit.V1.AuthorizationState)((int)authorization.State + 1),
+                    AuthorizedAmount = authorization.AuthorizedMinor,
+                    Held = authorization.HeldMinor,
+                    Captured = authorization.CapturedMinor,
+                    Refunded = authorization.RefundedMinor,
+                    ExpiresAtUnixMs = authorization.ExpiresAtUnixMs,
+                    ClosedAtUnixMs = authorization.State == Engine.Domain.AuthorizationState.Open ? 0 : authorization.ClosedAtUnixMs,
+                    CreatedSequence = authorization.CreatedSequence,
+                });
+                lastReturned = authorization.CreatedSequence;
+            }
+            if (more) response.NextPageToken = lastReturned.ToString(CultureInfo.InvariantCulture);
+            return response;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// A page of an account's events from the log, null when the account does not exist. The locations are copied
+    /// under the lock; the events are read from disk after it, so a long page never holds up the feeder.
+    /// </summary>
+    public ListEventsResponse? ListEvents(string accountId, long fromSequence, int limit)
+    {
+        var locations = new List<long>(Math.Min(limit + 1, 1024));
+        JournalByteReader bytes;
+        long sequence;
+        long oldestLocation = -1;
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_ledger.TryGetAccount(accountId, out _)) return null;
+            sequence = _ledger.LastSequence;
+            bytes = _bytes ?? throw GrpcErrors.NotRunning("the read model is starting up");
+            if (_accounts.TryGetValue(accountId, out AccountIndex? index) && index.Events.Count > 0)
+            {
+                EventLocations events = index.Events;
+                oldestLocation = events[0];
+                int at = 0;
+                if (fromSequence > 1 && _sequenceIndex.AddressAtOrBefore(fromSequence) is { } startAddress) at = events.FirstAtOrAfter(startAddress);
+                // Entries before from_sequence within one index stride may precede the wanted ones: copy enough to skip them.
+                int take = Math.Min(events.Count - at, limit + 1 + _options.SequenceIndexStride);
+                events.CopyTo(at, take, locations);
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        var response = new ListEventsResponse { Sequence = sequence };
+        if (oldestLocation < 0) return response;
+        Span<byte> buffer = stackalloc byte[EventCodec.EncodedSizeMax];
+        if (TryReadEvent(bytes, oldestLocation, accountId, buffer, out DomainEvent oldest)) response.OldestRetainedSequence = oldest.Sequence;
+        foreach (long location in locations)
+        {
+            if (!TryReadEvent(bytes, location, accountId, buffer, out DomainEvent e)) continue; // truncated away meanwhile
+            if (e.Sequence < fromSequence) continue;
+            if (response.Events.Count == limit)
+            {
+                response.NextFromSequence = e.Sequence;
+                break;
+            }
+            response.Events.Add(EventMapping.ToProto(e));
+        }
+        return response;
+    }
+
+    private static bool TryReadEvent(JournalByteReader bytes, long location, string accountId, Span<byte> buffer, out DomainEvent e)
+    {
+        long address = EventLocations.RecordAddressOf(location) + JournalByteReader.PayloadOffset + EventLocations.PayloadOffsetOf(location);
+        int read = bytes.Read(address, buffer);
+        e = default;
+        if (read == 0) return false;
+        EventCodec.Decode(buffer[..read], out e);
+        // Always-on: the index must lead to this account's event, or the page would show someone else's money.
+        if (!string.Equals(e.AccountId, accountId, StringComparison.Ordinal))
+            throw new InvalidOperationException($"history index points at log address {address} for account '{accountId}' but the event there (sequence {e.Sequence}) is for '{e.AccountId}'");
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _bytes?.Dispose();
+        _lock.Dispose();
+        _snapshotting.Dispose();
+    }
+}

@@ -18,6 +18,10 @@ public sealed class CreditEngineClient : IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly bool _ownsChannel;
+    private readonly GrpcChannel[] _replicaChannels;
+    private readonly QueryService.QueryServiceClient[] _replicaQueries;
+    private long _lastSeenSequence;
+    private int _nextReplica;
 
     /// <summary>Connects to <paramref name="address"/>, e.g. <c>http://127.0.0.1:5000</c> (h2c).</summary>
     public CreditEngineClient(string address, CreditEngineClientOptions? options = null)
@@ -42,6 +46,23 @@ public sealed class CreditEngineClient : IDisposable
         Pipeline = new PipelineService.PipelineServiceClient(channel);
         Events = new EventService.EventServiceClient(channel);
         Queries = new QueryService.QueryServiceClient(channel);
+        _replicaChannels = [.. Options.ReplicaAddresses.Select(address => CreateChannel(address, Options))];
+        _replicaQueries = [.. _replicaChannels.Select(replica => new QueryService.QueryServiceClient(replica))];
+    }
+
+    /// <summary>The highest <c>sequence</c> of any command reply this client received: what read-your-writes waits for.</summary>
+    public long LastSeenSequence => Interlocked.Read(ref _lastSeenSequence);
+
+    /// <summary>Raises <see cref="LastSeenSequence"/> to <paramref name="sequence"/> (e.g. from replies received elsewhere, such as a <see cref="CommandBatcher"/>).</summary>
+    public void ObserveSequence(long sequence)
+    {
+        long current = Interlocked.Read(ref _lastSeenSequence);
+        while (sequence > current)
+        {
+            long seen = Interlocked.CompareExchange(ref _lastSeenSequence, sequence, current);
+            if (seen == current) return;
+            current = seen;
+        }
     }
 
     public CreditEngineClientOptions Options { get; }
@@ -98,13 +119,44 @@ public sealed class CreditEngineClient : IDisposable
     public Task<SetSpendingControlsResponse> SetSpendingControlsAsync(SetSpendingControlsRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
         CallAsync(request, Accounts.SetSpendingControlsAsync, timeout, ct);
 
-    // Queries (read-only, so retrying them is always safe).
-    public Task<GetAccountResponse> GetAccountAsync(GetAccountRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Queries.GetAccountAsync, timeout, ct);
-    public Task<ListAuthorizationsResponse> ListAuthorizationsAsync(ListAuthorizationsRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Queries.ListAuthorizationsAsync, timeout, ct);
-    public Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Queries.ListEventsAsync, timeout, ct);
+    // Queries (read-only, so retrying them is always safe): to a replica when ReplicaAddresses are given, with
+    // min_sequence raised to LastSeenSequence when ReadYourWrites is on.
+    public Task<GetAccountResponse> GetAccountAsync(GetAccountRequest request, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        request.MinSequence = ReadYourWritesSequence(request.MinSequence);
+        return QueryAsync<GetAccountRequest, GetAccountResponse>(request, queries => queries.GetAccountAsync, timeout, ct);
+    }
+
+    public Task<ListAuthorizationsResponse> ListAuthorizationsAsync(ListAuthorizationsRequest request, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        request.MinSequence = ReadYourWritesSequence(request.MinSequence);
+        return QueryAsync<ListAuthorizationsRequest, ListAuthorizationsResponse>(request, queries => queries.ListAuthorizationsAsync, timeout, ct);
+    }
+
+    public Task<ListEventsResponse> ListEventsAsync(ListEventsRequest request, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        request.MinSequence = ReadYourWritesSequence(request.MinSequence);
+        return QueryAsync<ListEventsRequest, ListEventsResponse>(request, queries => queries.ListEventsAsync, timeout, ct);
+    }
+
+    private long ReadYourWritesSequence(long requested) => Options.ReadYourWrites ? Math.Max(requested, LastSeenSequence) : requested;
+
+    private async Task<TResponse> QueryAsync<TRequest, TResponse>(TRequest request,
+        Func<QueryService.QueryServiceClient, Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>>> method, TimeSpan? timeout, CancellationToken ct)
+    {
+        if (_replicaQueries.Length == 0) return await CallAsync(request, method(Queries), timeout, ct).ConfigureAwait(false);
+        int replica = (int)((uint)Interlocked.Increment(ref _nextReplica) % (uint)_replicaQueries.Length);
+        try
+        {
+            return await CallAsync(request, method(_replicaQueries[replica]), timeout, ct).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (Options.FallBackToLeader && !ct.IsCancellationRequested
+            && e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            // The replica is down or behind: the leader's own read model answers (with the same min_sequence).
+            return await CallAsync(request, method(Queries), timeout, ct).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Streams ledger events from <paramref name="fromSequence"/>, resuming transparently from last_seen + 1 after
@@ -155,7 +207,9 @@ public sealed class CreditEngineClient : IDisposable
             try
             {
                 using AsyncUnaryCall<TResponse> pending = call(request, new CallOptions(deadline: deadline, cancellationToken: ct));
-                return await pending.ResponseAsync.ConfigureAwait(false);
+                TResponse response = await pending.ResponseAsync.ConfigureAwait(false);
+                if (response is ICommandReply reply) ObserveSequence(reply.Sequence);
+                return response;
             }
             catch (RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode) && attempt < Options.MaxAttempts && !ct.IsCancellationRequested)
             {
@@ -169,5 +223,6 @@ public sealed class CreditEngineClient : IDisposable
     public void Dispose()
     {
         if (_ownsChannel) _channel.Dispose();
+        foreach (GrpcChannel replica in _replicaChannels) replica.Dispose();
     }
 }

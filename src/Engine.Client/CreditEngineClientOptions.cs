@@ -14,8 +14,26 @@ public sealed class CreditEngineClientOptions
     /// <summary>Largest message the client accepts, bytes (a full Execute reply or a 1,000-event page fits). Default 16 MiB.</summary>
     public int MaxReceiveMessageBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Read replicas to send queries to (round-robin), e.g. <c>http://127.0.0.1:5001</c>; empty = queries go to the
+    /// server this client connects to. Commands always go to that server (the leader).
+    /// </summary>
+    public IList<string> ReplicaAddresses { get; set; } = [];
+    /// <summary>
+    /// Read your writes: queries carry <c>min_sequence</c> = the highest reply sequence this client has seen (unless the
+    /// request asks for more), so a replica answers only once it reflects them. Default true.
+    /// </summary>
+    public bool ReadYourWrites { get; set; } = true;
+    /// <summary>When a replica cannot answer in time (UNAVAILABLE / DEADLINE_EXCEEDED), ask the leader instead. Default true.</summary>
+    public bool FallBackToLeader { get; set; } = true;
+
     internal void Validate()
     {
+        foreach (string address in ReplicaAddresses)
+        {
+            if (!Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https"))
+                throw new ArgumentException($"ReplicaAddresses: '{address}' is not an http(s) address");
+        }
         if (DefaultDeadline <= TimeSpan.Zero) throw new ArgumentException("DefaultDeadline must be positive");
         if (MaxAttempts < 1) throw new ArgumentException("MaxAttempts must be >= 1");
         if (InitialBackoff <= TimeSpan.Zero || MaxBackoff < InitialBackoff) throw new ArgumentException("0 < InitialBackoff <= MaxBackoff required");

@@ -516,53 +516,70 @@ public sealed class LedgerReadModel : IDisposable
     }
 
     /// <summary>
-    /// A page of an account's events from the log, null when the account does not exist. The locations are copied
-    /// under the lock; the events are read from disk after it, so a long page never holds up the feeder.
+    /// A page of an account's events from the log, null when the account does not exist. Locations are copied under
+    /// the lock a chunk at a time; the events are read from disk outside it, so a long page never holds up the feeder.
     /// </summary>
     public ListEventsResponse? ListEvents(string accountId, long fromSequence, int limit)
     {
-        var locations = new List<long>(Math.Min(limit + 1, 1024));
-        JournalByteReader bytes;
-        long sequence;
-        long oldestLocation = -1;
-        _lock.EnterReadLock();
-        try
-        {
-            if (!_ledger.TryGetAccount(accountId, out _)) return null;
-            sequence = _ledger.LastSequence;
-            bytes = _bytes ?? throw GrpcErrors.NotRunning("the read model is starting up");
-            if (_accounts.TryGetValue(accountId, out AccountIndex? index) && index.Events.Count > 0)
-            {
-                EventLocations events = index.Events;
-                oldestLocation = events[0];
-                int at = 0;
-                if (fromSequence > 1 && _sequenceIndex.AddressAtOrBefore(fromSequence) is { } startAddress) at = events.FirstAtOrAfter(startAddress);
-                // Entries before from_sequence within one index stride may precede the wanted ones: copy enough to skip them.
-                int take = Math.Min(events.Count - at, limit + 1 + _options.SequenceIndexStride);
-                events.CopyTo(at, take, locations);
-            }
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
-
-        var response = new ListEventsResponse { Sequence = sequence };
-        if (oldestLocation < 0) return response;
+        const int ChunkEntries = 1024;
+        var chunk = new List<long>(ChunkEntries);
         Span<byte> buffer = stackalloc byte[EventCodec.EncodedSizeMax];
-        if (TryReadEvent(bytes, oldestLocation, accountId, buffer, out DomainEvent oldest)) response.OldestRetainedSequence = oldest.Sequence;
-        foreach (long location in locations)
+        ListEventsResponse? response = null;
+        JournalByteReader? bytes = null;
+        long lastLocation = -1;
+        // Bounded: every pass moves past at least one location of this account, or stops.
+        while (true)
         {
-            if (!TryReadEvent(bytes, location, accountId, buffer, out DomainEvent e)) continue; // truncated away meanwhile
-            if (e.Sequence < fromSequence) continue;
-            if (response.Events.Count == limit)
+            chunk.Clear();
+            long oldestLocation = -1;
+            _lock.EnterReadLock();
+            try
             {
-                response.NextFromSequence = e.Sequence;
-                break;
+                if (response is null)
+                {
+                    if (!_ledger.TryGetAccount(accountId, out _)) return null;
+                    response = new ListEventsResponse { Sequence = _ledger.LastSequence };
+                    bytes = _bytes ?? throw GrpcErrors.NotRunning("the read model is starting up");
+                }
+                if (_accounts.TryGetValue(accountId, out AccountIndex? index) && index.Events.Count > 0)
+                {
+                    EventLocations events = index.Events;
+                    if (lastLocation < 0) oldestLocation = events[0];
+                    int at;
+                    if (lastLocation >= 0)
+                    {
+                        // Resume after the last location read; positions may have shifted if retention dropped the front.
+                        at = events.FirstAtOrAfter(EventLocations.RecordAddressOf(lastLocation));
+                        while (at < events.Count && events[at] <= lastLocation) at++;
+                    }
+                    else
+                    {
+                        at = fromSequence > 1 && _sequenceIndex.AddressAtOrBefore(fromSequence) is { } startAddress ? events.FirstAtOrAfter(startAddress) : 0;
+                    }
+                    events.CopyTo(at, Math.Min(events.Count - at, ChunkEntries), chunk);
+                }
             }
-            response.Events.Add(EventMapping.ToProto(e));
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+
+            if (oldestLocation >= 0 && TryReadEvent(bytes!, oldestLocation, accountId, buffer, out DomainEvent oldest))
+                response.OldestRetainedSequence = oldest.Sequence;
+            if (chunk.Count == 0) return response;
+            foreach (long location in chunk)
+            {
+                lastLocation = location;
+                if (!TryReadEvent(bytes!, location, accountId, buffer, out DomainEvent e)) continue; // truncated away meanwhile
+                if (e.Sequence < fromSequence) continue;
+                if (response.Events.Count == limit)
+                {
+                    response.NextFromSequence = e.Sequence;
+                    return response;
+                }
+                response.Events.Add(EventMapping.ToProto(e));
+            }
         }
-        return response;
     }
 
     private static bool TryReadEvent(JournalByteReader bytes, long location, string accountId, Span<byte> buffer, out DomainEvent e)

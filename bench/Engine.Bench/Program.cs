@@ -13,7 +13,7 @@ public static class Program
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: Engine.Bench micro [BenchmarkDotNet args] | pipeline [options] | recovery [options]");
+            Console.Error.WriteLine("usage: Engine.Bench micro [BenchmarkDotNet args] | pipeline [options] | recovery [options] | replica [options]");
             return 2;
         }
 
@@ -28,6 +28,8 @@ public static class Program
                 return await PipelineBenchmark.RunAsync(new BenchArgs(rest));
             case "recovery":
                 return await RecoveryBenchmark.RunAsync(new BenchArgs(rest));
+            case "replica":
+                return await ReplicaBenchmark.RunAsync(new BenchArgs(rest));
             default:
                 Console.Error.WriteLine($"unknown verb '{verb}'");
                 return 2;

@@ -62,6 +62,14 @@ public sealed partial class Ledger
         return authorization is not null;
     }
 
+    /// <summary>
+    /// True when the ledger still holds the authorization <paramref name="authorizationId"/> created at
+    /// <paramref name="createdSequence"/> (an id can come back after retention forgot an older one). Allocates nothing:
+    /// for indexes that keep ids and resolve views only when asked.
+    /// </summary>
+    public bool HoldsAuthorization(string authorizationId, long createdSequence) =>
+        _authorizations.TryFind(authorizationId, out int slot) && _authorizations.At(slot).CreatedSequence == createdSequence;
+
     /// <summary>All accounts in creation order (index order).</summary>
     public ReadOnlySpan<Account> Accounts => _accounts.AsSpan(0, _accountCount);
 

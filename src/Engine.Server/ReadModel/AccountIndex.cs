@@ -4,21 +4,22 @@ namespace Engine.Server.ReadModel;
 
 /// <summary>
 /// The read model's per-account indexes: where its events sit in the journal, and its authorizations in creation
-/// order. Authorizations are the ledger's own objects (read under the read model's lock); ones the ledger has
-/// forgotten (past the closed-authorization retention) are pruned when the list would otherwise grow.
+/// order. Authorizations are kept as (id, created sequence) — the id string is the one the ledger already holds —
+/// and resolved to the ledger's views only when a query asks; ones the ledger has forgotten (past the
+/// closed-authorization retention) are pruned when the list would otherwise grow.
 /// </summary>
 internal sealed class AccountIndex
 {
-    private readonly List<Authorization> _authorizations = [];
+    private readonly List<(string Id, long CreatedSequence)> _authorizations = [];
 
     public EventLocations Events { get; } = new();
 
-    public void AddAuthorization(Authorization authorization, Ledger ledger)
+    public void AddAuthorization(string authorizationId, long createdSequence, Ledger ledger)
     {
         // Amortised O(1): prune only when the list is about to reallocate.
         if (_authorizations.Count >= 16 && _authorizations.Count == _authorizations.Capacity)
-            _authorizations.RemoveAll(known => !IsRetained(known, ledger));
-        _authorizations.Add(authorization);
+            _authorizations.RemoveAll(known => !ledger.HoldsAuthorization(known.Id, known.CreatedSequence));
+        _authorizations.Add((authorizationId, createdSequence));
     }
 
     /// <summary>Authorizations created after <paramref name="afterCreatedSequence"/>, oldest first, that the ledger still knows.</summary>
@@ -33,10 +34,8 @@ internal sealed class AccountIndex
         }
         for (int i = low; i < _authorizations.Count; i++)
         {
-            if (IsRetained(_authorizations[i], ledger)) yield return _authorizations[i];
+            (string id, long created) = _authorizations[i];
+            if (ledger.HoldsAuthorization(id, created) && ledger.TryGetAuthorization(id, out Authorization? authorization)) yield return authorization;
         }
     }
-
-    private static bool IsRetained(Authorization authorization, Ledger ledger) =>
-        ledger.TryGetAuthorization(authorization.Id, out Authorization? current) && ReferenceEquals(current, authorization);
 }

@@ -259,11 +259,9 @@ public sealed class LedgerReadModel : IDisposable
         }
         account.Events.Add(location);
         _historyEvents++;
-        if (e.Type == Engine.Domain.EventType.Authorized && e.AuthorizationId is { } authorizationId
-            && _ledger.TryGetAuthorization(authorizationId, out Authorization? authorization))
-        {
-            account.AddAuthorization(authorization, _ledger);
-        }
+        // An Authorized event creates the authorization at its own sequence (declines carry no authorization).
+        if (e.Type == Engine.Domain.EventType.Authorized && e.AuthorizationId is { } authorizationId)
+            account.AddAuthorization(authorizationId, e.Sequence, _ledger);
     }
 
     /// <summary>
@@ -424,7 +422,7 @@ public sealed class LedgerReadModel : IDisposable
             string accountId = all[accountIndex].Id;
             if (!accounts.TryGetValue(accountId, out AccountIndex? account)) accounts[accountId] = account = new AccountIndex();
             list.Sort((x, y) => x.CreatedSequence.CompareTo(y.CreatedSequence));
-            foreach (Authorization authorization in list) account.AddAuthorization(authorization, ledger);
+            foreach (Authorization authorization in list) account.AddAuthorization(authorization.Id, authorization.CreatedSequence, ledger);
         }
         return accounts;
     }

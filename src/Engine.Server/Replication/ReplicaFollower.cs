@@ -126,7 +126,9 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
     {
         _journal = EventJournal.Open(JournalOptionsFor(Path.Combine(_directory, "journal")), line => _logger.LogInformation("{JournalMessage}", line));
         _snapshots = new SnapshotStore(Path.Combine(_directory, "snapshots"), _readModelOptions.SnapshotsKept, line => _logger.LogInformation("{SnapshotMessage}", line));
+        long started = Environment.TickCount64;
         long fromAddress = _readModel.Attach(_journal, _snapshots, _engine.Ledger);
+        long attached = Environment.TickCount64, snapshotSequence = _readModel.AppliedSequence;
         long? tornAt = null;
         using (JournalReader reader = _journal.OpenReader(fromAddress))
         {
@@ -140,6 +142,8 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
             _journal.CutTail(cut);
         }
         RecoveredSequence = _readModel.AppliedSequence;
+        _logger.LogInformation("replica: recovery took {Ms} ms: snapshot at sequence {SnapshotSequence} in {SnapshotMs} ms, then {Replayed} events of the local log",
+            Environment.TickCount64 - started, snapshotSequence, attached - started, RecoveredSequence - snapshotSequence);
     }
 
     private JournalOptions JournalOptionsFor(string path) => new()

@@ -186,6 +186,25 @@ public sealed class JournalRetentionTests
     }
 
     [Fact]
+    public async Task JournalRetainBytesMin_keeps_at_least_that_much_log_before_the_committed_end()
+    {
+        const long retainBytes = 256 * 1024;
+        using var data = new TempDataDirectory();
+        await using (var engine = StartEngine(data, truncate: true, o => o.JournalRetainBytesMin = retainBytes))
+        {
+            await RunWorkload(engine, 0, 8_000);
+        }
+        await using var restarted = StartEngine(data, truncate: true, o => { o.JournalRetainBytesMin = retainBytes; o.SnapshotOnShutdown = false; });
+        EventJournal journal = restarted.Journal;
+        Assert.True(restarted.Snapshots.TryGetOldestJournalAddress(out long oldestSnapshot));
+        Assert.True(journal.BeginAddress > EventJournal.FirstValidAddress, "an 8,000-command log is longer than 256 KiB: it is truncated");
+        Assert.True(journal.CommittedUntilAddress - journal.BeginAddress >= retainBytes,
+            $"begin {journal.BeginAddress}, committed end {journal.CommittedUntilAddress}: less than {retainBytes} bytes kept");
+        Assert.True(journal.BeginAddress < oldestSnapshot, "the byte floor, not the snapshot, decided the begin");
+        Assert.Equal(0, journal.BeginAddress & ((1 << 16) - 1)); // rounded to a page start
+    }
+
+    [Fact]
     public void TruncateJournal_needs_at_least_two_kept_snapshots()
     {
         var options = new EngineOptions { TruncateJournal = true, SnapshotsKept = 1 };

@@ -150,6 +150,20 @@ public sealed class JournalRetentionTests
         {
             Assert.Equal(begin, reopened.BeginAddress);
             Assert.Equal(later, Journals.ReadAll(reopened).Payloads);
+            // Truncated to the end again and closed at once: the next process starts with an empty readable log.
+            begin = reopened.CommittedUntilAddress;
+            reopened.TruncateBefore(begin);
+        }
+        using (var again = EventJournal.Open(Journals.Small(dir.Path)))
+        {
+            Assert.Equal(begin, again.BeginAddress);
+            Assert.Empty(Journals.ReadAll(again).Payloads);
+            (later, _) = Fill(again, 300, firstIndex: 5000);
+        }
+        using (var last = EventJournal.Open(Journals.Small(dir.Path)))
+        {
+            Assert.Equal(begin, last.BeginAddress);
+            Assert.Equal(later, Journals.ReadAll(last).Payloads);
         }
     }
 

@@ -61,6 +61,8 @@ public sealed class CreditEngine : IAsyncDisposable
             throw;
         }
 
+        IWaitStrategy wait = CreateWaitStrategy(options.WaitStrategy);
+        _ring = new RingBuffer<CommandSlot>(options.RingSize, wait);
         if (options.TruncateJournal)
         {
             _retention = new JournalRetention(_journal, _snapshots, options, log);
@@ -68,9 +70,6 @@ public sealed class CreditEngine : IAsyncDisposable
             // started, so the snapshot store has no writer during the listing.
             _retention.OnSnapshotsChanged();
         }
-
-        IWaitStrategy wait = CreateWaitStrategy(options.WaitStrategy);
-        _ring = new RingBuffer<CommandSlot>(options.RingSize, wait);
         _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, _retention, log);
         _journalHandler = new JournalHandler(_journal);
         _decide = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(), _decideHandler, options.DecideBatchSizeMax, OnFault);

@@ -120,8 +120,11 @@ internal sealed class JournalRetention : IDisposable
                 _log($"journal retention: the journal now begins at address {target} (was {before}; oldest kept snapshot at {oldestSnapshotAddress}) after {Environment.TickCount64 - started} ms");
             }
         }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e)
         {
+            // Everything, deliberately: an exception escaping this dedicated thread would kill the process, and a
+            // failed truncation loses nothing (the log is only longer). I/O failures also fault the journal, which
+            // stops the engine through its next commit.
             _log($"journal retention: truncating the journal before address {target} FAILED; it keeps its begin {before}. {e}");
         }
     }

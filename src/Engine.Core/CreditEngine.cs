@@ -20,6 +20,7 @@ public sealed class CreditEngine : IAsyncDisposable
     private readonly Action<string> _log;
     private readonly EventJournal _journal;
     private readonly SnapshotStore _snapshots;
+    private readonly JournalRetention? _retention;
     private readonly Ledger _ledger;
     private readonly RingBuffer<CommandSlot> _ring;
     private readonly DecideHandler _decideHandler;
@@ -62,7 +63,14 @@ public sealed class CreditEngine : IAsyncDisposable
 
         IWaitStrategy wait = CreateWaitStrategy(options.WaitStrategy);
         _ring = new RingBuffer<CommandSlot>(options.RingSize, wait);
-        _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, log);
+        if (options.TruncateJournal)
+        {
+            _retention = new JournalRetention(_journal, _snapshots, options, log);
+            // A journal that grew before retention was switched on is trimmed at once. The decide thread has not
+            // started, so the snapshot store has no writer during the listing.
+            _retention.OnSnapshotsChanged();
+        }
+        _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, _retention, log);
         _journalHandler = new JournalHandler(_journal);
         _decide = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(), _decideHandler, options.DecideBatchSizeMax, OnFault);
         _commit = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(_decide.Sequence), _journalHandler, options.CommitBatchSizeMax, OnFault);
@@ -83,14 +91,34 @@ public sealed class CreditEngine : IAsyncDisposable
 
     public RecoveryReport Recovery { get; }
     public EngineOptions Options => _options;
-    /// <summary>The journal, for readers that follow the durable event stream (subscribers, read models).</summary>
+    /// <summary>
+    /// The journal, for readers that follow the durable event stream (subscribers, read models). With
+    /// <see cref="EngineOptions.TruncateJournal"/> its <see cref="EventJournal.BeginAddress"/> moves forward after
+    /// snapshots; a reader behind it gets <see cref="JournalTruncatedException"/> and must restart from a snapshot.
+    /// </summary>
     public EventJournal Journal => _journal;
+    /// <summary>
+    /// The snapshot store, for serving snapshots to replicas (<see cref="TryOpenNewestSnapshot"/> is the usual entry).
+    /// Only the engine writes to it; reading is safe at any time, concurrently with snapshot writes and pruning.
+    /// </summary>
+    public SnapshotStore Snapshots => _snapshots;
+    /// <summary>Journal truncations done by retention since start (0 unless <see cref="EngineOptions.TruncateJournal"/>).</summary>
+    public long JournalTruncations => _retention?.Truncations ?? 0;
     /// <summary>Set when a pipeline stage failed; the engine then refuses everything.</summary>
     public Exception? Fault => _fault;
     public bool IsAccepting => _accepting;
     /// <summary>Commands fully processed (replied) since start, as ring sequence + 1.</summary>
     public long CompletedCommands => _respond.Sequence.Value + 1;
     public long JournalCommits => _journalHandler.Commits;
+
+    /// <summary>
+    /// Opens the newest snapshot whose checksums verify, for sending to a replica: <paramref name="info"/> has its
+    /// sequence, journal address (follow the journal from there), body length and body CRC-32C; <paramref name="body"/>
+    /// streams the body and stays readable even if the engine prunes the file meanwhile (the caller disposes it).
+    /// Reads the whole body once to verify it before returning. Any thread, any time.
+    /// </summary>
+    /// <returns>False when there is no valid snapshot yet.</returns>
+    public bool TryOpenNewestSnapshot(out SnapshotInfo info, out Stream body) => _snapshots.TryOpenNewestValid(out info, out body);
     /// <summary>The ledger, for tests that compare state once the engine is stopped. Owned by the decide thread while running.</summary>
     internal Ledger LedgerWhenStopped => _stopState != 0 ? _ledger : throw new InvalidOperationException("the ledger belongs to the decide thread until the engine is stopped");
 
@@ -227,6 +255,8 @@ public sealed class CreditEngine : IAsyncDisposable
         {
             _decideHandler.TakeSnapshot("shutdown");
         }
+        // Serves the truncation the shutdown snapshot requested, then stops: the journal must outlive it.
+        _retention?.Dispose();
         _journal.Dispose();
         _log($"engine stopped at sequence {_ledger.LastSequence}");
     }

@@ -7,7 +7,8 @@ namespace Engine.Core;
 /// <summary>
 /// Stage 1, the single writer: the only thread that touches the ledger. Executes each command, encodes
 /// its events, and at the end of each ring batch appends them to the journal (without waiting for
-/// fsync — the journal stage does that). Takes snapshots between batches.
+/// fsync — the journal stage does that). Takes snapshots between batches, and after each one tells journal retention
+/// (when on) which snapshots are kept; the truncation itself runs on the retention thread.
 /// </summary>
 internal sealed class DecideHandler(
     Ledger ledger,
@@ -15,6 +16,7 @@ internal sealed class DecideHandler(
     SnapshotStore snapshots,
     EngineOptions options,
     TimeProvider clock,
+    JournalRetention? retention,
     Action<string> log) : IBatchEventHandler<CommandSlot>
 {
     private readonly EventBlockWriter _events = new(journal, options.JournalRecordBytesMax);
@@ -56,5 +58,6 @@ internal sealed class DecideHandler(
         _lastSnapshotSequence = ledger.LastSequence;
         _lastSnapshotUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
         log($"snapshot ({reason}) at sequence {info.Sequence}, journal address {info.JournalAddress}, {info.BodyLength} bytes in {Environment.TickCount64 - started} ms");
+        retention?.OnSnapshotsChanged();
     }
 }

@@ -23,8 +23,23 @@ public sealed class EngineOptions
     public int SnapshotIntervalSeconds { get; set; } = 600;
     /// <summary>Take a snapshot during graceful shutdown, so the next start replays nothing.</summary>
     public bool SnapshotOnShutdown { get; set; } = true;
-    /// <summary>Snapshots kept on disk.</summary>
+    /// <summary>Snapshots kept on disk. With <see cref="TruncateJournal"/> at least 2, so a damaged newest snapshot still leaves an older one with its complete log.</summary>
     public int SnapshotsKept { get; set; } = 2;
+    /// <summary>
+    /// Bounded journal retention: after each snapshot, truncate the journal before the journal address of the oldest
+    /// snapshot still kept (and delete the segment files entirely below it), so the log stops growing without bound
+    /// while recovery always has a snapshot plus the complete log after it. Runs on a background thread, never on the
+    /// decide thread. Default false until the server's read model starts from a snapshot: today it replays the
+    /// journal from its begin, which after truncation would no longer be the first event. Read replicas that fall
+    /// behind the begin get <see cref="Engine.Journal.JournalTruncatedException"/> and must rebuild from a snapshot.
+    /// </summary>
+    public bool TruncateJournal { get; set; }
+    /// <summary>
+    /// With <see cref="TruncateJournal"/>: keep at least this many bytes of journal before the committed end even when
+    /// the oldest snapshot is newer, so lagging replicas can catch up from the log instead of a snapshot (0 = keep
+    /// only what snapshots need). Rounded to a page start; whole segment files are deleted only once entirely below.
+    /// </summary>
+    public long JournalRetainBytesMin { get; set; }
     /// <summary>BENCHMARK ONLY: reply before the journal's fsync completes. A crash can lose replied commands.</summary>
     public bool AcknowledgeBeforeFsync { get; set; }
     /// <summary>How pipeline threads wait for work: Hybrid (spin, yield, then block — the default for small machines), Blocking, Yielding or BusySpin.</summary>
@@ -48,5 +63,7 @@ public sealed class EngineOptions
         if (TickIntervalMs is < 1 or > 1000) throw new ArgumentException("Engine:TickIntervalMs must be 1..1000 (holds must expire within one second)", nameof(TickIntervalMs));
         if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("Engine:DataDirectory is required", nameof(DataDirectory));
         if (SnapshotsKept < 1) throw new ArgumentException("Engine:SnapshotsKept must be >= 1", nameof(SnapshotsKept));
+        if (TruncateJournal && SnapshotsKept < 2) throw new ArgumentException("Engine:SnapshotsKept must be >= 2 with Engine:TruncateJournal, so a damaged newest snapshot still leaves one with its complete log", nameof(SnapshotsKept));
+        if (JournalRetainBytesMin < 0) throw new ArgumentException("Engine:JournalRetainBytesMin must be >= 0", nameof(JournalRetainBytesMin));
     }
 }

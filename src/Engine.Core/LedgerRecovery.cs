@@ -17,7 +17,8 @@ public sealed record RecoveryReport(
 /// Start-up: the newest valid snapshot, then every journal record after the address it covers, applied
 /// with the same <see cref="Ledger.Apply"/> the decide thread uses. A torn tail (bad records with nothing
 /// valid after them) is cut back; anything else wrong stops start-up with the reason, because serving
-/// balances from a log we cannot read completely would be silently wrong.
+/// balances from a log we cannot read completely would be silently wrong. That includes a journal truncated by
+/// retention with no usable snapshot at or after its begin (<see cref="JournalTruncatedException"/>).
 /// </summary>
 public static class LedgerRecovery
 {
@@ -35,6 +36,10 @@ public static class LedgerRecovery
             }
             if (ledger.LastSequence != snapshot.Sequence)
                 throw new JournalCorruptException(snapshot.JournalAddress, $"snapshot {snapshot.Path} says sequence {snapshot.Sequence} but holds state up to {ledger.LastSequence}");
+            if (snapshot.JournalAddress < journal.BeginAddress)
+                throw new JournalTruncatedException(snapshot.JournalAddress, journal.BeginAddress,
+                    $"snapshot {snapshot.Path} (sequence {snapshot.Sequence}) resumes the journal at address {snapshot.JournalAddress}, but the journal begins at {journal.BeginAddress}: " +
+                    "the records in between were truncated. Start-up is stopped to avoid serving wrong balances; restore a newer snapshot.");
             if (snapshot.JournalAddress > journal.TailAddress)
                 throw new JournalCorruptException(snapshot.JournalAddress,
                     $"snapshot {snapshot.Path} covers the journal up to address {snapshot.JournalAddress}, but the journal ends at {journal.TailAddress}: the log is missing committed records");
@@ -43,6 +48,12 @@ public static class LedgerRecovery
         }
         else
         {
+            // After truncation the events before the begin exist only in snapshots: an empty ledger plus the rest of
+            // the log would be silently wrong.
+            if (journal.BeginAddress > EventJournal.FirstValidAddress)
+                throw new JournalTruncatedException(EventJournal.FirstValidAddress, journal.BeginAddress,
+                    $"no valid snapshot, and the journal was truncated (it begins at address {journal.BeginAddress}): the events before it exist only in snapshots. " +
+                    "Start-up is stopped to avoid serving wrong balances; restore a snapshot.");
             ledger = new Ledger(options);
             fromAddress = journal.BeginAddress;
         }

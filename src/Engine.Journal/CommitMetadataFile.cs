@@ -46,6 +46,10 @@ internal sealed class CommitMetadataFile : ILogCommitManager
     // lock, so Volatile pairs the write of the address with the durable state it publishes.
     private long _durableUntilAddress;
 
+    // Same publication rule as _durableUntilAddress; waiters (EventJournal.TruncateBefore) block on _writeLock's
+    // monitor, pulsed after every slot write and on failure.
+    private long _durableBeginAddress;
+
     // The first failure to make a commit durable. After it no commit is ever reported durable again: after a
     // failed fsync the kernel may have dropped the dirty pages, so retrying could report lost data as saved.
     private volatile Exception? _fault;
@@ -63,6 +67,9 @@ internal sealed class CommitMetadataFile : ILogCommitManager
 
     /// <summary>Everything before this address is durable (data and metadata fsync'd).</summary>
     public long DurableUntilAddress => Volatile.Read(ref _durableUntilAddress);
+
+    /// <summary>The begin address of the newest durable commit: the log's start as a restart would see it.</summary>
+    public long DurableBeginAddress => Volatile.Read(ref _durableBeginAddress);
 
     /// <summary>The failure that stopped commits, if any.</summary>
     public Exception? Fault => _fault;
@@ -148,6 +155,7 @@ internal sealed class CommitMetadataFile : ILogCommitManager
             throw new JournalRecoveryException($"journal commit file '{path}': no commit slot verifies ({damaged} damaged). Nothing says how much of the log is durable, so start-up is stopped to avoid serving wrong balances.");
 
         _durableUntilAddress = newest.UntilAddress;
+        _durableBeginAddress = newest.BeginAddress;
         // Unknown which segment names a previous process made durable (an empty log has none yet): the first
         // commit of this process fsyncs the directory whatever segment it reaches.
         _directorySyncedSegment = -1;
@@ -167,6 +175,31 @@ internal sealed class CommitMetadataFile : ILogCommitManager
         {
             _fault = e;
             _log($"journal: FAILED to make commit {commitNum} (until address {untilAddress}) durable: {e.Message}. The journal stops accepting commits.");
+            lock (_writeLock) Monitor.PulseAll(_writeLock); // wake WaitForDurableBegin so it reports the failure
+        }
+    }
+
+    /// <summary>
+    /// Blocks until a durable commit's begin address is at least <paramref name="beginAddress"/> (someone else must
+    /// start that commit). Bounded by <paramref name="timeout"/>.
+    /// </summary>
+    /// <exception cref="IOException">A commit failed; the begin may never become durable.</exception>
+    /// <exception cref="TimeoutException">No such commit within <paramref name="timeout"/>.</exception>
+    public void WaitForDurableBegin(long beginAddress, TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_writeLock)
+        {
+            // Bounded by the deadline: each pass waits at most the time left.
+            while (_durableBeginAddress < beginAddress)
+            {
+                if (_fault is { } fault)
+                    throw new IOException($"the commit that should make journal begin address {beginAddress} durable failed", fault);
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0)
+                    throw new TimeoutException($"no durable commit with begin address >= {beginAddress} within {timeout.TotalMilliseconds:F0} ms (durable begin is {_durableBeginAddress})");
+                Monitor.Wait(_writeLock, (int)Math.Min(left, int.MaxValue));
+            }
         }
     }
 
@@ -190,6 +223,9 @@ internal sealed class CommitMetadataFile : ILogCommitManager
                     throw new InvalidOperationException($"commit number {slot.CommitNum} is not after the newest durable commit {newest.CommitNum}");
                 if (!allowRewind && slot.UntilAddress < newest.UntilAddress)
                     throw new InvalidOperationException($"commit {slot.CommitNum} ends at {slot.UntilAddress}, before the durable end {newest.UntilAddress}");
+                // Segment files below a durable begin may already be deleted: a begin moving back would point at them.
+                if (slot.BeginAddress < newest.BeginAddress)
+                    throw new InvalidOperationException($"commit {slot.CommitNum} begins at {slot.BeginAddress}, before the durable begin {newest.BeginAddress}");
             }
             if (slot.Metadata.Length > SlotMetadataBytesMax)
                 throw new InvalidOperationException($"FASTER commit metadata is {slot.Metadata.Length} bytes; a commit slot holds at most {SlotMetadataBytesMax}");
@@ -210,6 +246,8 @@ internal sealed class CommitMetadataFile : ILogCommitManager
             _newest = slot;
             _newestSlotIndex = slotIndex;
             Volatile.Write(ref _durableUntilAddress, slot.UntilAddress);
+            Volatile.Write(ref _durableBeginAddress, slot.BeginAddress);
+            Monitor.PulseAll(_writeLock);
         }
     }
 

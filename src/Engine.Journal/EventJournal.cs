@@ -45,6 +45,11 @@ public sealed class EventJournal : IDisposable
     // verifies (FASTER could then start a page with a record that would have fit on the previous one).
     private int _appendInProgress;
     private int _openReaders;
+
+    // The first readable address. Raised by TruncateBefore before the new begin is made durable and before any
+    // segment file is deleted, so a reader that finds a segment missing and then reads this sees the new begin
+    // (the unlink happens after this write; Volatile orders the write before the commit and the deletes).
+    private long _beginAddress;
     private volatile bool _disposed;
     private volatile Exception? _fault;
 
@@ -98,13 +103,26 @@ public sealed class EventJournal : IDisposable
             commits.Dispose();
             throw;
         }
+        try
+        {
+            journal.CheckBeginSegmentPresent();
+            journal.DeleteSegmentsBelow(journal.BeginAddress, "left over from a truncation interrupted after its begin address became durable");
+        }
+        catch
+        {
+            journal.Dispose();
+            throw;
+        }
         CommitSlot newest = commits.Newest;
         log($"journal: opened '{directoryPath}' at commit {newest.CommitNum}: addresses [{newest.BeginAddress}, {newest.UntilAddress}) are durable");
         return journal;
     }
 
-    /// <summary>Address of the first record in the log.</summary>
-    public long BeginAddress => _fasterLog.BeginAddress;
+    /// <summary>
+    /// Address of the first readable record. Starts at <see cref="FirstValidAddress"/>; only
+    /// <see cref="TruncateBefore"/> raises it, and a restart recovers the raised value.
+    /// </summary>
+    public long BeginAddress => Volatile.Read(ref _beginAddress);
 
     /// <summary>Address the next <see cref="Append"/> will use (or the start of the next page, if it does not fit).</summary>
     public long TailAddress => _fasterLog.TailAddress;
@@ -292,7 +310,9 @@ public sealed class EventJournal : IDisposable
         ThrowIfDisposed();
         long begin = BeginAddress;
         long tail = TailAddress;
-        if (fromAddress < begin || fromAddress > tail || fromAddress % RecordFormat.EntryAlignmentBytes != 0)
+        if (fromAddress < begin)
+            throw new JournalTruncatedException(fromAddress, begin);
+        if (fromAddress > tail || fromAddress % RecordFormat.EntryAlignmentBytes != 0)
             throw new ArgumentOutOfRangeException(nameof(fromAddress), fromAddress, $"a reader must start at a record boundary in [{begin}, {tail}]");
         Interlocked.Increment(ref _openReaders);
         return new JournalReader(this, fromAddress, _segmentBasePath, _options.SegmentSizeBits, _options.PageSizeBits);
@@ -323,8 +343,8 @@ public sealed class EventJournal : IDisposable
             long tail = _fasterLog.TailAddress;
             if (tail != durable)
                 throw new InvalidOperationException($"CutTail is for start-up: records were appended after the last commit (tail {tail}, committed until {durable}).");
-            if (fromAddress < _fasterLog.BeginAddress || fromAddress > durable || fromAddress % RecordFormat.EntryAlignmentBytes != 0)
-                throw new ArgumentOutOfRangeException(nameof(fromAddress), fromAddress, $"the cut must be a record boundary in [{_fasterLog.BeginAddress}, {durable}]");
+            if (fromAddress < BeginAddress || fromAddress > durable || fromAddress % RecordFormat.EntryAlignmentBytes != 0)
+                throw new ArgumentOutOfRangeException(nameof(fromAddress), fromAddress, $"the cut must be a record boundary in [{BeginAddress}, {durable}]");
             if (fromAddress == durable) return;
 
             using (var cursor = new LogPageCursor(_segmentBasePath, _options.SegmentSizeBits, _options.PageSizeBits))
@@ -355,6 +375,145 @@ public sealed class EventJournal : IDisposable
             }
             _log($"journal: cut the torn tail [{fromAddress}, {durable}) ({durable - fromAddress} bytes that never verified); the log now ends at {fromAddress}");
         }
+    }
+
+    /// <summary>How long <see cref="TruncateBefore"/> waits for the commit that makes the new begin durable.</summary>
+    public static readonly TimeSpan TruncateCommitTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Retention: makes every record before <paramref name="address"/> unreadable, durably, and deletes the segment
+    /// files that lie entirely below it. <paramref name="address"/> must be a record boundary the journal handed out
+    /// (a record's address or next-address, e.g. a snapshot's journal address) at or before
+    /// <see cref="CommittedUntilAddress"/>. An address at or before the current <see cref="BeginAddress"/> changes
+    /// nothing (the begin only moves forward). Blocks for one metadata commit (fdatasync), the unlinks and a directory
+    /// fsync: call it off latency-sensitive threads.
+    /// </summary>
+    /// <remarks>
+    /// <para>Order, so that a crash at any point leaves a consistent journal: (1) raise <see cref="BeginAddress"/> in
+    /// memory, so new readers are refused and open readers stop at their next read; (2) FASTER's
+    /// <c>TruncateUntil</c> plus a commit, which writes the new begin into a commit slot and fdatasyncs it (FASTER does
+    /// not persist a truncation until the next commit); (3) only once that slot is durable, delete the segment files
+    /// entirely below the begin and fsync the directory. A crash before (2) completes keeps the old begin with all
+    /// its files; a crash between (2) and (3) leaves files below the durable begin, which <see cref="Open"/> deletes.
+    /// The durable begin never points at a deleted file.</para>
+    /// <para>FASTER also deletes those segments itself (asynchronously, on a thread-pool task started after the commit
+    /// that carries the begin, possibly after this method returns); that is what closes its own write handles. Both
+    /// deletes are idempotent and both only ever touch files below the durable begin.</para>
+    /// </remarks>
+    /// <returns>True when the begin moved; false when <paramref name="address"/> was at or before it already.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The address is beyond the committed end or not 8-byte aligned.</exception>
+    /// <exception cref="ArgumentException">No record (or filler) starts at the address.</exception>
+    /// <exception cref="IOException">The commit carrying the new begin failed; the journal accepts no more work.</exception>
+    public bool TruncateBefore(long address)
+    {
+        lock (_lifecycleLock)
+        {
+            ThrowIfUnusable();
+            long begin = BeginAddress;
+            if (address <= begin) return false;
+            long committed = _commits.DurableUntilAddress;
+            if (address > committed || address % RecordFormat.EntryAlignmentBytes != 0)
+                throw new ArgumentOutOfRangeException(nameof(address), address, $"the journal can be truncated only at a record boundary in [{begin}, {committed}] (the committed end)");
+            if (address < committed) CheckRecordStartsAt(address, committed);
+
+            Volatile.Write(ref _beginAddress, address);
+            try
+            {
+                FasterLog log = _fasterLog;
+                log.TruncateUntil(address);
+                // A commit with nothing new to flush still writes metadata when the begin moved (FASTER's
+                // ShouldCommmitMetadata), so this always produces a slot carrying the new begin.
+                log.Commit(spinWait: false);
+            }
+            catch (FasterException e)
+            {
+                throw Fail(e, address);
+            }
+            try
+            {
+                _commits.WaitForDurableBegin(address, TruncateCommitTimeout);
+            }
+            catch (Exception e) when (e is IOException or TimeoutException)
+            {
+                throw Fail(e, address);
+            }
+
+            DeleteSegmentsBelow(address, "truncated by retention");
+            _log($"journal: truncated before address {address} (was {begin}); segment files below {address >> _options.SegmentSizeBits} deleted");
+            return true;
+        }
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless a verifying record or filler starts at <paramref name="address"/>.</summary>
+    private void CheckRecordStartsAt(long address, long committed)
+    {
+        using var cursor = new LogPageCursor(_segmentBasePath, _options.SegmentSizeBits, _options.PageSizeBits);
+        long page = cursor.PageOf(address);
+        long pageStart = cursor.PageStart(page);
+        int offset = (int)(address - pageStart);
+        long entryEndMax = address + RecordFormat.EntrySize(_options.MaxRecordBytes);
+        int until = (int)Math.Min(cursor.PageSize, Math.Min(committed, entryEndMax) - pageStart);
+        int readable = cursor.Load(page, offset, until);
+        EntryKind kind = RecordFormat.Parse(cursor.Page, offset, readable, cursor.PageSize, out _, out _, out _, out string? reason);
+        if (kind == EntryKind.Bad)
+            throw new ArgumentException($"no journal record starts at address {address} ({reason}); truncation needs a record boundary such as a snapshot's journal address", nameof(address));
+    }
+
+    /// <summary>
+    /// Deletes the segment files whose whole address range lies below <paramref name="beginAddress"/>, then fsyncs
+    /// the directory so the deletions survive power loss. A file that cannot be deleted is logged and left for the
+    /// next call (it is never read again: it is below the begin).
+    /// </summary>
+    private int DeleteSegmentsBelow(long beginAddress, string why)
+    {
+        long firstKeptSegment = beginAddress >> _options.SegmentSizeBits;
+        if (firstKeptSegment == 0) return 0;
+        int deleted = 0;
+        foreach ((long segment, string path) in ListSegmentFiles())
+        {
+            if (segment >= firstKeptSegment) continue;
+            try
+            {
+                File.Delete(path);
+                deleted++;
+                _log($"journal: deleted segment file '{Path.GetFileName(path)}' ({why}; begin address {beginAddress})");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log($"journal: could not delete segment file '{path}' below begin address {beginAddress}: {e.Message}; it will be retried");
+            }
+        }
+        if (deleted > 0) DurableFile.FlushDirectory(_directoryPath);
+        return deleted;
+    }
+
+    private List<(long Segment, string Path)> ListSegmentFiles()
+    {
+        var segments = new List<(long, string)>();
+        string prefix = SegmentFilePrefix + ".";
+        foreach (string path in Directory.EnumerateFiles(_directoryPath, prefix + "*"))
+        {
+            string suffix = Path.GetFileName(path)[prefix.Length..];
+            if (long.TryParse(suffix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long segment))
+                segments.Add((segment, path));
+        }
+        return segments;
+    }
+
+    /// <summary>
+    /// Start-up check: when the log holds committed records, the segment file holding the begin address must exist.
+    /// Retention deletes files only after the begin above them is durable, so a missing one means the files were lost
+    /// (or a truncation's commit failed after FASTER had already deleted them): stop rather than serve a log with a
+    /// hole at its start.
+    /// </summary>
+    private void CheckBeginSegmentPresent()
+    {
+        long begin = BeginAddress;
+        if (_commits.DurableUntilAddress <= begin) return;
+        long segment = begin >> _options.SegmentSizeBits;
+        string path = SegmentFileReader.SegmentPath(_segmentBasePath, segment);
+        if (!File.Exists(path))
+            throw new JournalRecoveryException($"journal '{_directoryPath}': the commit metadata says the log begins at address {begin}, but its segment file '{Path.GetFileName(path)}' is missing. Start-up is stopped to avoid serving wrong balances.");
     }
 
     /// <summary>
@@ -447,6 +606,7 @@ public sealed class EventJournal : IDisposable
             throw new JournalRecoveryException($"journal '{_directoryPath}': FASTER restored {found}, but commit {newest.CommitNum} says begin {newest.BeginAddress}, until {newest.UntilAddress}. Start-up is stopped to avoid serving wrong balances.");
         }
         _fasterLog = log;
+        Volatile.Write(ref _beginAddress, newest.BeginAddress);
     }
 
     private void StopFaster()

@@ -17,6 +17,9 @@ namespace Engine.Journal;
 /// <see cref="TryReadNext"/> throws <see cref="JournalCorruptException"/>.</para>
 /// <para>After false, a later call continues if more has been committed since (live tailing; see
 /// <see cref="EventJournal.WaitForCommitAsync"/>).</para>
+/// <para>Retention: once <see cref="EventJournal.TruncateBefore"/> has moved the begin past <see cref="NextAddress"/>,
+/// <see cref="TryReadNext"/> throws <see cref="JournalTruncatedException"/> — also when the segment file vanished under
+/// the read, never a misleading torn tail or corruption report.</para>
 /// </remarks>
 public sealed class JournalReader : IDisposable
 {
@@ -49,6 +52,7 @@ public sealed class JournalReader : IDisposable
     /// <param name="address">The record's address.</param>
     /// <param name="nextAddress">The address just after the record (where the next one starts, or the tail).</param>
     /// <exception cref="JournalCorruptException">An entry fails verification and a valid record follows it.</exception>
+    /// <exception cref="JournalTruncatedException">Retention truncated the journal past <see cref="NextAddress"/>.</exception>
     public bool TryReadNext(out ReadOnlySpan<byte> payload, out long address, out long nextAddress)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -60,6 +64,7 @@ public sealed class JournalReader : IDisposable
         {
             address = _next;
             nextAddress = _next;
+            ThrowIfTruncated();
             if (_tornAddress >= 0)
             {
                 if (limit == _tornLimit)
@@ -97,7 +102,10 @@ public sealed class JournalReader : IDisposable
                 continue;
             }
 
-            // A bad entry: a torn tail when nothing valid follows it, damage in the middle of the log otherwise.
+            // A bad entry. First: did retention delete the segment under us? It raises the begin before deleting
+            // anything, so a file that vanished mid-read shows up here as a begin beyond this record.
+            ThrowIfTruncated();
+            // A torn tail when nothing valid follows it, damage in the middle of the log otherwise.
             long validAfter = _cursor.FindValidRecord(_next + RecordFormat.EntryAlignmentBytes, limit);
             if (validAfter >= 0)
                 throw Corrupt(_next, badReason ?? "it does not verify", validAfter);
@@ -106,6 +114,12 @@ public sealed class JournalReader : IDisposable
             EndState = JournalReadEnd.TornTail(_next);
             return false;
         }
+    }
+
+    private void ThrowIfTruncated()
+    {
+        long begin = _journal.BeginAddress;
+        if (_next < begin) throw new JournalTruncatedException(_next, begin);
     }
 
     private static JournalCorruptException Corrupt(long address, string reason, long validAfter) =>

@@ -60,8 +60,21 @@ internal sealed class SegmentFileReader : IDisposable
         {
             return null; // not cached: retried next time
         }
+        // Readers move forward: handles of earlier segments are not needed again, and an open handle would keep a
+        // segment that retention deleted occupying disk space.
+        CloseHandlesBelow(segment);
         _handles[segment] = handle;
         return handle;
+    }
+
+    private void CloseHandlesBelow(long segment)
+    {
+        if (_handles.Count == 0) return;
+        foreach (long open in _handles.Keys.Where(open => open < segment).ToList())
+        {
+            _handles[open].Dispose();
+            _handles.Remove(open);
+        }
     }
 
     public void Dispose()

@@ -13,6 +13,10 @@ namespace Engine.Journal;
 /// bodyCrc32c u32, zero padding, headerCrc32c u32 at offset 60 over bytes [0, 60)), then the body.</para>
 /// <para>A crash mid-write leaves only a <c>.tmp</c> file, which readers ignore and the constructor deletes.
 /// One writer per directory.</para>
+/// <para>Readers on other threads (<see cref="TryOpenNewestValid"/>, <see cref="TryGetOldestJournalAddress"/>) are
+/// safe while the writer adds and deletes snapshots: a snapshot file never changes once renamed into place, readers
+/// open it with <see cref="FileShare.Delete"/>, and on Linux an open file stays readable after it is unlinked, so the
+/// writer's pruning never breaks a body that is being streamed.</para>
 /// </remarks>
 public sealed class SnapshotStore
 {
@@ -25,6 +29,7 @@ public sealed class SnapshotStore
     private const ushort Version = 1;
     private const int HeaderCrcOffset = 60;
     private const int StreamBufferBytes = 1 << 20;
+    private const int ListingPassesMax = 3;
 
     private readonly string _directoryPath;
     private readonly int _keep;
@@ -61,6 +66,7 @@ public sealed class SnapshotStore
         string finalPath = Path.Combine(_directoryPath, FileName(sequence));
         string temporaryPath = finalPath + TemporarySuffix;
         long bodyLength;
+        uint bodyCrc;
         try
         {
             using (var file = new FileStream(temporaryPath, FileMode.Create, FileAccess.Write, FileShare.None, StreamBufferBytes))
@@ -73,8 +79,9 @@ public sealed class SnapshotStore
                 writeBody(body);
                 body.Flush();
                 bodyLength = body.BytesWritten;
+                bodyCrc = body.Crc;
 
-                EncodeHeader(header, sequence, journalAddress, bodyLength, body.Crc);
+                EncodeHeader(header, sequence, journalAddress, bodyLength, bodyCrc);
                 file.Position = 0;
                 file.Write(header);
                 file.Flush(flushToDisk: true);
@@ -89,48 +96,114 @@ public sealed class SnapshotStore
         }
 
         DeleteAllButNewest();
-        return new SnapshotInfo(sequence, journalAddress, bodyLength, finalPath);
+        return new SnapshotInfo(sequence, journalAddress, bodyLength, bodyCrc, finalPath);
     }
 
     /// <summary>
     /// Finds the newest snapshot whose header and body checksum verify (reading the whole body once to check it).
     /// A damaged newer snapshot is reported through the log callback and skipped in favour of the next older one.
+    /// Safe while the writer adds and prunes snapshots (see the remarks on the class): the stream stays readable
+    /// even if the file is deleted while it is open.
     /// </summary>
     /// <param name="info">The snapshot found.</param>
     /// <param name="body">Its body, positioned at the first body byte; the caller disposes it. <see cref="Stream.Null"/> when none.</param>
     /// <returns>False when no snapshot verifies (or there is none).</returns>
     public bool TryOpenNewestValid(out SnapshotInfo info, out Stream body)
     {
-        foreach ((long sequence, string path) in ListSnapshots())
+        // A file listed but pruned before it could be opened means a newer one exists: list again. Bounded: each
+        // pass is one listing, and pruning needs a snapshot write, far slower than a listing.
+        for (int pass = 0; pass < ListingPassesMax; pass++)
         {
-            FileStream? file = null;
-            try
+            bool vanished = false;
+            foreach ((long sequence, string path) in ListSnapshots())
             {
-                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-                if (Verify(file, sequence, path, out info, out string? problem))
+                FileStream file;
+                try
                 {
-                    file.Position = HeaderBytes;
-                    body = new BufferedStream(file, StreamBufferBytes);
-                    return true;
+                    file = OpenForRead(path);
                 }
-                _log($"snapshot: '{path}' is damaged ({problem}); skipping it and trying the next older snapshot.");
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    vanished = true;
+                    break;
+                }
+                catch (IOException e)
+                {
+                    _log($"snapshot: '{path}' cannot be opened ({e.Message}); skipping it and trying the next older snapshot.");
+                    continue;
+                }
+
+                try
+                {
+                    if (Verify(file, sequence, path, out info, out string? problem))
+                    {
+                        file.Position = HeaderBytes;
+                        body = new BufferedStream(file, StreamBufferBytes);
+                        return true;
+                    }
+                    _log($"snapshot: '{path}' is damaged ({problem}); skipping it and trying the next older snapshot.");
+                }
+                catch (IOException e)
+                {
+                    _log($"snapshot: '{path}' cannot be read ({e.Message}); skipping it and trying the next older snapshot.");
+                }
+                file.Dispose();
             }
-            catch (IOException e)
-            {
-                _log($"snapshot: '{path}' cannot be read ({e.Message}); skipping it and trying the next older snapshot.");
-            }
-            file?.Dispose();
+            if (!vanished) break;
         }
         info = default;
         body = Stream.Null;
         return false;
     }
 
-    private static bool Verify(FileStream file, long sequenceFromName, string path, out SnapshotInfo info, out string? problem)
+    /// <summary>
+    /// The smallest journal address among the snapshots on disk, from their headers (header checksum verified; bodies
+    /// are not read): the journal must keep every record from there on for each snapshot to stay usable for recovery.
+    /// </summary>
+    /// <returns>False when there is no snapshot, or some snapshot's header does not verify (then nothing can be said
+    /// safely about what the journal must keep).</returns>
+    public bool TryGetOldestJournalAddress(out long journalAddress)
     {
-        info = default;
-        problem = null;
+        journalAddress = long.MaxValue;
+        List<(long Sequence, string Path)> snapshots = ListSnapshots();
+        if (snapshots.Count == 0) return false;
         Span<byte> header = stackalloc byte[HeaderBytes];
+        foreach ((long sequence, string path) in snapshots)
+        {
+            try
+            {
+                using FileStream file = OpenForRead(path);
+                if (!TryReadHeader(file, header, sequence, out SnapshotHeader decoded, out string? problem))
+                {
+                    _log($"snapshot: '{path}' has a damaged header ({problem}); the oldest journal address is unknown.");
+                    return false;
+                }
+                journalAddress = Math.Min(journalAddress, decoded.JournalAddress);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Pruned since the listing: it no longer needs the journal.
+            }
+            catch (IOException e)
+            {
+                _log($"snapshot: '{path}' cannot be read ({e.Message}); the oldest journal address is unknown.");
+                return false;
+            }
+        }
+        return journalAddress != long.MaxValue;
+    }
+
+    private static FileStream OpenForRead(string path) =>
+        // FileShare.Delete: the writer may prune this file while it is read (Linux keeps an unlinked open file readable).
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0);
+
+    private readonly record struct SnapshotHeader(long Sequence, long JournalAddress, long BodyLength, uint BodyCrc32C);
+
+    /// <summary>Reads and checks the 64-byte header (magic, header checksum, version, sequence against the file name).</summary>
+    private static bool TryReadHeader(FileStream file, Span<byte> header, long sequenceFromName, out SnapshotHeader decoded, out string? problem)
+    {
+        decoded = default;
+        problem = null;
         if (file.Length < HeaderBytes || file.ReadAtLeast(header, HeaderBytes, throwOnEndOfStream: false) < HeaderBytes)
         {
             problem = $"{file.Length} bytes, shorter than the {HeaderBytes}-byte header";
@@ -149,6 +222,16 @@ public sealed class SnapshotStore
         if (actualHeaderCrc != headerCrc) { problem = $"header checksum 0x{actualHeaderCrc:X8}, stored 0x{headerCrc:X8}"; return false; }
         if (version != Version) { problem = $"format version {version}, this build reads {Version}"; return false; }
         if (sequence != sequenceFromName) { problem = $"header sequence {sequence} but the file name says {sequenceFromName}"; return false; }
+        decoded = new SnapshotHeader(sequence, journalAddress, bodyLength, bodyCrc);
+        return true;
+    }
+
+    private static bool Verify(FileStream file, long sequenceFromName, string path, out SnapshotInfo info, out string? problem)
+    {
+        info = default;
+        Span<byte> header = stackalloc byte[HeaderBytes];
+        if (!TryReadHeader(file, header, sequenceFromName, out SnapshotHeader decoded, out problem)) return false;
+        (long sequence, long journalAddress, long bodyLength, uint bodyCrc) = decoded;
         if (bodyLength != file.Length - HeaderBytes) { problem = $"header says {bodyLength} body bytes, the file holds {file.Length - HeaderBytes}"; return false; }
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(StreamBufferBytes);
@@ -171,7 +254,7 @@ public sealed class SnapshotStore
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        info = new SnapshotInfo(sequence, journalAddress, bodyLength, path);
+        info = new SnapshotInfo(sequence, journalAddress, bodyLength, bodyCrc, path);
         return true;
     }
 

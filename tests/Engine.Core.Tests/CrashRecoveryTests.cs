@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Engine.Core;
 using Engine.CrashHost;
 using Engine.Domain;
+using Engine.Journal;
 
 namespace Engine.Core.Tests;
 
@@ -19,7 +20,7 @@ public sealed class CrashRecoveryTests
         for (int round = 0; round < 2; round++)
         {
             // Round 2 restarts on the recovered data and crashes again: recovery must hold up to repeated crashes.
-            Dictionary<long, (string, long)> acks = await RunAndKill(data.Path, minimumAcks: 3_000);
+            Dictionary<long, (string, long)> acks = await RunAndKill(data.Path, minimumAcks: 3_000, truncateJournal: false);
             foreach ((long n, (string, long) ack) in acks) acknowledged.TryAdd(n, ack);
         }
 
@@ -42,7 +43,59 @@ public sealed class CrashRecoveryTests
         Assert.Equal(recovered, rebuilt.LedgerWhenStopped.ComputeDigest());
     }
 
-    private static async Task<Dictionary<long, (string Status, long Sequence)>> RunAndKill(string dataDirectory, int minimumAcks)
+    [Fact]
+    public async Task With_journal_truncation_every_acknowledged_command_survives_kill_9_and_the_kept_snapshots_agree()
+    {
+        using var data = new TempDataDirectory();
+        var acknowledged = new Dictionary<long, (string Status, long Sequence)>();
+        for (int round = 0; round < 2; round++)
+        {
+            // The host truncates after every snapshot (each 1,000 events, 128 KiB segments): kill -9 lands around
+            // truncations, segment deletions and snapshot writes.
+            Dictionary<long, (string, long)> acks = await RunAndKill(data.Path, minimumAcks: 3_000, truncateJournal: true);
+            foreach ((long n, (string, long) ack) in acks) acknowledged.TryAdd(n, ack);
+        }
+
+        EngineOptions options = CrashWorkload.Options(data.Path, truncateJournal: true);
+        options.SnapshotOnShutdown = false;
+        // What the killed hosts left, before an engine (whose start-up truncates too) touches it.
+        using (var journal = EventJournal.Open(new JournalOptions
+        {
+            DirectoryPath = data.JournalDirectory,
+            PageSizeBits = options.JournalPageSizeBits,
+            MemorySizeBits = options.JournalMemorySizeBits,
+            SegmentSizeBits = options.JournalSegmentSizeBits,
+            MaxRecordBytes = options.JournalRecordBytesMax + 64,
+        }))
+        {
+            Assert.True(journal.BeginAddress > EventJournal.FirstValidAddress, "the crash host's retention should have truncated the journal");
+            Assert.False(File.Exists(Path.Combine(data.JournalDirectory, EventJournal.SegmentFilePrefix + ".0")), "segment 0 lies below the begin");
+        }
+        UInt128 recovered;
+        await using (var engine = CreditEngine.Start(options))
+        {
+            Assert.True(engine.Recovery.LastSequence >= acknowledged.Values.Max(a => a.Sequence), "the recovered log ends before an acknowledged event");
+            foreach ((long n, (string status, long sequence)) in acknowledged)
+            {
+                Reply again = await engine.SubmitAsync(CrashWorkload.For(n, Accounts));
+                Assert.True(again.Replayed, $"command {n} was acknowledged ({status} at {sequence}) but is unknown after the crash");
+                Assert.Equal(status, again.Status.ToString());
+                Assert.Equal(sequence, again.Sequence);
+            }
+            await engine.StopAsync();
+            recovered = engine.LedgerWhenStopped.ComputeDigest();
+        }
+
+        // Without the newest snapshot, the older kept one plus the log after it rebuild the same state.
+        string[] snapshots = Directory.GetFiles(data.SnapshotDirectory, "*.snap").Order(StringComparer.Ordinal).ToArray();
+        Assert.True(snapshots.Length >= 2, "retention keeps two snapshots");
+        File.Delete(snapshots[^1]);
+        await using var rebuilt = CreditEngine.Start(options);
+        await rebuilt.StopAsync();
+        Assert.Equal(recovered, rebuilt.LedgerWhenStopped.ComputeDigest());
+    }
+
+    private static async Task<Dictionary<long, (string Status, long Sequence)>> RunAndKill(string dataDirectory, int minimumAcks, bool truncateJournal)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -54,6 +107,7 @@ public sealed class CrashRecoveryTests
         start.ArgumentList.Add(dataDirectory);
         start.ArgumentList.Add(Accounts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add("120");
+        if (truncateJournal) start.ArgumentList.Add("truncate");
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the crash host");
         var stderr = process.StandardError.ReadToEndAsync();
         var acks = new Dictionary<long, (string, long)>();

@@ -1,3 +1,4 @@
+using Engine.Core;
 using Engine.Domain;
 
 namespace Engine.CrashHost;
@@ -12,6 +13,25 @@ public static class CrashWorkload
     public const long CreditLimitMinor = 5_000_00;
 
     public static string AccountId(int index) => $"crash-acct-{index}";
+
+    /// <summary>
+    /// The engine settings of the crash host. With <paramref name="truncateJournal"/>: frequent snapshots, small
+    /// pages and segment files, and journal retention on, so a run truncates the journal and deletes segment files
+    /// many times before it is killed. A restart must use the same settings (page and segment sizes are not stored).
+    /// </summary>
+    public static EngineOptions Options(string dataDirectory, bool truncateJournal) => truncateJournal
+        ? new EngineOptions
+        {
+            DataDirectory = dataDirectory,
+            SnapshotEveryEvents = 1_000,
+            SnapshotIntervalSeconds = 0,
+            TruncateJournal = true,
+            JournalPageSizeBits = 16,
+            JournalMemorySizeBits = 18,
+            JournalSegmentSizeBits = 17,
+            JournalRecordBytesMax = 16 * 1024,
+        }
+        : new EngineOptions { DataDirectory = dataDirectory, SnapshotEveryEvents = 5_000, SnapshotIntervalSeconds = 0 };
 
     public static Command OpenAccount(int index) =>
         Command.OpenAccount($"crash-open-{index}", AccountId(index), $"crash-cust-{index}", Currency, CreditLimitMinor);

@@ -2,12 +2,12 @@ using Engine.Core;
 using Engine.CrashHost;
 using Engine.Domain;
 
-// usage: Engine.CrashHost <data-directory> <accounts> <max-seconds>
+// usage: Engine.CrashHost <data-directory> <accounts> <max-seconds> [truncate]
 // Prints "READY" once accounts are open, then "ACK <n> <status> <sequence>" for every acknowledged command,
 // flushed before the next batch is submitted. Stops by itself after max-seconds (a test kills it long before).
-if (args.Length != 3)
+if (args.Length is not (3 or 4) || (args.Length == 4 && args[3] != "truncate"))
 {
-    Console.Error.WriteLine("usage: Engine.CrashHost <data-directory> <accounts> <max-seconds>");
+    Console.Error.WriteLine("usage: Engine.CrashHost <data-directory> <accounts> <max-seconds> [truncate]");
     return 2;
 }
 string dataDirectory = args[0];
@@ -15,7 +15,8 @@ int accounts = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCult
 int maxSeconds = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
 var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
 
-await using var engine = CreditEngine.Start(new EngineOptions { DataDirectory = dataDirectory, SnapshotEveryEvents = 5_000, SnapshotIntervalSeconds = 0 });
+bool truncateJournal = args.Length == 4;
+await using var engine = CreditEngine.Start(CrashWorkload.Options(dataDirectory, truncateJournal));
 for (int i = 0; i < accounts; i++)
 {
     Reply opened = await engine.SubmitAsync(CrashWorkload.OpenAccount(i), waitForCapacity: true);

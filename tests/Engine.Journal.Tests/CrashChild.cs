@@ -31,7 +31,29 @@ public static class CrashChild
             GC.KeepAlive(journal);
             return 0;
         }
-        Console.Error.WriteLine("usage: append-then-hang DIR COMMITTED UNCOMMITTED PAYLOAD_BYTES");
+        if (args.Length == 5 && args[0] == "truncate-then-hang")
+        {
+            string directory = args[1];
+            int records = int.Parse(args[2], CultureInfo.InvariantCulture);
+            int payloadBytes = int.Parse(args[3], CultureInfo.InvariantCulture);
+            int keepFrom = int.Parse(args[4], CultureInfo.InvariantCulture);
+
+            var journal = EventJournal.Open(Journals.Small(directory));
+            long keepFromAddress = 0;
+            for (int i = 0; i < records; i++)
+            {
+                long address = journal.Append(Journals.Payload(i, payloadBytes));
+                if (i == keepFrom) keepFromAddress = address;
+            }
+            journal.Commit();
+            journal.TruncateBefore(keepFromAddress);
+            Console.WriteLine($"TRUNCATED {journal.BeginAddress}");
+            Console.Out.Flush();
+            Thread.Sleep(Timeout.Infinite);
+            GC.KeepAlive(journal);
+            return 0;
+        }
+        Console.Error.WriteLine("usage: append-then-hang DIR COMMITTED UNCOMMITTED PAYLOAD_BYTES | truncate-then-hang DIR RECORDS PAYLOAD_BYTES KEEP_FROM");
         return 2;
     }
 }

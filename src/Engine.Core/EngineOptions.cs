@@ -29,11 +29,11 @@ public sealed class EngineOptions
     /// Bounded journal retention: after each snapshot, truncate the journal before the journal address of the oldest
     /// snapshot still kept (and delete the segment files entirely below it), so the log stops growing without bound
     /// while recovery always has a snapshot plus the complete log after it. Runs on a background thread, never on the
-    /// decide thread. Default false until the server's read model starts from a snapshot: today it replays the
-    /// journal from its begin, which after truncation would no longer be the first event. Read replicas that fall
-    /// behind the begin get <see cref="Engine.Journal.JournalTruncatedException"/> and must rebuild from a snapshot.
+    /// decide thread. On by default: nothing grows without bound. The server's read model starts from its own snapshot
+    /// (or, when truncation overtook that, from the engine's). Subscribers and read replicas that fall behind the begin
+    /// get OUT_OF_RANGE (<see cref="Engine.Journal.JournalTruncatedException"/> underneath) and rebuild from a snapshot.
     /// </summary>
-    public bool TruncateJournal { get; set; }
+    public bool TruncateJournal { get; set; } = true;
     /// <summary>
     /// With <see cref="TruncateJournal"/>: keep at least this many bytes of journal before the committed end even when
     /// the oldest snapshot is newer, so lagging replicas can catch up from the log instead of a snapshot (0 = keep

@@ -72,6 +72,20 @@ public sealed class IdempotencyTable(LedgerOptions options)
         foreach ((UInt128 key, _) in _order.Items) yield return (key, _records[key]);
     }
 
+    /// <summary>
+    /// After a restore: drops the oldest entries beyond IdempotencyMaxEntries, as inserting them one by one would
+    /// have. A no-op for the engine's own snapshots; it matters when a ledger with a smaller bound (a read model)
+    /// loads an engine's snapshot.
+    /// </summary>
+    internal void TrimToMemoryBound()
+    {
+        while (_order.Count > options.IdempotencyMaxEntries)
+        {
+            (UInt128 oldestKey, _) = _order.Dequeue();
+            _records.Remove(oldestKey);
+        }
+    }
+
     /// <summary>Restores one entry from a snapshot, oldest first, without evicting.</summary>
     internal void Restore(UInt128 requestKey, in IdempotencyRecord record)
     {

@@ -162,6 +162,7 @@ public sealed partial class Ledger
             };
             ledger._idempotency.Restore(new UInt128(high, low), record);
         }
+        ledger._idempotency.TrimToMemoryBound();
         if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("ledger snapshot has no end marker (truncated?)");
         return ledger;
     }

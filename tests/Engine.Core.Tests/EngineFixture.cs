@@ -13,7 +13,8 @@ public sealed class TempDataDirectory : IDisposable
 
     public EngineOptions Options(Action<EngineOptions>? configure = null)
     {
-        var options = new EngineOptions { DataDirectory = Path, RingSize = 1024, SnapshotIntervalSeconds = 0, SnapshotEveryEvents = 0 };
+        // The whole log is kept unless a test opts into retention: many tests read it from the first event.
+        var options = new EngineOptions { DataDirectory = Path, RingSize = 1024, SnapshotIntervalSeconds = 0, SnapshotEveryEvents = 0, TruncateJournal = false };
         configure?.Invoke(options);
         return options;
     }

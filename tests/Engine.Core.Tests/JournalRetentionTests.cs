@@ -210,7 +210,7 @@ public sealed class JournalRetentionTests
         var options = new EngineOptions { TruncateJournal = true, SnapshotsKept = 1 };
         var error = Assert.Throws<ArgumentException>(options.Validate);
         Assert.Contains("SnapshotsKept", error.Message, StringComparison.Ordinal);
-        Assert.False(new EngineOptions().TruncateJournal); // off by default until the read model starts from snapshots
+        Assert.True(new EngineOptions().TruncateJournal); // on by default: the journal does not grow without bound
     }
 
     /// <summary>CRC-32C (Castagnoli), bit by bit: an independent check of the header's checksum.</summary>

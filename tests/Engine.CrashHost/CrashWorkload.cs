@@ -31,7 +31,7 @@ public static class CrashWorkload
             JournalSegmentSizeBits = 17,
             JournalRecordBytesMax = 16 * 1024,
         }
-        : new EngineOptions { DataDirectory = dataDirectory, SnapshotEveryEvents = 5_000, SnapshotIntervalSeconds = 0 };
+        : new EngineOptions { DataDirectory = dataDirectory, SnapshotEveryEvents = 5_000, SnapshotIntervalSeconds = 0, TruncateJournal = false };
 
     public static Command OpenAccount(int index) =>
         Command.OpenAccount($"crash-open-{index}", AccountId(index), $"crash-cust-{index}", Currency, CreditLimitMinor);

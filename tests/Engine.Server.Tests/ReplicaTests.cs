@@ -4,6 +4,7 @@ using Credit.V1;
 using Engine.Client;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 using static Engine.Server.Tests.Wire;
 using Status = Credit.V1.Status;
 
@@ -237,17 +238,17 @@ public sealed class ReplicaTests
         Assert.Equal(last - subscriber.SentSequence, subscriber.LagEvents);
     }
 
-    private static Task<ChildServer> StartReplicaAsync(string upstream, string? dataDirectory = null) =>
+    internal static Task<ChildServer> StartReplicaAsync(string upstream, string? dataDirectory = null) =>
         ChildServer.StartAsync(dataDirectory ?? TestServer.NewDataDirectory(),
             "--Engine:Mode=ReadReplica", $"--Engine:LeaderUrl={upstream}",
             "--ReadModel:SnapshotEveryEvents=1000", "--Replica:ReconnectDelayMaxMs=300");
 
-    private static async Task<ReplicationStatus> StatusOf(GrpcChannel channel, bool digest = false) =>
+    internal static async Task<ReplicationStatus> StatusOf(GrpcChannel channel, bool digest = false) =>
         await new ReplicationService.ReplicationServiceClient(channel).GetStatusAsync(new GetReplicationStatusRequest { IncludeDigest = digest }, Deadline(30));
 
     private static Task<List<string>> OpenAccountsAsync(TestServer server, int count) => OpenAccountsAsync(server.Channel, count);
 
-    private static async Task<List<string>> OpenAccountsAsync(GrpcChannel channel, int count)
+    internal static async Task<List<string>> OpenAccountsAsync(GrpcChannel channel, int count)
     {
         var client = new AccountService.AccountServiceClient(channel);
         var accounts = new List<string>();
@@ -265,7 +266,7 @@ public sealed class ReplicaTests
         WriteLoadAsync(server.Channel, accounts, batches, perBatch);
 
     /// <summary>Authorizations of 1..7 round-robin over the accounts through Execute; returns the last reply's sequence.</summary>
-    private static async Task<long> WriteLoadAsync(GrpcChannel channel, List<string> accounts, int batches, int perBatch)
+    internal static async Task<long> WriteLoadAsync(GrpcChannel channel, List<string> accounts, int batches, int perBatch)
     {
         using var call = new PipelineService.PipelineServiceClient(channel).Execute(Deadline(120));
         long last = 0;
@@ -291,5 +292,84 @@ public sealed class ReplicaTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Log retention on the leader, as seen by the read model and by read replicas.</summary>
+public sealed class RetentionReplicaTests
+{
+    private static readonly string[] SmallRetention =
+    [
+        "--Engine:TruncateJournal=true", "--Engine:SnapshotEveryEvents=2000", "--Engine:JournalSegmentSizeBits=20",
+        "--ReadModel:SnapshotEveryEvents=100000000",
+    ];
+
+    [Fact]
+    public async Task A_replica_behind_the_leaders_log_retention_rebuilds_from_the_leaders_snapshot_and_converges()
+    {
+        await using TestServer leader = await TestServer.StartAsync(null, SmallRetention);
+        List<string> accounts = await ReplicaTests.OpenAccountsAsync(leader.Channel, 6);
+        string replicaDirectory = TestServer.NewDataDirectory();
+        long stoppedAt;
+        using (ChildServer replica = await ReplicaTests.StartReplicaAsync(leader.Address, replicaDirectory))
+        {
+            long first = await ReplicaTests.WriteLoadAsync(leader.Channel, accounts, batches: 2, perBatch: 200);
+            await replica.Queries.GetAccountAsync(new GetAccountRequest { AccountId = accounts[0], MinSequence = first }, Deadline(30));
+            stoppedAt = (await ReplicaTests.StatusOf(replica.Channel)).AppliedSequence;
+            Assert.Equal(0, await replica.TerminateAsync(TimeSpan.FromSeconds(60)));
+        }
+
+        // While the replica is away the leader writes on and its retention deletes the part of the log the replica needs.
+        long last = await ReplicaTests.WriteLoadAsync(leader.Channel, accounts, batches: 30, perBatch: 1000);
+        var engine = leader.Services.GetRequiredService<Engine.Server.Hosting.EngineHost>().Engine;
+        await WaitUntilAsync(() => Task.FromResult(engine.Journal.BeginAddress > Engine.Journal.EventJournal.FirstValidAddress), TimeSpan.FromSeconds(60), "the leader to truncate its log");
+        var tooOld = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using var call = leader.Events.Subscribe(new SubscribeRequest { FromSequence = stoppedAt + 1 }, Deadline(30));
+            await call.ResponseStream.MoveNext(CancellationToken.None);
+        });
+        Assert.Equal(StatusCode.OutOfRange, tooOld.StatusCode);
+
+        using ChildServer restarted = await ReplicaTests.StartReplicaAsync(leader.Address, replicaDirectory);
+        foreach (string account in accounts)
+        {
+            GetAccountResponse expected = await leader.Queries.GetAccountAsync(new GetAccountRequest { AccountId = account, MinSequence = last }, Deadline(30));
+            GetAccountResponse actual = await restarted.Queries.GetAccountAsync(new GetAccountRequest { AccountId = account, MinSequence = last }, Deadline(60));
+            Assert.Equal(expected.Account, actual.Account);
+        }
+        ReplicationStatus status = await ReplicaTests.StatusOf(restarted.Channel, digest: true);
+        Assert.Equal(1, status.SnapshotRebuilds);
+        Assert.Equal((await ReplicaTests.StatusOf(leader.Channel, digest: true)).StateDigest, status.StateDigest);
+        Assert.Contains("fell behind", restarted.Output);
+    }
+
+    [Fact]
+    public async Task After_retention_the_leaders_read_model_restarts_from_a_snapshot_with_the_same_balances()
+    {
+        string directory = TestServer.NewDataDirectory();
+        List<string> accounts;
+        var before = new List<GetAccountResponse>();
+        await using (TestServer leader = await TestServer.StartAsync(directory, SmallRetention))
+        {
+            accounts = await ReplicaTests.OpenAccountsAsync(leader.Channel, 4);
+            long last = await ReplicaTests.WriteLoadAsync(leader.Channel, accounts, batches: 30, perBatch: 1000);
+            var engine = leader.Services.GetRequiredService<Engine.Server.Hosting.EngineHost>().Engine;
+            await WaitUntilAsync(() => Task.FromResult(engine.Journal.BeginAddress > Engine.Journal.EventJournal.FirstValidAddress), TimeSpan.FromSeconds(60), "the leader to truncate its log");
+            foreach (string account in accounts)
+                before.Add(await leader.Queries.GetAccountAsync(new GetAccountRequest { AccountId = account, MinSequence = last }, Deadline(30)));
+        }
+        // Without its own snapshot, the read model cannot replay from the first event any more: it starts from the engine's.
+        Directory.Delete(Path.Combine(directory, "readmodel"), recursive: true);
+
+        await using TestServer restarted = await TestServer.StartAsync(directory, SmallRetention);
+        for (int i = 0; i < accounts.Count; i++)
+        {
+            GetAccountResponse after = await restarted.Queries.GetAccountAsync(new GetAccountRequest { AccountId = accounts[i], MinSequence = before[i].Sequence }, Deadline(30));
+            Assert.Equal(before[i].Account, after.Account);
+        }
+        ListEventsResponse history = await restarted.Queries.ListEventsAsync(new ListEventsRequest { AccountId = accounts[0], Limit = 10 }, Deadline(30));
+        // History before the engine's snapshot went with the truncated log (the account's opening among it).
+        Assert.True(history.OldestRetainedSequence == 0 || history.OldestRetainedSequence > accounts.Count);
+        Assert.All(history.Events, e => Assert.True(e.Sequence > accounts.Count));
     }
 }

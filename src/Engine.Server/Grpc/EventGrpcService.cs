@@ -90,6 +90,12 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
         {
             throw GrpcErrors.NotRunning($"the server is shutting down; resume from sequence {stream.Expected}");
         }
+        catch (JournalTruncatedException e)
+        {
+            // Retention truncated the log past this subscriber (at the start, or while it was reading slowly).
+            throw new RpcException(new global::Grpc.Core.Status(StatusCode.OutOfRange,
+                $"sequence {stream.Expected} is no longer in the journal (it now begins at address {e.BeginAddress}); rebuild from ReplicationService.GetSnapshot"));
+        }
         catch (ObjectDisposedException)
         {
             throw GrpcErrors.NotRunning($"the server is shutting down; resume from sequence {stream.Expected}");

@@ -86,7 +86,7 @@ public sealed class EngineHost : IHostedService, IDisposable
         _logger.LogInformation("starting engine: data directory {DataDirectory}", Path.GetFullPath(_options.DataDirectory));
         _engine = CreditEngine.Start(_options, TimeProvider.System, LogEngine);
         _logger.LogInformation("engine recovered: {Recovery}", _engine.Recovery);
-        _projector.Start(_engine.Journal, _options.DataDirectory, _options.Ledger);
+        _projector.Start(_engine.Journal, _options.DataDirectory, _options.Ledger, _engine.TryOpenNewestSnapshot);
         _feed.Set(_projector);
         _lifetime.ApplicationStopping.Register(() =>
         {

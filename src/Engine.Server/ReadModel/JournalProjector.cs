@@ -22,15 +22,23 @@ public sealed class JournalProjector(LedgerReadModel readModel, ReadModelOptions
 
     public SnapshotInfo WriteSnapshot() => readModel.WriteSnapshot(Snapshots);
 
-    /// <summary>Loads the read model's snapshot (synchronously: the server serves queries only after) and starts tailing.</summary>
-    public void Start(EventJournal journal, string dataDirectory, LedgerOptions ledgerOptions)
+    /// <summary>
+    /// Loads the read model's snapshot (synchronously: the server serves queries only after) and starts tailing.
+    /// <paramref name="engineSnapshots"/> is the fallback when the engine's retention truncated the log past it.
+    /// </summary>
+    public void Start(EventJournal journal, string dataDirectory, LedgerOptions ledgerOptions, LedgerReadModel.LedgerSnapshotSource engineSnapshots)
     {
         if (_feeder is not null) throw new InvalidOperationException("the projector is already running");
         _snapshots = new SnapshotStore(SnapshotDirectory(dataDirectory), options.SnapshotsKept, line => logger.LogInformation("{SnapshotMessage}", line));
-        long fromAddress = readModel.Attach(journal, _snapshots, ledgerOptions);
+        _ledgerOptions = ledgerOptions;
+        _engineSnapshots = engineSnapshots;
+        long fromAddress = readModel.Attach(journal, _snapshots, ledgerOptions, engineSnapshots);
         _stopping = new CancellationTokenSource();
         _feeder = Task.Run(() => ProjectAsync(journal, fromAddress, _stopping.Token));
     }
+
+    private LedgerOptions _ledgerOptions = new();
+    private LedgerReadModel.LedgerSnapshotSource? _engineSnapshots;
 
     /// <summary>Stops tailing and writes a final snapshot.</summary>
     public async Task StopAsync()
@@ -51,22 +59,47 @@ public sealed class JournalProjector(LedgerReadModel readModel, ReadModelOptions
         }
     }
 
+    private async Task TailAsync(EventJournal journal, long fromAddress, CancellationToken ct)
+    {
+        long begin = journal.BeginAddress;
+        using JournalReader reader = journal.OpenReader(fromAddress);
+        while (!ct.IsCancellationRequested)
+        {
+            while (reader.TryReadNext(out ReadOnlySpan<byte> payload, out long address, out long nextAddress))
+            {
+                readModel.ApplyRecord(payload, address, nextAddress);
+                if (readModel.EventsSinceSnapshot >= options.SnapshotEveryEvents) readModel.WriteSnapshot(Snapshots);
+                if (ct.IsCancellationRequested) return;
+            }
+            if (reader.EndState.IsTornTail)
+                throw new InvalidOperationException($"the journal ends in a torn record at address {reader.EndState.Address} while the engine runs");
+            if (journal.BeginAddress > begin)
+            {
+                begin = journal.BeginAddress;
+                readModel.OnLogTruncated(begin); // history entries below the new begin can no longer be read
+            }
+            await journal.WaitForCommitAsync(reader.NextAddress + 1, ct).ConfigureAwait(false);
+        }
+    }
+
     private async Task ProjectAsync(EventJournal journal, long fromAddress, CancellationToken ct)
     {
         try
         {
-            using JournalReader reader = journal.OpenReader(fromAddress);
+            // Bounded: each pass either tails until stopped or restarts once from a newer snapshot after retention overtook it.
             while (!ct.IsCancellationRequested)
             {
-                while (reader.TryReadNext(out ReadOnlySpan<byte> payload, out long address, out long nextAddress))
+                try
                 {
-                    readModel.ApplyRecord(payload, address, nextAddress);
-                    if (readModel.EventsSinceSnapshot >= options.SnapshotEveryEvents) readModel.WriteSnapshot(Snapshots);
-                    if (ct.IsCancellationRequested) return;
+                    await TailAsync(journal, fromAddress, ct).ConfigureAwait(false);
                 }
-                if (reader.EndState.IsTornTail)
-                    throw new InvalidOperationException($"the journal ends in a torn record at address {reader.EndState.Address} while the engine runs");
-                await journal.WaitForCommitAsync(reader.NextAddress + 1, ct).ConfigureAwait(false);
+                catch (JournalTruncatedException e)
+                {
+                    // The engine's retention truncated records this projector had not read yet (it fell a whole snapshot
+                    // interval behind): start again from the newest snapshot the remaining log continues.
+                    logger.LogWarning("read model: the log was truncated ahead of it ({Message}); restarting from a snapshot", e.Message);
+                    fromAddress = readModel.Attach(journal, Snapshots, _ledgerOptions, _engineSnapshots);
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -41,6 +41,7 @@ public sealed class LedgerReadModel : IDisposable
     private JournalByteReader? _bytes;
     private long _historyEvents;
     private long _historyDropRetryAt;
+    private long _historyFloorAddress;
     private long _appliedSequence;
     private long _appliedTimestampUnixMs;
     private long _appliedUntilAddress;
@@ -115,43 +116,71 @@ public sealed class LedgerReadModel : IDisposable
         }
     }
 
+    /// <summary>Opens the engine's newest valid snapshot (a plain ledger snapshot), or returns false.</summary>
+    public delegate bool LedgerSnapshotSource(out SnapshotInfo info, out Stream body);
+
     /// <summary>
-    /// Starts (or restarts) from <paramref name="journal"/>: from the newest valid snapshot in <paramref name="snapshots"/>
-    /// when it covers a part of the log still there, else empty from the log's beginning. Returns the journal address
-    /// the feeder replays from. Only the feeder calls this, before it applies anything.
+    /// Starts (or restarts) from <paramref name="journal"/>: from the newest valid read-model snapshot in
+    /// <paramref name="snapshots"/> when it covers a part of the log still there; else, when the log's beginning was
+    /// truncated away, from <paramref name="fallback"/> (the engine's own snapshot: the ledger without history);
+    /// else empty from the log's beginning. Returns the journal address the feeder replays from. Only the feeder calls
+    /// this, before it applies anything.
     /// </summary>
-    public long Attach(EventJournal journal, SnapshotStore snapshots, LedgerOptions engineLedgerOptions)
+    public long Attach(EventJournal journal, SnapshotStore snapshots, LedgerOptions engineLedgerOptions, LedgerSnapshotSource? fallback = null)
     {
         LedgerOptions ledgerOptions = ReadModelLedgerOptions(engineLedgerOptions);
-        Ledger ledger;
+        Ledger? ledger = null;
         var sequenceIndex = new SequenceIndex(_options.SequenceIndexStride);
         var accounts = new Dictionary<string, AccountIndex>(StringComparer.Ordinal);
         long historyEvents = 0;
         long fromAddress = journal.BeginAddress;
-        if (snapshots.TryOpenNewestValid(out SnapshotInfo snapshot, out Stream body)
-            && snapshot.JournalAddress >= journal.BeginAddress && snapshot.JournalAddress <= journal.CommittedUntilAddress)
+        if (snapshots.TryOpenNewestValid(out SnapshotInfo snapshot, out Stream body))
         {
             using (body)
             {
-                ledger = Ledger.ReadSnapshot(body, ledgerOptions);
-                historyEvents = ReadExtras(body, ledger, sequenceIndex, accounts, journal.BeginAddress);
+                if (Covers(snapshot, journal))
+                {
+                    ledger = Ledger.ReadSnapshot(body, ledgerOptions);
+                    historyEvents = ReadExtras(body, ledger, sequenceIndex, accounts, journal.BeginAddress);
+                    CheckSnapshotSequence(ledger, snapshot);
+                    fromAddress = snapshot.JournalAddress;
+                    _logger.LogInformation("read model: snapshot at sequence {Sequence} loaded ({Bytes} bytes, {HistoryEvents} history entries); replaying the log from address {Address}",
+                        snapshot.Sequence, snapshot.BodyLength, historyEvents, fromAddress);
+                }
+                else
+                {
+                    _logger.LogWarning("read model: snapshot {Path} covers log address {Address}, outside the log's [{Begin}, {End}]; not used",
+                        snapshot.Path, snapshot.JournalAddress, journal.BeginAddress, journal.CommittedUntilAddress);
+                }
             }
-            if (ledger.LastSequence != snapshot.Sequence)
-                throw new JournalCorruptException(snapshot.JournalAddress, $"read-model snapshot {snapshot.Path} says sequence {snapshot.Sequence} but holds state up to {ledger.LastSequence}");
-            fromAddress = snapshot.JournalAddress;
-            _logger.LogInformation("read model: snapshot at sequence {Sequence} loaded ({Bytes} bytes, {HistoryEvents} history entries); replaying the log from address {Address}",
-                snapshot.Sequence, snapshot.BodyLength, historyEvents, fromAddress);
         }
-        else
+        if (ledger is null && journal.BeginAddress > EventJournal.FirstValidAddress)
         {
-            body.Dispose();
-            if (snapshot.Path is not null)
-                _logger.LogWarning("read model: snapshot {Path} covers log address {Address}, outside the log's [{Begin}, {End}); starting from the log's beginning",
-                    snapshot.Path, snapshot.JournalAddress, journal.BeginAddress, journal.CommittedUntilAddress);
-            ledger = new Ledger(ledgerOptions);
+            // The log no longer starts at the first event: only a snapshot that the remaining log continues can rebuild the state.
+            if (fallback is null || !fallback(out SnapshotInfo engineSnapshot, out Stream engineBody))
+                throw new JournalTruncatedException(EventJournal.FirstValidAddress, journal.BeginAddress);
+            using (engineBody)
+            {
+                if (!Covers(engineSnapshot, journal)) throw new JournalTruncatedException(engineSnapshot.JournalAddress, journal.BeginAddress);
+                ledger = Ledger.ReadSnapshot(engineBody, ledgerOptions);
+            }
+            CheckSnapshotSequence(ledger, engineSnapshot);
+            RebuildAccounts(ledger, accounts);
+            fromAddress = engineSnapshot.JournalAddress;
+            _logger.LogInformation("read model: the log was truncated and no read-model snapshot covers it; started from the engine's snapshot at sequence {Sequence} (history starts there)",
+                engineSnapshot.Sequence);
         }
-        Install(journal, ledger, sequenceIndex, accounts, historyEvents, fromAddress);
+        Install(journal, ledger ?? new Ledger(ledgerOptions), sequenceIndex, accounts, historyEvents, fromAddress);
         return fromAddress;
+    }
+
+    private static bool Covers(SnapshotInfo snapshot, EventJournal journal) =>
+        snapshot.JournalAddress >= journal.BeginAddress && snapshot.JournalAddress <= journal.CommittedUntilAddress;
+
+    private static void CheckSnapshotSequence(Ledger ledger, SnapshotInfo snapshot)
+    {
+        if (ledger.LastSequence != snapshot.Sequence)
+            throw new JournalCorruptException(snapshot.JournalAddress, $"snapshot {snapshot.Path} says sequence {snapshot.Sequence} but holds state up to {ledger.LastSequence}");
     }
 
     /// <summary>
@@ -175,6 +204,7 @@ public sealed class LedgerReadModel : IDisposable
             _accounts = accounts;
             _historyEvents = historyEvents;
             _historyDropRetryAt = 0;
+            _historyFloorAddress = journal.BeginAddress;
             _eventsSinceSnapshot = 0;
             Volatile.Write(ref _appliedUntilAddress, fromAddress);
             Volatile.Write(ref _appliedTimestampUnixMs, ledger.LastTimestampUnixMs);
@@ -275,8 +305,12 @@ public sealed class LedgerReadModel : IDisposable
         _historyDropRetryAt = _historyEvents + Math.Max(1, _options.HistoryEventsMax / 8);
     }
 
+    /// <summary>The oldest log address the history index may still point at: the log must be kept from here on.</summary>
+    public long HistoryFloorAddress => Volatile.Read(ref _historyFloorAddress);
+
     private void DropHistoryBefore(long address)
     {
+        if (address > _historyFloorAddress) Volatile.Write(ref _historyFloorAddress, address);
         long dropped = 0;
         foreach (AccountIndex account in _accounts.Values) dropped += account.Events.DropBefore(address);
         _historyEvents -= dropped;

@@ -114,12 +114,36 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
         else CommitLocal();
     }
 
-    /// <summary>Writes a read-model snapshot (the local log made durable up to it first).</summary>
+    /// <summary>
+    /// Writes a read-model snapshot (the local log made durable up to it first), then truncates the local log below what
+    /// is still needed: the oldest kept snapshot's start and the oldest event the history index points at.
+    /// </summary>
     public SnapshotInfo WriteSnapshot()
     {
         SnapshotInfo info = _readModel.WriteSnapshot(Snapshots, _ => CommitLocal());
         _logger.LogInformation("replica: snapshot at sequence {Sequence} written", info.Sequence);
+        TrimLocalLog();
         return info;
+    }
+
+    private void TrimLocalLog()
+    {
+        if (!Snapshots.TryGetOldestJournalAddress(out long oldestSnapshot)) return;
+        long floor = Math.Min(oldestSnapshot, _readModel.HistoryFloorAddress);
+        try
+        {
+            lock (_journalLock)
+            {
+                EventJournal? journal = _journal;
+                if (journal is not null && floor > journal.BeginAddress && journal.TruncateBefore(floor))
+                    _logger.LogInformation("replica: local log truncated before address {Address}", floor);
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+        {
+            // Keeping more log than needed is safe; losing the replica over it is not.
+            _logger.LogWarning("replica: local log not truncated at {Address}: {Message}", floor, e.Message);
+        }
     }
 
     private void OpenLocalState()
@@ -127,7 +151,21 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
         _journal = EventJournal.Open(JournalOptionsFor(Path.Combine(_directory, "journal")), line => _logger.LogInformation("{JournalMessage}", line));
         _snapshots = new SnapshotStore(Path.Combine(_directory, "snapshots"), _readModelOptions.SnapshotsKept, line => _logger.LogInformation("{SnapshotMessage}", line));
         long started = Environment.TickCount64;
-        long fromAddress = _readModel.Attach(_journal, _snapshots, _engine.Ledger);
+        long fromAddress;
+        try
+        {
+            fromAddress = _readModel.Attach(_journal, _snapshots, _engine.Ledger);
+        }
+        catch (JournalTruncatedException e)
+        {
+            // No local snapshot covers what is left of the local log: start empty; the upstream (or its snapshot) fills it again.
+            _logger.LogWarning("replica: local state unusable ({Message}); starting empty", e.Message);
+            _journal.Dispose();
+            foreach (string part in new[] { "journal", "snapshots" }) Directory.Delete(Path.Combine(_directory, part), recursive: true);
+            _journal = EventJournal.Open(JournalOptionsFor(Path.Combine(_directory, "journal")), line => _logger.LogInformation("{JournalMessage}", line));
+            _snapshots = new SnapshotStore(Path.Combine(_directory, "snapshots"), _readModelOptions.SnapshotsKept, line => _logger.LogInformation("{SnapshotMessage}", line));
+            fromAddress = _readModel.Attach(_journal, _snapshots, _engine.Ledger);
+        }
         long attached = Environment.TickCount64, snapshotSequence = _readModel.AppliedSequence;
         long? tornAt = null;
         using (JournalReader reader = _journal.OpenReader(fromAddress))

@@ -23,6 +23,10 @@ internal sealed record DriverResult
     public long TotalApprovedAmountMinor { get; init; }
     public string? FirstError { get; init; }
     public bool StoppedByRequestCap { get; init; }
+    /// <summary>CPU seconds used during the measured window by this process (load generator and client; the engine too when in-process).</summary>
+    public double ClientCpuSeconds { get; init; }
+    /// <summary>CPU seconds used during the measured window by the server's processes (<see cref="IAuthorizeSystem.ServerProcessIds"/>).</summary>
+    public double ServerCpuSeconds { get; init; }
 }
 
 /// <summary>
@@ -56,8 +60,10 @@ internal static class ClosedLoopDriver
             tasks[i] = Task.Run(() => client.RunAsync(stop), CancellationToken.None);
         }
         Task progress = ReportProgressAsync(system.Name, clients, tasks, startTicks, warmupEndTicks);
+        Task<(double Client, double Server)> cpu = MeasureCpuAsync(system, warmupEndTicks, endTicks, stop.Token);
         await Task.WhenAll(tasks).ConfigureAwait(false);
         await progress.ConfigureAwait(false);
+        (double clientCpuSeconds, double serverCpuSeconds) = await cpu.ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
 
         long lastCompletionTicks = clients.Max(c => c.LastCompletionTicks);
@@ -76,7 +82,34 @@ internal static class ClosedLoopDriver
             TotalApprovedAmountMinor = clients.Sum(c => c.ApprovedAmountMinor),
             FirstError = shared.FirstError,
             StoppedByRequestCap = Volatile.Read(ref shared.NextRequestIndex) >= options.MaxRequests,
+            ClientCpuSeconds = clientCpuSeconds,
+            ServerCpuSeconds = serverCpuSeconds,
         };
+    }
+
+    /// <summary>CPU used by this process and by the server's processes between the end of warm-up and the end of the window.</summary>
+    private static async Task<(double Client, double Server)> MeasureCpuAsync(IAuthorizeSystem system, long warmupEndTicks, long endTicks, CancellationToken ct)
+    {
+        try
+        {
+            await DelayUntilAsync(warmupEndTicks, ct).ConfigureAwait(false);
+            TimeSpan clientBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+            Dictionary<int, double> serverBefore = ProcessCpu.Snapshot(system.ServerProcessIds);
+            await DelayUntilAsync(endTicks, ct).ConfigureAwait(false);
+            TimeSpan clientAfter = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+            Dictionary<int, double> serverAfter = ProcessCpu.Snapshot(system.ServerProcessIds);
+            return ((clientAfter - clientBefore).TotalSeconds, ProcessCpu.Used(serverBefore, serverAfter));
+        }
+        catch (OperationCanceledException)
+        {
+            return (0, 0); // the run was cut short; there is no full window to measure
+        }
+    }
+
+    private static async Task DelayUntilAsync(long ticks, CancellationToken ct)
+    {
+        long remaining = ticks - Stopwatch.GetTimestamp();
+        if (remaining > 0) await Task.Delay(TimeSpan.FromSeconds(remaining / (double)Stopwatch.Frequency), ct).ConfigureAwait(false);
     }
 
     private static async Task ReportProgressAsync(string name, Client[] clients, Task[] tasks, long startTicks, long warmupEndTicks)

@@ -27,6 +27,7 @@ internal sealed class EngineGrpcSystem(bool execute) : IAuthorizeSystem
     public string PerAuthorization => (execute ? "Execute stream via CommandBatcher (requests of concurrent callers batched): " : "one unary Authorize call (HTTP/2, protobuf): ") + EngineWork.PerAuthorization;
     public bool Durable { get; private set; }
     public IReadOnlyDictionary<string, string> Settings => _settings;
+    public IReadOnlyCollection<int> ServerProcessIds => _server?.ProcessId is int pid ? [pid] : [];
 
     public async Task StartAsync(AuthorizeWorkload workload, PeersOptions options, CancellationToken ct)
     {

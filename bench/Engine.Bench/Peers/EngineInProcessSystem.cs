@@ -20,6 +20,7 @@ internal sealed class EngineInProcessSystem : IAuthorizeSystem
     public string PerAuthorization => EngineWork.PerAuthorization;
     public bool Durable { get; private set; }
     public IReadOnlyDictionary<string, string> Settings => _settings;
+    public IReadOnlyCollection<int> ServerProcessIds => [];
 
     public async Task StartAsync(AuthorizeWorkload workload, PeersOptions options, CancellationToken ct)
     {

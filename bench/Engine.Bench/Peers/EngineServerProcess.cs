@@ -32,6 +32,8 @@ internal sealed partial class EngineServerProcess : IAsyncDisposable
     }
 
     public string DataDirectory { get; }
+    /// <summary>The child server's pid; null when the server runs in this process.</summary>
+    public int? ProcessId => _process?.Id;
     public string Address { get; private set; } = "";
     public string Mode => _process is not null ? "child process (dotnet Engine.Server.dll)" : "in-process (ServerApp.Build)";
 

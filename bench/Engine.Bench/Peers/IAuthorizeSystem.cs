@@ -19,6 +19,9 @@ internal interface IAuthorizeSystem : IAsyncDisposable
     /// <summary>The durability-relevant settings as read back from the running system (e.g. <c>synchronous_commit = on</c>).</summary>
     IReadOnlyDictionary<string, string> Settings { get; }
 
+    /// <summary>Processes doing the server's work outside this one (with their direct children), for the CPU-per-authorization figure; empty in-process.</summary>
+    IReadOnlyCollection<int> ServerProcessIds { get; }
+
     Task StartAsync(AuthorizeWorkload workload, PeersOptions options, CancellationToken ct);
 
     /// <summary>

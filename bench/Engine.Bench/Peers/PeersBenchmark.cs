@@ -116,6 +116,8 @@ internal static class PeersBenchmark
             TotalRequests = result?.TotalRequests ?? 0,
             ApprovedAmountTotalMinor = result?.TotalApprovedAmountMinor ?? 0,
             HeldTotalMinor = heldTotal,
+            ServerCpuUsPerAuthorization = result is { MeasuredRequests: > 0 } ? result.ServerCpuSeconds * 1e6 / result.MeasuredRequests : 0,
+            ClientCpuUsPerAuthorization = result is { MeasuredRequests: > 0 } ? result.ClientCpuSeconds * 1e6 / result.MeasuredRequests : 0,
             PerAuthorization = system.PerAuthorization,
             Settings = new Dictionary<string, string>(system.Settings),
             FirstError = failure ?? result?.FirstError,

@@ -24,6 +24,9 @@ internal sealed record PeerRow
     /// <summary>Sum of held read back from the system; null when it could not be read.</summary>
     public required long? HeldTotalMinor { get; init; }
     public bool CrossCheckPassed => HeldTotalMinor == ApprovedAmountTotalMinor;
+    /// <summary>CPU per authorization completed in the window, µs: the server's processes and this process (load generator + client, + engine when in-process).</summary>
+    public double ServerCpuUsPerAuthorization { get; init; }
+    public double ClientCpuUsPerAuthorization { get; init; }
     public required string PerAuthorization { get; init; }
     public required IReadOnlyDictionary<string, string> Settings { get; init; }
     public string? FirstError { get; init; }
@@ -49,6 +52,9 @@ internal sealed record PeerRow
         ["approved_amount_total_minor"] = ApprovedAmountTotalMinor,
         ["held_total_minor"] = HeldTotalMinor,
         ["cross_check_passed"] = CrossCheckPassed,
+        ["cpu_us_per_authorization_server"] = Math.Round(ServerCpuUsPerAuthorization, 1),
+        ["cpu_us_per_authorization_client"] = Math.Round(ClientCpuUsPerAuthorization, 1),
+        ["cpu_us_per_authorization_total"] = Math.Round(ServerCpuUsPerAuthorization + ClientCpuUsPerAuthorization, 1),
         ["per_authorization"] = PerAuthorization,
         ["settings"] = Settings,
         ["first_error"] = FirstError,
@@ -90,12 +96,12 @@ internal sealed record PeersReport(IReadOnlyList<PeerRow> Rows, IReadOnlyList<Pe
     public void Print(TextWriter output)
     {
         output.WriteLine();
-        output.WriteLine($"{"system",-20} {"durable",7} {"per_second",11} {"p50 ms",9} {"p99 ms",9} {"p99.9 ms",9} {"approvals",10} {"declines",9} {"errors",6}  cross-check");
+        output.WriteLine($"{"system",-20} {"durable",7} {"per_second",11} {"p50 ms",9} {"p99 ms",9} {"p99.9 ms",9} {"approvals",10} {"declines",9} {"errors",6} {"cpu µs/auth srv+cli",19}  cross-check");
         foreach (PeerRow row in Rows)
         {
             string check = row.HeldTotalMinor is null ? "NOT READ" : row.CrossCheckPassed ? "ok" : $"MISMATCH held {row.HeldTotalMinor} != approved {row.ApprovedAmountTotalMinor}";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Name,-20} {(row.Durable ? "yes" : "NO"),7} {row.PerSecond,11:N0} {row.LatencyP50Ms,9:F2} {row.LatencyP99Ms,9:F2} {row.LatencyP999Ms,9:F2} {row.Approvals,10} {row.Declines,9} {row.Errors,6}  {check}"));
+                $"{row.Name,-20} {(row.Durable ? "yes" : "NO"),7} {row.PerSecond,11:N0} {row.LatencyP50Ms,9:F2} {row.LatencyP99Ms,9:F2} {row.LatencyP999Ms,9:F2} {row.Approvals,10} {row.Declines,9} {row.Errors,6} {$"{row.ServerCpuUsPerAuthorization:F1}+{row.ClientCpuUsPerAuthorization:F1}",19}  {check}"));
         }
         if (Ratios.Count > 0)
         {

@@ -118,13 +118,26 @@ internal sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The postmaster's pid (first line of postmaster.pid); its children are the backends doing the work.</summary>
+    public int? PostmasterProcessId()
+    {
+        try
+        {
+            return int.Parse(File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First().Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Last resort: SIGKILL to the postmaster this run started (its pid is the first line of postmaster.pid).</summary>
     private void KillPostmaster()
     {
         try
         {
-            string pidLine = File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First();
-            using var postmaster = System.Diagnostics.Process.GetProcessById(int.Parse(pidLine.Trim(), System.Globalization.CultureInfo.InvariantCulture));
+            if (PostmasterProcessId() is not int pid) return;
+            using var postmaster = System.Diagnostics.Process.GetProcessById(pid);
             postmaster.Kill(entireProcessTree: true);
             postmaster.WaitForExit(10_000);
         }

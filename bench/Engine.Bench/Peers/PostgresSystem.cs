@@ -41,6 +41,7 @@ internal sealed class PostgresSystem : IAuthorizeSystem
     public string PerAuthorization => "one autocommit transaction: UPDATE accounts SET held = held + $1 WHERE id = $2 AND credit_limit - held - posted >= $1 (1 row = approved), WAL fsync'd before the reply";
     public bool Durable { get; private set; }
     public IReadOnlyDictionary<string, string> Settings => _settings;
+    public IReadOnlyCollection<int> ServerProcessIds => _server?.PostmasterProcessId() is int pid ? [pid] : [];
 
     public async Task StartAsync(AuthorizeWorkload workload, PeersOptions options, CancellationToken ct)
     {

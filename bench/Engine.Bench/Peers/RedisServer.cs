@@ -40,6 +40,7 @@ internal sealed class RedisServer : IAsyncDisposable
     public string RootDirectory { get; }
     public int Port { get; }
     public bool HasExited => _process.HasExited;
+    public int ProcessId => _process.Id;
 
     public static RedisServer Start(string executable)
     {

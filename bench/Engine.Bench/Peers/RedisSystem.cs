@@ -39,6 +39,7 @@ internal sealed class RedisSystem : IAuthorizeSystem
     public string PerAuthorization => "EVALSHA of a Lua script: HMGET credit_limit/held/posted, compare, HINCRBY held; appended to the AOF and fsync'd before the reply (appendfsync always)";
     public bool Durable { get; private set; }
     public IReadOnlyDictionary<string, string> Settings => _settings;
+    public IReadOnlyCollection<int> ServerProcessIds => _server is null ? [] : [_server.ProcessId];
 
     public async Task StartAsync(AuthorizeWorkload workload, PeersOptions options, CancellationToken ct)
     {

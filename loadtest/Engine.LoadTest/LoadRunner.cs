@@ -29,6 +29,7 @@ public sealed class LoadRunner(LoadTestOptions options, ILoadTarget target, Work
 
     public async Task<LoadTestResult> RunAsync(CancellationToken ct)
     {
+        TimeSpan cpuBefore = Environment.CpuUsage.TotalTime;
         long startTs = time.GetTimestamp();
         _stats = new RunStatistics(startTs, time.TimestampFrequency, options.WarmupSeconds, options.Seconds);
         ITimer? progressTimer = options.Quiet ? null : time.CreateTimer(_ => PrintProgress(startTs), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -47,7 +48,10 @@ public sealed class LoadRunner(LoadTestOptions options, ILoadTarget target, Work
         double measuredSeconds = endedEarly
             ? Math.Max(0, windowEndTs - _stats.WarmupEndTimestamp) / (double)time.TimestampFrequency
             : options.Seconds;
-        return _stats.Finish(time.GetTimestamp(), measuredSeconds, workload.GeneratedByKind, Volatile.Read(ref _peakInFlight), endedEarly);
+        LoadTestResult result = _stats.Finish(time.GetTimestamp(), measuredSeconds, workload.GeneratedByKind, Volatile.Read(ref _peakInFlight), endedEarly);
+        long sentTotal = workload.GeneratedByKind.Values.Sum();
+        double cpuUs = (Environment.CpuUsage.TotalTime - cpuBefore).TotalMicroseconds;
+        return result with { ClientCpuUsPerCommand = sentTotal == 0 ? 0 : cpuUs / sentTotal };
     }
 
     /// <summary>Constant arrival rate. Returns true when the run ended before --seconds (cancelled or --max-requests).</summary>

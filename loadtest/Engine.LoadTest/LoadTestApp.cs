@@ -92,7 +92,7 @@ public static class LoadTestApp
     {
         LoadTestResult r = report.Result;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"offered {r.OfferedPerSecond:N0}/s, achieved {r.AchievedPerSecond:N0}/s over {r.MeasuredSeconds:F1} s; requests {r.Requests:N0}: approved {r.Approvals:N0}, declined {r.Declines:N0}, errors {r.Errors:N0}"));
+            $"offered {r.OfferedPerSecond:N0}/s, achieved {r.AchievedPerSecond:N0}/s over {r.MeasuredSeconds:F1} s; requests {r.Requests:N0}: approved {r.Approvals:N0}, declined {r.Declines:N0}, errors {r.Errors:N0}; peak in flight {r.PeakInFlight:N0}; client CPU {r.ClientCpuUsPerCommand:F1} µs/command"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"latency (ms, from intended send): p50 {r.LatencyP50Ms:F3} p90 {r.LatencyP90Ms:F3} p99 {r.LatencyP99Ms:F3} p99.9 {r.LatencyP999Ms:F3} max {r.LatencyMaxMs:F3}"));
         foreach ((string status, long count) in r.DeclinesByStatus) output.WriteLine($"  declined {status}: {count:N0}");

@@ -34,6 +34,8 @@ public sealed record LoadTestResult
     public required double LatencyMaxMs { get; init; }
     public required double LatencyMeanMs { get; init; }
     public required int PeakInFlight { get; init; }
+    /// <summary>This process's CPU time (user + system, all threads) over the whole run divided by the commands sent, warm-up included.</summary>
+    public double ClientCpuUsPerCommand { get; init; }
     public required IReadOnlyList<PercentilePoint> Distribution { get; init; }
     public required IReadOnlyList<TimelineSecond> Timeline { get; init; }
     /// <summary>True when the run ended early (Ctrl+C or --max-requests reached before --seconds).</summary>

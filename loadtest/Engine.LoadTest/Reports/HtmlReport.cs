@@ -37,7 +37,7 @@ public static class HtmlReport
         Card(html, "p99", MarkdownReport.Ms(r.LatencyP99Ms));
         Card(html, "p99.9", MarkdownReport.Ms(r.LatencyP999Ms));
         Card(html, "max", MarkdownReport.Ms(r.LatencyMaxMs));
-        Card(html, "errors", I($"{r.Errors:N0} ({r.ErrorRate:P3})"));
+        Card(html, "errors", r.Errors == 0 ? "0" : I($"{r.Errors:N0} · {r.ErrorRate:P1}"));
         html.Append("</section>\n");
 
         html.Append("<h2>Latency by percentile</h2>\n");
@@ -52,7 +52,7 @@ public static class HtmlReport
         foreach ((string status, long count) in r.DeclinesByStatus) Row(html, "declined: " + status, count);
         foreach ((string status, long count) in r.ErrorsByStatus) Row(html, "error: " + status, count, "error");
         html.Append("</table>\n");
-        html.Append(I($"<p class=\"note\">Requests due after the warm-up: {r.Requests:N0}; sent {r.Sent:N0}; replies {r.Replies:N0}; peak in flight {r.PeakInFlight:N0}. Generated over the whole run: {E(string.Join(", ", r.CommandsByKind.Select(k => I($"{k.Key} {k.Value:N0}"))))}.</p>\n"));
+        html.Append(I($"<p class=\"note\">Requests due after the warm-up: {r.Requests:N0}; sent {r.Sent:N0}; replies {r.Replies:N0}; peak in flight {r.PeakInFlight:N0}; load generator CPU {r.ClientCpuUsPerCommand:F1} µs per command. Generated over the whole run: {E(string.Join(", ", r.CommandsByKind.Select(k => I($"{k.Key} {k.Value:N0}"))))}.</p>\n"));
         if (report.Setup is { } setup)
             html.Append(I($"<p class=\"note\">Setup: {setup.Opened:N0} accounts opened, {setup.Existing:N0} already there, in {setup.Elapsed.TotalSeconds:F1} s.</p>\n"));
 
@@ -86,9 +86,10 @@ public static class HtmlReport
         chart.Line("latency (measured window)", points, Blue, markers: points.Count <= 120);
         foreach ((double percentile, double ms, string label) in new[] { (50.0, r.LatencyP50Ms, "p50"), (99.0, r.LatencyP99Ms, "p99"), (99.9, r.LatencyP999Ms, "p99.9") })
         {
-            if (r.Distribution.Count == 0 || Nines(percentile) > ninesMax) continue;
+            if (r.Distribution.Count == 0 || Nines(percentile) >= ninesMax) continue;
             chart.Annotate(Nines(percentile), ms, Orange, $"{label} {MarkdownReport.Ms(ms)}");
         }
+        if (r.Distribution.Count > 0) chart.Annotate(ninesMax, r.LatencyMaxMs, Orange, $"max {MarkdownReport.Ms(r.LatencyMaxMs)}");
         return chart.Render();
     }
 

@@ -69,6 +69,7 @@ public static class JsonReport
             ["latency_max_ms"] = Ms(r.LatencyMaxMs),
             ["latency_mean_ms"] = Ms(r.LatencyMeanMs),
             ["peak_in_flight"] = r.PeakInFlight,
+            ["client_cpu_us_per_command"] = Math.Round(r.ClientCpuUsPerCommand, 2),
             ["ended_early"] = r.EndedEarly,
             ["passed"] = report.Passed,
             ["thresholds_broken"] = report.BrokenThresholds,

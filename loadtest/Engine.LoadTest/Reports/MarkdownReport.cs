@@ -35,7 +35,7 @@ public static class MarkdownReport
         foreach ((string status, long count) in r.DeclinesByStatus) Line(md, $"| declined: {status} | {count:N0} |");
         foreach ((string status, long count) in r.ErrorsByStatus) Line(md, $"| error: {status} | {count:N0} |");
         Blank(md);
-        Text(md, "Commands generated (whole run): " + string.Join(", ", r.CommandsByKind.Select(k => $"{k.Key} {k.Value:N0}")) + $". Peak in flight: {r.PeakInFlight:N0}.");
+        Text(md, "Commands generated (whole run): " + string.Join(", ", r.CommandsByKind.Select(k => $"{k.Key} {k.Value:N0}")) + $". Peak in flight: {r.PeakInFlight:N0}. Load generator CPU: {r.ClientCpuUsPerCommand:F1} µs per command.");
         if (report.Setup is { } setup) Line(md, $"Setup: {setup.Opened:N0} accounts opened, {setup.Existing:N0} already there, in {setup.Elapsed.TotalSeconds:F1} s.");
         Blank(md);
         Text(md, "## Latency by percentile");

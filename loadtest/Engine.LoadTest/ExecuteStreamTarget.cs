@@ -7,7 +7,7 @@ namespace Engine.LoadTest;
 
 /// <summary>
 /// Sends each batch as one <c>ExecuteRequest</c> on <c>PipelineService.Execute</c>, spread round robin over a few
-/// streams. Each stream has one writer (gRPC forbids concurrent writes) fed by a queue, and one reader that matches
+/// streams (stream s on connection s mod connections). Each stream has one writer (gRPC forbids concurrent writes) fed by a queue, and one reader that matches
 /// responses to batches in order. No resends: commands answered STATUS_ENGINE_UNAVAILABLE are reported as such.
 /// A stream that fails fails every batch on it and is reopened by the next send.
 /// The queue is not bounded here: the scheduler's in-flight bound (<see cref="LoadTestOptions.MaxInFlight"/>) bounds it.
@@ -17,11 +17,12 @@ public sealed class ExecuteStreamTarget : ILoadTarget
     private readonly ExecuteStream[] _streams;
     private int _next = -1;
 
-    public ExecuteStreamTarget(PipelineService.PipelineServiceClient client, int streams)
+    public ExecuteStreamTarget(IReadOnlyList<PipelineService.PipelineServiceClient> connections, int streams)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(streams, 1);
+        ArgumentOutOfRangeException.ThrowIfZero(connections.Count);
         _streams = new ExecuteStream[streams];
-        for (int s = 0; s < streams; s++) _streams[s] = new ExecuteStream(client);
+        for (int s = 0; s < streams; s++) _streams[s] = new ExecuteStream(connections[s % connections.Count]);
     }
 
     public Task<IReadOnlyList<CommandReply>> SendAsync(Command[] commands, CancellationToken ct)

@@ -42,23 +42,25 @@ public static class LoadTestApp
         string commandLine = "dotnet run -c Release --project loadtest/Engine.LoadTest -- " + string.Join(' ', args.Select(Quote));
         output.WriteLine($"loadtest {runId}: {options.Mode} {options.Api} against {options.Target}; {Describe(options)}");
 
-        using GrpcChannel channel = CreditEngineClient.CreateChannel(options.Target.ToString(), new CreditEngineClientOptions());
-        var pipeline = new Credit.V1.PipelineService.PipelineServiceClient(channel);
+        // One channel per connection: each GrpcChannel has its own handler, so its own HTTP/2 connection(s).
+        var channels = new GrpcChannel[options.Connections];
+        for (int c = 0; c < channels.Length; c++) channels[c] = CreditEngineClient.CreateChannel(options.Target.ToString(), new CreditEngineClientOptions());
+        Credit.V1.PipelineService.PipelineServiceClient[] pipelines = [.. channels.Select(channel => new Credit.V1.PipelineService.PipelineServiceClient(channel))];
         AccountSetup.Outcome? setup = null;
         LoadTestResult result;
         try
         {
             if (!options.SkipSetup)
             {
-                await using var setupTarget = new ExecuteStreamTarget(pipeline, 1);
+                await using var setupTarget = new ExecuteStreamTarget(pipelines, 1);
                 using var setupTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 setupTimeout.CancelAfter(TimeSpan.FromSeconds(60 + options.Accounts / 5_000));
                 setup = await AccountSetup.OpenAccountsAsync(setupTarget, options, setupTimeout.Token).ConfigureAwait(false);
                 output.WriteLine($"setup: {setup.Opened:N0} accounts opened, {setup.Existing:N0} already there ({setup.Elapsed.TotalSeconds:F1} s)");
             }
             ILoadTarget target = options.ExecuteBatchSize > 0
-                ? new ExecuteStreamTarget(pipeline, options.ExecuteStreams)
-                : new UnaryTarget(channel, TimeSpan.FromMilliseconds(options.TimeoutMs));
+                ? new ExecuteStreamTarget(pipelines, options.ExecuteStreams)
+                : new UnaryTarget(channels, TimeSpan.FromMilliseconds(options.TimeoutMs));
             await using (target.ConfigureAwait(false))
             {
                 var runner = new LoadRunner(options, target, new Workload(options, runId), TimeProvider.System, output);
@@ -69,6 +71,10 @@ public static class LoadTestApp
         {
             error.WriteLine($"error: the run could not happen against {options.Target}: {e.Message}");
             return ExitRunFailed;
+        }
+        finally
+        {
+            foreach (GrpcChannel channel in channels) channel.Dispose();
         }
 
         IReadOnlyList<string> broken = Thresholds.Broken(options, result);
@@ -85,7 +91,7 @@ public static class LoadTestApp
 
     private static string Describe(LoadTestOptions o) => string.Create(CultureInfo.InvariantCulture,
         $"{(o.Mode == LoadMode.OpenLoop ? $"rate {o.RatePerSecond:N0} commands/s" : $"concurrency {o.Concurrency}")}" +
-        $"{(o.ExecuteBatchSize > 0 ? $", batches of {o.ExecuteBatchSize} on {o.ExecuteStreams} stream(s)" : "")}, " +
+        $"{(o.ExecuteBatchSize > 0 ? $", batches of {o.ExecuteBatchSize} on {o.ExecuteStreams} stream(s)" : "")} over {o.Connections} connection(s), " +
         $"{o.WarmupSeconds} s warm-up + {o.Seconds} s, accounts {o.Accounts:N0}, zipf {o.ZipfExponent}, mix {o.Mix}");
 
     private static void PrintSummary(TextWriter output, LoadTestReport report)

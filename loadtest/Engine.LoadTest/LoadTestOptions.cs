@@ -29,6 +29,8 @@ public sealed record LoadTestOptions
     public int ExecuteBatchSize { get; init; }
     /// <summary>Execute streams the batches are spread over (round robin); each stream answers in order.</summary>
     public int ExecuteStreams { get; init; } = 1;
+    /// <summary>HTTP/2 connections (one gRPC channel each) the calls or streams are spread over.</summary>
+    public int Connections { get; init; } = 4;
     /// <summary>Measured seconds, after the warm-up.</summary>
     public int Seconds { get; init; } = 30;
     /// <summary>Seconds run first and not counted (JIT, connections, caches).</summary>
@@ -74,6 +76,7 @@ public sealed record LoadTestOptions
         public const int ConcurrencyMax = 100_000;
         public const int ExecuteBatchSizeMax = 10_000; // the server's Server:ExecuteBatchSizeMax default
         public const int ExecuteStreamsMax = 64;
+        public const int ConnectionsMax = 64;
         public const int SecondsMax = 3_600;
         public const int WarmupSecondsMax = 600;
         public const long MaxRequestsMax = 1_000_000_000;

@@ -43,6 +43,7 @@ public sealed record LoadTestReport(
             else rows.Add(("--concurrency", Number(o.Concurrency)));
             rows.Add(("--execute-batch", o.ExecuteBatchSize == 0 ? "(unary)" : Number(o.ExecuteBatchSize)));
             if (o.ExecuteBatchSize > 0) rows.Add(("--streams", Number(o.ExecuteStreams)));
+            rows.Add(("--connections", Number(o.Connections)));
             rows.Add(("--seconds", Number(o.Seconds)));
             rows.Add(("--warmup-seconds", Number(o.WarmupSeconds)));
             rows.Add(("--max-requests", Number(o.MaxRequests)));

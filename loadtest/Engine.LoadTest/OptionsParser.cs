@@ -17,6 +17,7 @@ public static class OptionsParser
           --concurrency N         closed loop: N requests outstanding (excludes --rate)
           --execute-batch N       send batches of N commands on PipelineService.Execute instead of unary calls
           --streams N             Execute streams to spread batches over (default 1)
+          --connections N         HTTP/2 connections to spread calls and streams over (default 4)
           --seconds N             measured seconds (default 30)   --warmup-seconds N  not counted (default 5)
           --max-requests N        most commands sent, warm-up included (default 50,000,000)
           --max-in-flight N       most commands outstanding; open-loop sends beyond it are client errors (default 20,000)
@@ -38,7 +39,7 @@ public static class OptionsParser
 
     private static readonly HashSet<string> ValueOptions =
     [
-        "--target", "--rate", "--concurrency", "--execute-batch", "--streams", "--seconds", "--warmup-seconds", "--max-requests",
+        "--target", "--rate", "--concurrency", "--execute-batch", "--streams", "--connections", "--seconds", "--warmup-seconds", "--max-requests",
         "--max-in-flight", "--timeout-ms", "--mix", "--accounts", "--zipf", "--amount-min", "--amount-max", "--credit-limit",
         "--account-prefix", "--seed", "--json", "--max-p99-ms", "--max-error-rate",
     ];
@@ -60,6 +61,7 @@ public static class OptionsParser
             Concurrency = (int)Long(given, "--concurrency", 0, 1, LoadTestOptions.Limits.ConcurrencyMax),
             ExecuteBatchSize = (int)Long(given, "--execute-batch", 0, 1, LoadTestOptions.Limits.ExecuteBatchSizeMax),
             ExecuteStreams = (int)Long(given, "--streams", defaults.ExecuteStreams, 1, LoadTestOptions.Limits.ExecuteStreamsMax),
+            Connections = (int)Long(given, "--connections", defaults.Connections, 1, LoadTestOptions.Limits.ConnectionsMax),
             Seconds = (int)Long(given, "--seconds", defaults.Seconds, 1, LoadTestOptions.Limits.SecondsMax),
             WarmupSeconds = (int)Long(given, "--warmup-seconds", defaults.WarmupSeconds, 0, LoadTestOptions.Limits.WarmupSecondsMax),
             MaxRequests = Long(given, "--max-requests", defaults.MaxRequests, 1, LoadTestOptions.Limits.MaxRequestsMax),

@@ -27,6 +27,7 @@ public static class JsonReport
                 ["concurrency"] = o.Mode == LoadMode.ClosedLoop ? o.Concurrency : null,
                 ["execute_batch"] = o.ExecuteBatchSize,
                 ["streams"] = o.ExecuteStreams,
+                ["connections"] = o.Connections,
                 ["seconds"] = o.Seconds,
                 ["warmup_seconds"] = o.WarmupSeconds,
                 ["max_requests"] = o.MaxRequests,

@@ -5,7 +5,8 @@ namespace Engine.Bench;
 /// <summary>
 /// Entry point of the benchmark harness.
 /// <c>micro [BenchmarkDotNet args]</c> runs the BenchmarkDotNet micro-benchmarks in <c>Micro/</c>;
-/// <c>pipeline</c> and <c>recovery</c> run the end-to-end harnesses (see README.md).
+/// <c>pipeline</c> and <c>recovery</c> run the end-to-end harnesses; <c>peers</c> runs the same authorize workload
+/// against the engine, PostgreSQL and Redis (see README.md).
 /// </summary>
 public static class Program
 {
@@ -13,7 +14,7 @@ public static class Program
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: Engine.Bench micro [BenchmarkDotNet args] | pipeline [options] | recovery [options] | replica [options]");
+            Console.Error.WriteLine("usage: Engine.Bench micro [BenchmarkDotNet args] | pipeline [options] | recovery [options] | replica [--events N] [--accounts N] [--seconds N] [--clients N] [--rate N] [--lag-seconds N] [--json PATH] | peers [--seconds N] [--warmup-seconds N] [--clients N] [--accounts N] [--systems engine-inprocess,engine-grpc,engine-grpc-execute,postgresql,redis] [--seed N] [--max-requests N] [--pg-pool N] [--credit-limit N] [--grpc-server child|inprocess] [--no-install] [--json PATH]");
             return 2;
         }
 
@@ -30,6 +31,8 @@ public static class Program
                 return await RecoveryBenchmark.RunAsync(new BenchArgs(rest));
             case "replica":
                 return await ReplicaBenchmark.RunAsync(new BenchArgs(rest));
+            case "peers":
+                return await Peers.PeersBenchmark.RunAsync(new BenchArgs(rest), rest);
             default:
                 Console.Error.WriteLine($"unknown verb '{verb}'");
                 return 2;

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Engine.Bench.Peers;
+
+namespace Engine.Bench.Tests;
+
+/// <summary>
+/// The <c>peers</c> verb end to end at toy size: every system really starts (PostgreSQL and Redis are installed with
+/// apt-get on a fresh machine), serves the same durable authorizations, and its state read back matches what the
+/// harness saw approved. The credit limit is small so that every system both approves and declines.
+/// </summary>
+public sealed class PeersSmokeTests
+{
+    /// <summary>Includes a first-time apt-get install of PostgreSQL and Redis on a fresh CI machine.</summary>
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(2.5);
+
+    [Fact]
+    public async Task Every_system_answers_the_same_authorizations_durably_and_its_read_back_matches_the_approved_amounts()
+    {
+        string jsonPath = Path.Combine(Path.GetTempPath(), $"engine-bench-tests-peers-{Guid.NewGuid():N}.json");
+        var options = new PeersOptions
+        {
+            Systems = PeersOptions.DefaultSystems,
+            Seconds = 1,
+            WarmupSeconds = 0.5,
+            Clients = 4,
+            Accounts = 8,
+            // 8 × 2,000.00 of credit is used up by a few hundred authorizations: the rest must be declined.
+            CreditLimitMinor = 200_000,
+            PostgresPoolSize = 4,
+            MaxRequests = 200_000,
+            JsonPath = jsonPath,
+            Command = "peers smoke test",
+        };
+        using var timeout = new CancellationTokenSource(RunTimeout);
+        try
+        {
+            PeersReport report = await PeersBenchmark.RunAsync(options, timeout.Token);
+
+            Assert.Equal(["engine-inprocess", "engine-grpc", "postgresql", "redis"], report.Rows.Select(row => row.Name));
+            foreach (PeerRow row in report.Rows)
+            {
+                Assert.True(row.Errors == 0, $"{row.Name}: {row.Errors} errors, first: {row.FirstError}");
+                Assert.True(row.Durable, $"{row.Name} is not durable: {string.Join(", ", row.Settings)}");
+                Assert.True(row.PerSecond > 0, $"{row.Name} completed nothing in the measured window");
+                Assert.True(row.ApprovedAmountTotalMinor > 0, $"{row.Name} approved nothing");
+                Assert.True(row.Declines > 0, $"{row.Name} declined nothing although the credit ran out");
+                Assert.Equal(row.ApprovedAmountTotalMinor, row.HeldTotalMinor);
+                Assert.True(row.CrossCheckPassed);
+            }
+            Assert.Equal("on", report.Rows.Single(row => row.Name == "postgresql").Settings["synchronous_commit"]);
+            Assert.Equal("on", report.Rows.Single(row => row.Name == "postgresql").Settings["fsync"]);
+            Assert.Equal("always", report.Rows.Single(row => row.Name == "redis").Settings["appendfsync"]);
+            Assert.True(report.Passed);
+
+            using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(jsonPath));
+            JsonElement[] systems = json.RootElement.GetProperty("systems").EnumerateArray().ToArray();
+            Assert.Equal(4, systems.Length);
+            foreach (JsonElement system in systems)
+            {
+                Assert.True(system.GetProperty("durable").GetBoolean());
+                Assert.True(system.GetProperty("per_second").GetDouble() > 0);
+                Assert.True(system.GetProperty("latency_p50_ms").GetDouble() > 0);
+                Assert.True(system.GetProperty("latency_p99_ms").GetDouble() >= system.GetProperty("latency_p50_ms").GetDouble());
+                Assert.Equal(0, system.GetProperty("errors").GetInt64());
+                Assert.True(system.GetProperty("cross_check_passed").GetBoolean());
+            }
+            // Two engine rows × two peers.
+            Assert.Equal(4, json.RootElement.GetProperty("ratios").GetArrayLength());
+        }
+        finally
+        {
+            File.Delete(jsonPath);
+        }
+    }
+}

@@ -287,11 +287,27 @@ public sealed class ReplicaTests
         return last;
     }
 
+    /// <summary>
+    /// A port that is free now and stays ours across a restart: below Linux's ephemeral range (32768+), so no other
+    /// test's OS-chosen port can take it between the two starts.
+    /// </summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            int port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: try another
+            }
+        }
+        throw new InvalidOperationException("no free port in 20000..32000");
     }
 }
 

@@ -388,10 +388,11 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
             _journal = EventJournal.Open(JournalOptionsFor(Path.Combine(_directory, "journal")), line => _logger.LogInformation("{JournalMessage}", line));
             _snapshots = new SnapshotStore(Path.Combine(_directory, "snapshots"), _readModelOptions.SnapshotsKept, line => _logger.LogInformation("{SnapshotMessage}", line));
         }
+        // Counted before the state is visible, so anyone who sees the rebuilt state also sees the count.
+        Interlocked.Increment(ref _snapshotRebuilds);
         _readModel.Reset(_journal, ledger);
         WriteSnapshot();
         File.Delete(temporary);
-        Interlocked.Increment(ref _snapshotRebuilds);
         _logger.LogWarning("replica: rebuilt from the upstream's snapshot at sequence {Sequence} ({Bytes} bytes); history before it is not on this replica", sequence, totalBytes);
     }
 

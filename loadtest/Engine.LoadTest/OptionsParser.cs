@@ -20,7 +20,8 @@ public static class OptionsParser
           --connections N         HTTP/2 connections to spread calls and streams over (default 4)
           --seconds N             measured seconds (default 30)   --warmup-seconds N  not counted (default 5)
           --max-requests N        most commands sent, warm-up included (default 50,000,000)
-          --max-in-flight N       most commands outstanding; open-loop sends beyond it are client errors (default 20,000)
+          --max-in-flight N       most commands outstanding; open-loop sends beyond it are client errors
+                                  (default 2,000 unary calls; 20,000 commands with --execute-batch)
           --timeout-ms N          unary deadline and end-of-run drain bound (default 5000)
           --mix k=w,...           authorize, capture, void, repay, force_post, refund (default authorize=70,capture=15,void=10,repay=5)
           --accounts N            accounts used (default 10,000)   --zipf S  0 = uniform (default), else zipfian hot accounts
@@ -65,7 +66,7 @@ public static class OptionsParser
             Seconds = (int)Long(given, "--seconds", defaults.Seconds, 1, LoadTestOptions.Limits.SecondsMax),
             WarmupSeconds = (int)Long(given, "--warmup-seconds", defaults.WarmupSeconds, 0, LoadTestOptions.Limits.WarmupSecondsMax),
             MaxRequests = Long(given, "--max-requests", defaults.MaxRequests, 1, LoadTestOptions.Limits.MaxRequestsMax),
-            MaxInFlight = (int)Long(given, "--max-in-flight", defaults.MaxInFlight, 1, LoadTestOptions.Limits.MaxInFlightMax),
+            MaxInFlight = (int)Long(given, "--max-in-flight", given.ContainsKey("--execute-batch") ? LoadTestOptions.ExecuteMaxInFlightDefault : LoadTestOptions.UnaryMaxInFlightDefault, 1, LoadTestOptions.Limits.MaxInFlightMax),
             TimeoutMs = (int)Long(given, "--timeout-ms", defaults.TimeoutMs, 1, LoadTestOptions.Limits.TimeoutMsMax),
             Mix = given.TryGetValue("--mix", out string? mix) ? WorkloadMix.Parse(mix!) : defaults.Mix,
             Accounts = (int)Long(given, "--accounts", defaults.Accounts, 1, LoadTestOptions.Limits.AccountsMax),

@@ -83,9 +83,17 @@ public sealed class UsageTests
         LoadTestOptions options = OptionsParser.Parse([]);
         Assert.Equal(LoadMode.OpenLoop, options.Mode);
         Assert.Equal(new Uri("http://127.0.0.1:5000"), options.Target);
-        Assert.Equal((30, 5, 20_000, 50_000_000L), (options.Seconds, options.WarmupSeconds, options.MaxInFlight, options.MaxRequests));
+        Assert.Equal((30, 5, 2_000, 50_000_000L), (options.Seconds, options.WarmupSeconds, options.MaxInFlight, options.MaxRequests));
         Assert.Equal(0, options.ExecuteBatchSize);
         Assert.Equal("authorize=70,capture=15,void=10,repay=5", options.Mix.ToString());
+    }
+
+    [Fact]
+    public void Execute_batch_runs_bound_in_flight_commands_at_20_000_by_default_and_unary_runs_at_2_000()
+    {
+        Assert.Equal(20_000, OptionsParser.Parse(["--execute-batch", "1000"]).MaxInFlight);
+        Assert.Equal(LoadTestOptions.UnaryMaxInFlightDefault, OptionsParser.Parse(["--rate", "20000"]).MaxInFlight);
+        Assert.Equal(500, OptionsParser.Parse(["--execute-batch", "100", "--max-in-flight", "500"]).MaxInFlight);
     }
 
     [Fact]

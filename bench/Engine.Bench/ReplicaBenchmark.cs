@@ -44,10 +44,12 @@ internal static class ReplicaBenchmark
         if (seconds is < 1 or > 3600 || lagSeconds is < 1 or > 3600) throw new ArgumentException("--seconds and --lag-seconds must be 1..3600");
         if (rate is < 1_000 or > 10_000_000) throw new ArgumentException("--rate must be 1,000..10,000,000");
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
-        Console.WriteLine($"replica: accounts={accounts} events={events} clients={clients} seconds={seconds} rate={rate}/s lag-seconds={lagSeconds} data={root}");
+        Console.WriteLine($"replica: accounts={accounts} events={events} clients={clients} seconds={seconds} rate={rate}/s lag-seconds={lagSeconds} gc-server={System.Runtime.GCSettings.IsServerGC} data={root}");
 
         var result = BenchReport.Machine();
         result["benchmark"] = "replica";
+        // Leader and replica share this process and so its GC mode (DOTNET_gcServer=1 selects server GC).
+        result["gc_server"] = System.Runtime.GCSettings.IsServerGC;
         result["command"] = "dotnet run -c Release --project bench/Engine.Bench -- replica " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2));
         try
         {

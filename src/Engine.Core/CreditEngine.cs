@@ -41,15 +41,7 @@ public sealed class CreditEngine : IAsyncDisposable
         _options = options;
         _log = log;
         Directory.CreateDirectory(options.DataDirectory);
-        _journal = EventJournal.Open(new JournalOptions
-        {
-            DirectoryPath = Path.Combine(options.DataDirectory, "journal"),
-            PageSizeBits = options.JournalPageSizeBits,
-            MemorySizeBits = options.JournalMemorySizeBits,
-            SegmentSizeBits = options.JournalSegmentSizeBits,
-            MaxRecordBytes = options.JournalRecordBytesMax + 64,
-            AcknowledgeBeforeFsync = options.AcknowledgeBeforeFsync,
-        }, log);
+        _journal = EventJournal.Open(options.JournalOptionsAt(Path.Combine(options.DataDirectory, "journal")), log);
         try
         {
             _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log);

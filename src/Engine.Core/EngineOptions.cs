@@ -54,6 +54,23 @@ public sealed class EngineOptions
     public LedgerOptions Ledger { get; set; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    /// <summary>
+    /// The journal settings these options mean, for a journal in <paramref name="directoryPath"/>: the engine's own,
+    /// a read replica's copy, or a tool reading either. Page and segment sizes are not stored in the journal, so every
+    /// reader must use the same ones. A record holds <see cref="JournalRecordBytesMax"/> of events plus the block header.
+    /// <see cref="AcknowledgeBeforeFsync"/> applies only where replies are acknowledged from the journal
+    /// (<paramref name="acknowledgesReplies"/>): never to a replica's copy, whose snapshots need its commits durable.
+    /// </summary>
+    public Engine.Journal.JournalOptions JournalOptionsAt(string directoryPath, bool acknowledgesReplies = true) => new()
+    {
+        DirectoryPath = directoryPath,
+        PageSizeBits = JournalPageSizeBits,
+        MemorySizeBits = JournalMemorySizeBits,
+        SegmentSizeBits = JournalSegmentSizeBits,
+        MaxRecordBytes = JournalRecordBytesMax + 64,
+        AcknowledgeBeforeFsync = acknowledgesReplies && AcknowledgeBeforeFsync,
+    };
+
     public void Validate()
     {
         if (RingSize < 64 || (RingSize & (RingSize - 1)) != 0) throw new ArgumentException("Engine:RingSize must be a power of two >= 64", nameof(RingSize));

@@ -59,14 +59,7 @@ public sealed class CrashRecoveryTests
         EngineOptions options = CrashWorkload.Options(data.Path, truncateJournal: true);
         options.SnapshotOnShutdown = false;
         // What the killed hosts left, before an engine (whose start-up truncates too) touches it.
-        using (var journal = EventJournal.Open(new JournalOptions
-        {
-            DirectoryPath = data.JournalDirectory,
-            PageSizeBits = options.JournalPageSizeBits,
-            MemorySizeBits = options.JournalMemorySizeBits,
-            SegmentSizeBits = options.JournalSegmentSizeBits,
-            MaxRecordBytes = options.JournalRecordBytesMax + 64,
-        }))
+        using (var journal = EventJournal.Open(options.JournalOptionsAt(data.JournalDirectory)))
         {
             Assert.True(journal.BeginAddress > EventJournal.FirstValidAddress, "the crash host's retention should have truncated the journal");
             Assert.False(File.Exists(Path.Combine(data.JournalDirectory, EventJournal.SegmentFilePrefix + ".0")), "segment 0 lies below the begin");

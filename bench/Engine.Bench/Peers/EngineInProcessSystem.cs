@@ -56,14 +56,7 @@ internal sealed class EngineInProcessSystem : IAuthorizeSystem
         await engine.StopAsync(ct).ConfigureAwait(false);
         if (engine.Fault is not null) throw new InvalidOperationException("the engine faulted during the run", engine.Fault);
         EngineOptions options = engine.Options;
-        using EventJournal journal = EventJournal.Open(new JournalOptions
-        {
-            DirectoryPath = Path.Combine(options.DataDirectory, "journal"),
-            PageSizeBits = options.JournalPageSizeBits,
-            MemorySizeBits = options.JournalMemorySizeBits,
-            SegmentSizeBits = options.JournalSegmentSizeBits,
-            MaxRecordBytes = options.JournalRecordBytesMax + 64,
-        });
+        using EventJournal journal = EventJournal.Open(options.JournalOptionsAt(Path.Combine(options.DataDirectory, "journal")));
         var snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept);
         (Ledger ledger, RecoveryReport report) = LedgerRecovery.Recover(journal, snapshots, options.Ledger, _ => { });
         _settings["read_back"] = $"ledger rebuilt from the journal on disk: {report.ReplayedEvents} events replayed (snapshot at {report.SnapshotSequence})";

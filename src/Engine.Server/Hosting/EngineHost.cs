@@ -73,8 +73,6 @@ public sealed class EngineHost : IHostedService, IDisposable
         }
     }
 
-    public bool IsDraining => _draining;
-
     /// <summary>FAILED_PRECONDITION naming the leader when this server is a read replica.</summary>
     public void ThrowIfReplica()
     {

@@ -80,8 +80,6 @@ public sealed class LedgerReadModel : IDisposable
     /// <summary>The log this read model indexes; Subscribe serves from it.</summary>
     public EventJournal Journal => _journal ?? throw GrpcErrors.NotRunning("the read model is starting up");
 
-    public bool IsAttached => _journal is not null;
-
     /// <summary>Set when the feeder stopped on an error; queries then fail with UNAVAILABLE.</summary>
     public Exception? Fault => _fault;
 

@@ -148,8 +148,7 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
 
     private void OpenLocalState()
     {
-        _journal = EventJournal.Open(JournalOptionsFor(Path.Combine(_directory, "journal")), line => _logger.LogInformation("{JournalMessage}", line));
-        _snapshots = new SnapshotStore(Path.Combine(_directory, "snapshots"), _readModelOptions.SnapshotsKept, line => _logger.LogInformation("{SnapshotMessage}", line));
+        OpenLocalFiles(empty: false);
         long started = Environment.TickCount64;
         long fromAddress;
         try
@@ -160,10 +159,7 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
         {
             // No local snapshot covers what is left of the local log: start empty; the upstream (or its snapshot) fills it again.
             _logger.LogWarning("replica: local state unusable ({Message}); starting empty", e.Message);
-            _journal.Dispose();
-            foreach (string part in new[] { "journal", "snapshots" }) Directory.Delete(Path.Combine(_directory, part), recursive: true);
-            _journal = EventJournal.Open(JournalOptionsFor(Path.Combine(_directory, "journal")), line => _logger.LogInformation("{JournalMessage}", line));
-            _snapshots = new SnapshotStore(Path.Combine(_directory, "snapshots"), _readModelOptions.SnapshotsKept, line => _logger.LogInformation("{SnapshotMessage}", line));
+            OpenLocalFiles(empty: true);
             fromAddress = _readModel.Attach(_journal, _snapshots, _engine.Ledger);
         }
         long attached = Environment.TickCount64, snapshotSequence = _readModel.AppliedSequence;
@@ -184,14 +180,23 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
             Environment.TickCount64 - started, snapshotSequence, attached - started, RecoveredSequence - snapshotSequence);
     }
 
-    private JournalOptions JournalOptionsFor(string path) => new()
+    /// <summary>Opens (creating when absent) the local log and snapshot store; with <paramref name="empty"/>, deletes both first.</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_journal), nameof(_snapshots))]
+    private void OpenLocalFiles(bool empty)
     {
-        DirectoryPath = path,
-        PageSizeBits = _engine.JournalPageSizeBits,
-        MemorySizeBits = _engine.JournalMemorySizeBits,
-        SegmentSizeBits = _engine.JournalSegmentSizeBits,
-        MaxRecordBytes = _engine.JournalRecordBytesMax + 64,
-    };
+        if (empty)
+        {
+            _journal?.Dispose();
+            foreach (string part in new[] { "journal", "snapshots" })
+            {
+                string path = Path.Combine(_directory, part);
+                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            }
+        }
+        _journal = EventJournal.Open(_engine.JournalOptionsAt(Path.Combine(_directory, "journal"), acknowledgesReplies: false),
+            line => _logger.LogInformation("{JournalMessage}", line));
+        _snapshots = new SnapshotStore(Path.Combine(_directory, "snapshots"), _readModelOptions.SnapshotsKept, line => _logger.LogInformation("{SnapshotMessage}", line));
+    }
 
     private async Task FollowAsync(string name, CancellationToken ct)
     {
@@ -377,17 +382,7 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
         if (ledger.LastSequence != sequence) throw new InvalidDataException($"upstream snapshot says sequence {sequence} but holds {ledger.LastSequence}");
         ledger.CheckInvariants();
 
-        lock (_journalLock)
-        {
-            _journal?.Dispose();
-            foreach (string part in new[] { "journal", "snapshots" })
-            {
-                string path = Path.Combine(_directory, part);
-                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-            }
-            _journal = EventJournal.Open(JournalOptionsFor(Path.Combine(_directory, "journal")), line => _logger.LogInformation("{JournalMessage}", line));
-            _snapshots = new SnapshotStore(Path.Combine(_directory, "snapshots"), _readModelOptions.SnapshotsKept, line => _logger.LogInformation("{SnapshotMessage}", line));
-        }
+        lock (_journalLock) OpenLocalFiles(empty: true);
         // Counted before the state is visible, so anyone who sees the rebuilt state also sees the count.
         Interlocked.Increment(ref _snapshotRebuilds);
         _readModel.Reset(_journal, ledger);

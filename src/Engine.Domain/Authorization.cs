@@ -32,6 +32,8 @@ public sealed class Authorization
     public long HeldMinor => Record.HeldMinor;
     public long CapturedMinor => Record.CapturedMinor;
     public long RefundedMinor => Record.RefundedMinor;
+    /// <summary>Released by voids (partial reversals included); lowers what may be captured.</summary>
+    public long ReversedMinor => Record.ReversedMinor;
     public long ExpiresAtUnixMs => Record.ExpiresAtUnixMs;
     /// <summary>When it left <see cref="AuthorizationState.Open"/>; drives retention.</summary>
     public long ClosedAtUnixMs => Record.ClosedAtUnixMs;

@@ -17,6 +17,13 @@ internal struct AuthorizationRecord
     public long HeldMinor;
     public long CapturedMinor;
     public long RefundedMinor;
+    /// <summary>
+    /// Released by partial or full voids (reversals). What may still be captured is measured from
+    /// <see cref="AuthorizedMinor"/> − this, so an authorization of 300 reversed by 250 tolerates captures of 50 (plus
+    /// the over-capture percentage of 50), not of 300. Expiry is not a reversal: a late capture of an expired
+    /// authorization is measured against what was authorized.
+    /// </summary>
+    public long ReversedMinor;
     public long ExpiresAtUnixMs;
     /// <summary>When it left <see cref="AuthorizationState.Open"/>; drives retention.</summary>
     public long ClosedAtUnixMs;

@@ -78,7 +78,13 @@ public sealed partial class Ledger
             case EventType.Refunded:
                 accountIndex = IndexOf(e);
                 AccountAt(accountIndex).PostedMinor -= e.AmountMinor;
-                if (e.AuthorizationId is { } refundedAuthorization) _authorizations.At(SlotOf(refundedAuthorization)).RefundedMinor += e.AmountMinor;
+                if (e.AuthorizationId is { } refundedAuthorization)
+                {
+                    ref AuthorizationRecord refunded = ref _authorizations.At(SlotOf(refundedAuthorization));
+                    refunded.RefundedMinor = CounterAfter(e, refunded.RefundedMinor, "refunded");
+                    if (refunded.RefundedMinor > refunded.CapturedMinor)
+                        throw new LedgerInvariantException($"event {e.Sequence}: refunds {refunded.RefundedMinor} of {refundedAuthorization}, more than its {refunded.CapturedMinor} captured");
+                }
                 break;
             case EventType.Repaid:
                 accountIndex = IndexOf(e);
@@ -153,9 +159,10 @@ public sealed partial class Ledger
             throw new LedgerInvariantException($"event {e.Sequence}: releases {e.HoldReleasedMinor} of a {authorization.HeldMinor} hold on {authorization.Id}");
         authorization.HeldMinor -= e.HoldReleasedMinor;
         account.HeldMinor -= e.HoldReleasedMinor;
+        if (e.Type == EventType.Voided) authorization.ReversedMinor = CounterAfter(e, authorization.ReversedMinor, "reversed", e.HoldReleasedMinor);
         if (e.Type == EventType.Captured)
         {
-            authorization.CapturedMinor += e.AmountMinor;
+            authorization.CapturedMinor = CounterAfter(e, authorization.CapturedMinor, "captured");
             account.PostedMinor += e.AmountMinor;
         }
         if (e.AuthorizationClosed)
@@ -177,6 +184,18 @@ public sealed partial class Ledger
             authorization.State = closedAs;
         }
         return authorization.AccountIndex;
+    }
+
+    /// <summary>
+    /// A per-authorization counter (captured, refunded, reversed) after adding the event's amount, range-checked like
+    /// the balances: always on, because a wrapped counter would silently change what may be captured or refunded.
+    /// </summary>
+    private static long CounterAfter(in LedgerEvent e, long counterMinor, string counterName, long? addedMinor = null)
+    {
+        Int128 after = (Int128)counterMinor + (addedMinor ?? e.AmountMinor);
+        if (after < 0 || !Balances.FitsInt64(after))
+            throw new LedgerInvariantException($"event {e.Sequence}: {counterName} on {e.AuthorizationId} would be {after}, outside 0..int64");
+        return (long)after;
     }
 
     private static void ApplyControls(ref Account account, SpendingControls spec)

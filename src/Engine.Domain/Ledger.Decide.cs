@@ -1,3 +1,4 @@
+using System.Diagnostics;
 namespace Engine.Domain;
 
 /// <summary>
@@ -176,13 +177,18 @@ public sealed partial class Ledger
         };
         ref readonly Account account = ref AccountAt(authorization.AccountIndex);
         if (status == Status.Ok && account.Status == AccountStatus.Closed) status = Status.AccountClosed;
-        // Over-capture tolerance: captured in total ≤ authorized × (1 + overcapture_percent / 100).
+        // Over-capture tolerance: captured in total ≤ (authorized − reversed) × (1 + overcapture_percent / 100).
+        // Reversals (voids, partial ones included) lower the base: what the merchant gave back cannot be captured.
         Int128 capturedAfter = (Int128)authorization.CapturedMinor + command.AmountMinor;
-        Int128 tolerance = (Int128)authorization.AuthorizedMinor * (100 + account.OvercapturePercent);
+        long capturableMinor = authorization.AuthorizedMinor - authorization.ReversedMinor;
+        Debug.Assert(capturableMinor >= 0, "reversals never exceed what was authorized");
+        Int128 tolerance = (Int128)capturableMinor * (100 + account.OvercapturePercent);
         if (status == Status.Ok && capturedAfter * 100 > tolerance) status = Status.CaptureExceedsAuthorization;
+        // Captured is a counter like the balances: with a large authorization and over-capture it could pass int64.
+        if (status == Status.Ok && !Balances.FitsInt64(capturedAfter)) status = Status.ArithmeticOverflow;
 
         long holdRelease = Math.Min(command.AmountMinor, authorization.HeldMinor);
-        bool closes = command.Final || capturedAfter >= authorization.AuthorizedMinor
+        bool closes = command.Final || capturedAfter >= capturableMinor
             || (authorization.State == AuthorizationState.Open && authorization.HeldMinor - holdRelease == 0);
         if (closes) holdRelease = authorization.HeldMinor;
         Int128 postedAfter = (Int128)account.PostedMinor + command.AmountMinor;

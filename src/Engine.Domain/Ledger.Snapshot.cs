@@ -11,7 +11,12 @@ namespace Engine.Domain;
 public sealed partial class Ledger
 {
     private const uint SnapshotMagic = 0x504E534C; // "LSNP"
-    private const int SnapshotVersion = 1;
+    /// <summary>
+    /// 2: authorizations carry <see cref="AuthorizationRecord.ReversedMinor"/>. 1 (still read): without it; open
+    /// authorizations then get the lower bound authorized − held − captured, exact unless a capture exceeded the hold.
+    /// </summary>
+    private const int SnapshotVersion = 2;
+    private const int SnapshotVersionWithoutReversals = 1;
 
     public void WriteSnapshot(Stream stream)
     {
@@ -87,7 +92,8 @@ public sealed partial class Ledger
         using var reader = new BinaryReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
         if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("not a ledger snapshot (bad magic)");
         int version = reader.ReadInt32();
-        if (version != SnapshotVersion) throw new FormatException($"ledger snapshot version {version} is not supported (expected {SnapshotVersion})");
+        if (version != SnapshotVersion && version != SnapshotVersionWithoutReversals)
+            throw new FormatException($"ledger snapshot version {version} is not supported (expected {SnapshotVersionWithoutReversals} or {SnapshotVersion})");
         ledger.LastSequence = reader.ReadInt64();
         ledger.LastTimestampUnixMs = reader.ReadInt64();
 
@@ -137,12 +143,12 @@ public sealed partial class Ledger
         int retiredCount = reader.ReadInt32();
         for (int i = 0; i < retiredCount; i++)
         {
-            ledger._retired.Enqueue(ledger._authorizations.Add(ReadAuthorization(reader)));
+            ledger._retired.Enqueue(ledger._authorizations.Add(ReadAuthorization(reader, version)));
         }
         int openCount = reader.ReadInt32();
         for (int i = 0; i < openCount; i++)
         {
-            ledger._expiryHeap.Add(ledger._authorizations.Add(ReadAuthorization(reader)));
+            ledger._expiryHeap.Add(ledger._authorizations.Add(ReadAuthorization(reader, version)));
         }
 
         int idempotencyCount = reader.ReadInt32();
@@ -185,24 +191,37 @@ public sealed partial class Ledger
         writer.Write(authorization.HeldMinor);
         writer.Write(authorization.CapturedMinor);
         writer.Write(authorization.RefundedMinor);
+        writer.Write(authorization.ReversedMinor);
         writer.Write(authorization.ExpiresAtUnixMs);
         writer.Write(authorization.ClosedAtUnixMs);
         writer.Write((byte)authorization.State);
     }
 
-    private static AuthorizationRecord ReadAuthorization(BinaryReader reader) => new()
+    private static AuthorizationRecord ReadAuthorization(BinaryReader reader, int version)
     {
-        Id = reader.ReadString(),
-        AccountIndex = reader.ReadInt32(),
-        CreatedSequence = reader.ReadInt64(),
-        AuthorizedMinor = reader.ReadInt64(),
-        HeldMinor = reader.ReadInt64(),
-        CapturedMinor = reader.ReadInt64(),
-        RefundedMinor = reader.ReadInt64(),
-        ExpiresAtUnixMs = reader.ReadInt64(),
-        ClosedAtUnixMs = reader.ReadInt64(),
-        State = (AuthorizationState)reader.ReadByte(),
-    };
+        var record = new AuthorizationRecord
+        {
+            Id = reader.ReadString(),
+            AccountIndex = reader.ReadInt32(),
+            CreatedSequence = reader.ReadInt64(),
+            AuthorizedMinor = reader.ReadInt64(),
+            HeldMinor = reader.ReadInt64(),
+            CapturedMinor = reader.ReadInt64(),
+            RefundedMinor = reader.ReadInt64(),
+        };
+        if (version >= SnapshotVersion) record.ReversedMinor = reader.ReadInt64();
+        record.ExpiresAtUnixMs = reader.ReadInt64();
+        record.ClosedAtUnixMs = reader.ReadInt64();
+        record.State = (AuthorizationState)reader.ReadByte();
+        if (version == SnapshotVersionWithoutReversals && record.State == AuthorizationState.Open)
+        {
+            // Held = authorized − reversed − what captures released, and a capture releases at most its amount, so
+            // authorized − held − captured never exceeds what was really reversed: the tolerance it gives is never
+            // tighter than the truth, and equals it unless a capture went over the hold.
+            record.ReversedMinor = Math.Max(0, record.AuthorizedMinor - record.HeldMinor - record.CapturedMinor);
+        }
+        return record;
+    }
 
     /// <summary>A write-only stream that feeds a hash, so a digest needs no buffer of the whole state.</summary>
     private sealed class HashingStream(NonCryptographicHashAlgorithm hash) : Stream

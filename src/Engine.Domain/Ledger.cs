@@ -162,7 +162,8 @@ public sealed partial class Ledger
 
     /// <summary>
     /// Full invariant check, O(accounts + authorizations): each account's held equals the sum of its open
-    /// holds, its open-authorization count matches, and every number is representable. Run after recovery
+    /// holds, its open-authorization count matches, every number is representable, and each authorization's counters
+    /// are in range (refunded ≤ captured, reversed ≤ authorized). Run after recovery
     /// and by tests; throws <see cref="LedgerInvariantException"/>.
     /// </summary>
     public void CheckInvariants()
@@ -173,6 +174,10 @@ public sealed partial class Ledger
         foreach (int slot in _authorizations.Slots)
         {
             ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
+            if (authorization.CapturedMinor < 0 || authorization.RefundedMinor < 0 || authorization.RefundedMinor > authorization.CapturedMinor)
+                throw new LedgerInvariantException($"authorization {authorization.Id}: captured {authorization.CapturedMinor}, refunded {authorization.RefundedMinor}");
+            if (authorization.ReversedMinor < 0 || authorization.ReversedMinor > authorization.AuthorizedMinor)
+                throw new LedgerInvariantException($"authorization {authorization.Id}: reversed {authorization.ReversedMinor} of {authorization.AuthorizedMinor} authorized");
             if (authorization.State != AuthorizationState.Open)
             {
                 if (authorization.HeldMinor != 0) throw new LedgerInvariantException($"authorization {authorization.Id} is {authorization.State} but holds {authorization.HeldMinor}");

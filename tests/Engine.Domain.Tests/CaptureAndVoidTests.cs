@@ -220,18 +220,94 @@ public sealed class CaptureAndVoidTests
     }
 
     [Fact]
-    public void Capture_bigger_than_the_remaining_hold_after_a_partial_void_closes_the_authorization()
+    public void Capture_after_a_partial_reversal_may_not_exceed_authorized_minus_reversed()
     {
+        // The defect a review reproduced: 300 authorized, 250 reversed, and a final capture of 300 was accepted.
         _h.Authorize("a1", "acct-1", 300);
         _h.Execute(Command.Void(_h.NextRequestId(), "a1", 250));
         _h.AssertBalances("acct-1", 950, 50, 0);
+        Assert.Equal(250, _h.AuthorizationOf("a1").ReversedMinor);
 
-        LedgerEvent e = _h.Single(Command.Capture("c1", "a1", 100, final: false));
+        LedgerEvent refused = _h.AssertDeclined(Command.Capture("c-too-much", "a1", 300, final: true), Status.CaptureExceedsAuthorization);
+        Assert.Equal((950L, 50L, 0L), (refused.AvailableMinor, refused.HeldMinor, refused.PostedMinor));
+        _h.AssertDeclined(Command.Capture("c-one-over", "a1", 51, final: true), Status.CaptureExceedsAuthorization);
+        _h.AssertBalances("acct-1", 950, 50, 0);
+
+        LedgerEvent e = _h.Single(Command.Capture("c1", "a1", 50, final: false));
+        Assert.Equal(50, e.HoldReleasedMinor);
+        Assert.True(e.AuthorizationClosed);
+        _h.AssertBalances("acct-1", 950, 0, 50);
+        Assert.Equal(AuthorizationState.Closed, _h.AuthorizationOf("a1").State);
+        _h.Ledger.CheckInvariants();
+    }
+
+    [Fact]
+    public void Over_capture_tolerance_after_a_partial_reversal_is_a_share_of_what_remains_authorized()
+    {
+        var h = new LedgerHarness();
+        h.Open("acct-oc", 1_000, overcapturePercent: 20);
+        h.Authorize("a1", "acct-oc", 300);
+        h.Execute(Command.Void(h.NextRequestId(), "a1", 250));
+
+        // 50 remain authorized: 20 % over-capture allows 60 in total, not 360.
+        h.AssertDeclined(Command.Capture("c-over", "a1", 61, final: false), Status.CaptureExceedsAuthorization);
+        LedgerEvent e = h.Single(Command.Capture("c1", "a1", 60, final: false));
 
         Assert.Equal(50, e.HoldReleasedMinor);
         Assert.True(e.AuthorizationClosed);
-        _h.AssertBalances("acct-1", 900, 0, 100);
-        Assert.Equal(AuthorizationState.Closed, _h.AuthorizationOf("a1").State);
+        h.AssertBalances("acct-oc", 940, 0, 60);
+    }
+
+    [Fact]
+    public void Increments_after_a_partial_reversal_raise_what_may_be_captured_again()
+    {
+        _h.Authorize("a1", "acct-1", 300);
+        _h.Execute(Command.Void(_h.NextRequestId(), "a1", 200));
+        _h.Execute(Command.IncrementAuthorization(_h.NextRequestId(), "a1", 150));
+        _h.AssertBalances("acct-1", 750, 250, 0);
+
+        // 300 + 150 − 200 = 250 may be captured.
+        _h.AssertDeclined(Command.Capture("c-over", "a1", 251, final: true), Status.CaptureExceedsAuthorization);
+        Assert.Equal(Status.Ok, _h.Execute(Command.Capture("c1", "a1", 250, final: true)).Status);
+        _h.AssertBalances("acct-1", 750, 0, 250);
+    }
+
+    [Fact]
+    public void Expiry_is_not_a_reversal_so_a_late_capture_is_measured_against_the_authorized_amount()
+    {
+        var h = new LedgerHarness(new LedgerOptions { DefaultHoldExpirySeconds = 10 });
+        h.Open("acct-late", 1_000);
+        h.Authorize("a1", "acct-late", 300);
+        h.Execute(Command.Void(h.NextRequestId(), "a1", 100));
+        h.Now += 11_000;
+        h.Execute(Command.Tick());
+        Assert.Equal(AuthorizationState.Expired, h.AuthorizationOf("a1").State);
+        Assert.Equal(100, h.AuthorizationOf("a1").ReversedMinor);
+
+        h.AssertDeclined(Command.Capture("c-over", "a1", 201, final: true), Status.CaptureExceedsAuthorization);
+        Assert.Equal(Status.Ok, h.Execute(Command.Capture("c1", "a1", 200, final: true)).Status);
+        h.AssertBalances("acct-late", 800, 0, 200);
+    }
+
+    [Fact]
+    public void Captured_total_that_would_leave_int64_is_ArithmeticOverflow_and_posts_nothing()
+    {
+        // Only an expired authorization can be captured again after reaching its amount, up to the tolerance.
+        var late = new LedgerHarness(new LedgerOptions { DefaultHoldExpirySeconds = 10 });
+        late.Open("acct-big", long.MaxValue, overcapturePercent: 100);
+        late.Authorize("a1", "acct-big", long.MaxValue / 2 + 10);
+        late.Now += 11_000;
+        late.Execute(Command.Tick());
+        // One short of the amount, so the expired authorization stays capturable.
+        late.Execute(Command.Capture(late.NextRequestId(), "a1", long.MaxValue / 2 + 9, final: false));
+        // Repaid, so posting again fits the balances: only the captured counter would wrap.
+        late.Execute(Command.Repay(late.NextRequestId(), "acct-big", long.MaxValue / 2 + 9));
+        late.AssertBalances("acct-big", long.MaxValue, 0, 0);
+
+        // captured would be (MaxValue/2 + 9) + (MaxValue/2 + 11) > MaxValue although the 100 % tolerance allows it.
+        late.AssertDeclined(Command.Capture("c-wrap", "a1", long.MaxValue / 2 + 11, final: false), Status.ArithmeticOverflow);
+        Assert.Equal(long.MaxValue / 2 + 9, late.AuthorizationOf("a1").CapturedMinor);
+        late.AssertBalances("acct-big", long.MaxValue, 0, 0);
     }
 
     // ----- Void -----

@@ -99,6 +99,58 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void Snapshot_keeps_reversals_so_a_restored_ledger_still_refuses_capturing_what_was_reversed()
+    {
+        var h = new LedgerHarness();
+        h.Open("acct-1", 1_000);
+        h.Authorize("a1", "acct-1", 300);
+        h.Execute(Command.Void(h.NextRequestId(), "a1", 250));
+
+        Ledger restored = RoundTrip(h.Ledger, h.Ledger.Options);
+
+        Assert.Equal(h.Ledger.ComputeDigest(), restored.ComputeDigest());
+        Assert.True(restored.TryGetAuthorization("a1", out Authorization? authorization));
+        Assert.Equal(250, authorization!.ReversedMinor);
+    }
+
+    [Fact]
+    public void Version_1_snapshot_still_loads_and_derives_reversals_of_open_authorizations()
+    {
+        var h = new LedgerHarness();
+        h.Open("acct-1", 1_000);
+        h.Authorize("auth-v1-marker", "acct-1", 300);
+        h.Execute(Command.Capture(h.NextRequestId(), "auth-v1-marker", 20, final: false));
+        h.Execute(Command.Void(h.NextRequestId(), "auth-v1-marker", 250));
+        var stream = new MemoryStream();
+        h.Ledger.WriteSnapshot(stream);
+        byte[] version1 = ToVersion1(stream.ToArray(), "auth-v1-marker");
+
+        Ledger restored = Ledger.ReadSnapshot(new MemoryStream(version1), h.Ledger.Options);
+
+        Assert.True(restored.TryGetAuthorization("auth-v1-marker", out Authorization? authorization));
+        // 300 authorized − 30 held − 20 captured: the 250 reversed, recovered without the field.
+        Assert.Equal(250, authorization!.ReversedMinor);
+        Assert.Equal(h.Ledger.ComputeDigest(), restored.ComputeDigest());
+        restored.CheckInvariants();
+    }
+
+    /// <summary>
+    /// Rewrites a version 2 snapshot holding exactly one authorization into the version 1 layout: version field 1 and
+    /// no ReversedMinor (8 bytes after id, account index, created sequence and four amounts).
+    /// </summary>
+    private static byte[] ToVersion1(byte[] version2, string onlyAuthorizationId)
+    {
+        Assert.Equal(2, BitConverter.ToInt32(version2, 4));
+        byte[] marker = [(byte)onlyAuthorizationId.Length, .. System.Text.Encoding.ASCII.GetBytes(onlyAuthorizationId)];
+        int at = version2.AsSpan().IndexOf(marker);
+        Assert.True(at > 0 && version2.AsSpan(at + 1).IndexOf(marker) < 0, "the authorization id appears once");
+        int reversedAt = at + marker.Length + sizeof(int) + 5 * sizeof(long);
+        byte[] version1 = [.. version2.AsSpan(0, reversedAt), .. version2.AsSpan(reversedAt + sizeof(long))];
+        BitConverter.GetBytes(1).CopyTo(version1, 4);
+        return version1;
+    }
+
+    [Fact]
     public void Snapshot_of_an_empty_ledger_round_trips()
     {
         var ledger = new Ledger();

@@ -530,6 +530,7 @@ public sealed class LedgerReadModel : IDisposable
                     Held = authorization.HeldMinor,
                     Captured = authorization.CapturedMinor,
                     Refunded = authorization.RefundedMinor,
+                    Reversed = authorization.ReversedMinor,
                     ExpiresAtUnixMs = authorization.ExpiresAtUnixMs,
                     ClosedAtUnixMs = authorization.State == Engine.Domain.AuthorizationState.Open ? 0 : authorization.ClosedAtUnixMs,
                     CreatedSequence = authorization.CreatedSequence,

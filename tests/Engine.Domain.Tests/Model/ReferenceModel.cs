@@ -46,6 +46,8 @@ internal sealed class ReferenceModel
         public Int128 Held;
         public Int128 Captured;
         public Int128 Refunded;
+        /// <summary>Released by voids: what may be captured is authorized − reversed (+ over-capture).</summary>
+        public Int128 Reversed;
         public long ExpiresAt;
         public long CreatedSequence;
         public HoldState State;
@@ -315,9 +317,11 @@ internal sealed class ReferenceModel
         if (z.State == HoldState.Closed) return Decline(c, now, Status.AuthorizationClosed, a);
         if (a.State == AccountState.Closed) return Decline(c, now, Status.AccountClosed, a);
         Int128 capturedAfter = z.Captured + c.AmountMinor;
-        if (capturedAfter * 100 > z.Authorized * (100 + a.Overcapture)) return Decline(c, now, Status.CaptureExceedsAuthorization, a);
+        Int128 capturable = z.Authorized - z.Reversed;
+        if (capturedAfter * 100 > capturable * (100 + a.Overcapture)) return Decline(c, now, Status.CaptureExceedsAuthorization, a);
+        if (capturedAfter > long.MaxValue) return Decline(c, now, Status.ArithmeticOverflow, a);
         // An expired authorization holds nothing; an open one closes when final, fully captured, or emptied.
-        bool closes = c.Final || capturedAfter >= z.Authorized || (z.State == HoldState.Open && z.Held <= c.AmountMinor);
+        bool closes = c.Final || capturedAfter >= capturable || (z.State == HoldState.Open && z.Held <= c.AmountMinor);
         Int128 release = closes ? z.Held : Int128.Min(z.Held, c.AmountMinor);
         if (!Representable(a.Limit, a.Temporary, a.Held - release, a.Posted + c.AmountMinor)) return Decline(c, now, Status.ArithmeticOverflow, a);
 
@@ -337,6 +341,7 @@ internal sealed class ReferenceModel
         if (release > z.Held) return Decline(c, now, Status.AmountExceedsHold, a);
         z.Held -= release;
         a.Held -= release;
+        z.Reversed += release;
         if (z.Held == 0) Close(z, a, z.Captured == 0 ? HoldState.Voided : HoldState.Closed);
         return Ok(c, now, EventType.Voided, a, z.Id);
     }

@@ -18,6 +18,7 @@ public sealed class CreditEngine : IAsyncDisposable
 
     private readonly EngineOptions _options;
     private readonly Action<string> _log;
+    private readonly DataDirectoryLock _directoryLock;
     private readonly EventJournal _journal;
     private readonly SnapshotStore _snapshots;
     private readonly JournalRetention? _retention;
@@ -40,8 +41,17 @@ public sealed class CreditEngine : IAsyncDisposable
         options.Validate();
         _options = options;
         _log = log;
-        Directory.CreateDirectory(options.DataDirectory);
-        _journal = EventJournal.Open(options.JournalOptionsAt(Path.Combine(options.DataDirectory, "journal")), log);
+        // Before anything is opened: a second engine on this directory must not even read a log another one writes.
+        _directoryLock = DataDirectoryLock.Acquire(options.DataDirectory, "engine");
+        try
+        {
+            _journal = EventJournal.Open(options.JournalOptionsAt(Path.Combine(options.DataDirectory, "journal")), log);
+        }
+        catch
+        {
+            _directoryLock.Dispose();
+            throw;
+        }
         try
         {
             _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log);
@@ -50,6 +60,7 @@ public sealed class CreditEngine : IAsyncDisposable
         catch
         {
             _journal.Dispose();
+            _directoryLock.Dispose();
             throw;
         }
 
@@ -250,6 +261,8 @@ public sealed class CreditEngine : IAsyncDisposable
         // Serves the truncation the shutdown snapshot requested, then stops: the journal must outlive it.
         _retention?.Dispose();
         _journal.Dispose();
+        // Last: the next engine on this directory may open the journal once this one has closed it.
+        _directoryLock.Dispose();
         _log($"engine stopped at sequence {_ledger.LastSequence}");
     }
 

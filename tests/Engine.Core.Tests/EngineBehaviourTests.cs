@@ -24,6 +24,25 @@ public sealed class EngineBehaviourTests
     }
 
     [Fact]
+    public async Task A_second_engine_on_the_same_data_directory_refuses_to_start_until_the_first_stops()
+    {
+        using var data = new TempDataDirectory();
+        Reply opened;
+        await using (var engine = CreditEngine.Start(data.Options()))
+        {
+            opened = await engine.SubmitAsync(Open("a"));
+            var refused = Assert.Throws<DataDirectoryLockedException>(() => CreditEngine.Start(data.Options()));
+            Assert.Contains(data.Path, refused.Message);
+            Assert.Contains("in use by another engine", refused.Message);
+            // The refused start touched nothing: the running engine carries on at the next sequence.
+            Assert.Equal(opened.Sequence + 1, (await engine.SubmitAsync(Command.Repay("after-refusal", "a", 1))).Sequence);
+        }
+
+        await using var restarted = CreditEngine.Start(data.Options());
+        Assert.Equal(opened.Sequence + 2, (await restarted.SubmitAsync(Command.Repay("after-restart", "a", 1))).Sequence);
+    }
+
+    [Fact]
     public async Task Malformed_commands_are_refused_naming_the_field_and_change_nothing()
     {
         using var data = new TempDataDirectory();

@@ -36,7 +36,7 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
     private readonly string _directory;
     private EventJournal? _journal;
     private SnapshotStore? _snapshots;
-    private FileStream? _directoryLock;
+    private DataDirectoryLock? _directoryLock;
     private GrpcChannel? _channel;
     private CancellationTokenSource? _stopping;
     private Task? _follower;
@@ -73,7 +73,7 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
     public void Start(string name)
     {
         Directory.CreateDirectory(_directory);
-        _directoryLock = LockDirectory(_directory);
+        _directoryLock = DataDirectoryLock.Acquire(_directory, "replica");
         OpenLocalState();
         _logger.LogInformation("replica: recovered sequence {Sequence} from {Directory}; following {Leader}", RecoveredSequence, _directory, _role.LeaderUrl);
         _channel = GrpcChannel.ForAddress(_role.LeaderUrl, new GrpcChannelOptions
@@ -389,20 +389,6 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
         WriteSnapshot();
         File.Delete(temporary);
         _logger.LogWarning("replica: rebuilt from the upstream's snapshot at sequence {Sequence} ({Bytes} bytes); history before it is not on this replica", sequence, totalBytes);
-    }
-
-    /// <summary>One process per replica directory: a second one would interleave two copies of the log.</summary>
-    private static FileStream LockDirectory(string directory)
-    {
-        string path = Path.Combine(directory, "LOCK");
-        try
-        {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e)
-        {
-            throw new InvalidOperationException($"another process uses the replica directory '{directory}' ({e.Message}); give each replica its own --Engine:DataDirectory", e);
-        }
     }
 
     public void Dispose()

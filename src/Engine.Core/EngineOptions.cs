@@ -40,6 +40,8 @@ public sealed class EngineOptions
     /// only what snapshots need). Rounded to a page start; whole segment files are deleted only once entirely below.
     /// </summary>
     public long JournalRetainBytesMin { get; set; }
+    /// <summary>With <see cref="TruncateJournal"/>: the age floor, the disk budget and the named consumer cursors (section <c>Engine:Retention</c>).</summary>
+    public RetentionOptions Retention { get; set; } = new();
     /// <summary>BENCHMARK ONLY: reply before the journal's fsync completes. A crash can lose replied commands.</summary>
     public bool AcknowledgeBeforeFsync { get; set; }
     /// <summary>How pipeline threads wait for work: Hybrid (spin, yield, then block — the default for small machines), Blocking, Yielding or BusySpin.</summary>
@@ -82,5 +84,6 @@ public sealed class EngineOptions
         if (SnapshotsKept < 1) throw new ArgumentException("Engine:SnapshotsKept must be >= 1", nameof(SnapshotsKept));
         if (TruncateJournal && SnapshotsKept < 2) throw new ArgumentException("Engine:SnapshotsKept must be >= 2 with Engine:TruncateJournal, so a damaged newest snapshot still leaves one with its complete log", nameof(SnapshotsKept));
         if (JournalRetainBytesMin < 0) throw new ArgumentException("Engine:JournalRetainBytesMin must be >= 0", nameof(JournalRetainBytesMin));
+        Retention.Validate();
     }
 }

@@ -26,8 +26,9 @@ public sealed class EngineOptions
     /// <summary>Snapshots kept on disk. With <see cref="TruncateJournal"/> at least 2, so a damaged newest snapshot still leaves an older one with its complete log.</summary>
     public int SnapshotsKept { get; set; } = 2;
     /// <summary>
-    /// Bounded journal retention: after each snapshot, truncate the journal before the journal address of the oldest
-    /// snapshot still kept (and delete the segment files entirely below it), so the log stops growing without bound
+    /// Bounded journal retention: truncate the journal (and delete the segment files entirely below the new begin) no
+    /// further than the journal address of the oldest snapshot still kept, and no further than <see cref="Retention"/>'s
+    /// age floor and durable consumer cursors allow (within its disk budget), so the log stops growing without bound
     /// while recovery always has a snapshot plus the complete log after it. Runs on a background thread, never on the
     /// decide thread. On by default: nothing grows without bound. The server's read model starts from its own snapshot
     /// (or, when truncation overtook that, from the engine's). Subscribers and read replicas that fall behind the begin

@@ -162,13 +162,51 @@ public sealed class CreditEngineClient : IDisposable
     /// Streams ledger events from <paramref name="fromSequence"/>, resuming transparently from last_seen + 1 after
     /// UNAVAILABLE (server restart), so the sequence the caller sees stays dense. Runs until <paramref name="ct"/> is cancelled.
     /// </summary>
-    public async IAsyncEnumerable<LedgerEvent> SubscribeAsync(long fromSequence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    public IAsyncEnumerable<LedgerEvent> SubscribeAsync(long fromSequence, CancellationToken ct = default) =>
+        StreamAsync(Math.Max(1, fromSequence), subscriberName: "", durableCursor: false, ct);
+
+    /// <summary>
+    /// Streams ledger events for the named durable consumer <paramref name="subscriberName"/>: the first call
+    /// registers its cursor on the leader (acknowledged at <paramref name="fromSequence"/> - 1), a later one resumes
+    /// it — with <paramref name="fromSequence"/> = 0 from the cursor's acknowledged + 1. The leader keeps every event
+    /// after the acknowledged sequence (within Engine:Retention's lag bounds and disk budget), so a consumer offline
+    /// for hours or days resumes without a gap. Acknowledge processed events with <see cref="AcknowledgeCursorAsync"/>
+    /// (each acknowledgement is one fsync on the leader: acknowledge every few thousand events or seconds, not every
+    /// event). Resumes transparently from last_seen + 1 after UNAVAILABLE. A cursor the leader dropped (it lagged past
+    /// its bounds) ends the stream with <see cref="RpcException"/> FAILED_PRECONDITION saying so.
+    /// </summary>
+    public IAsyncEnumerable<LedgerEvent> SubscribeAsync(string subscriberName, long fromSequence = 0, CancellationToken ct = default)
     {
-        long next = Math.Max(1, fromSequence);
+        ArgumentException.ThrowIfNullOrEmpty(subscriberName);
+        ArgumentOutOfRangeException.ThrowIfNegative(fromSequence);
+        return StreamAsync(fromSequence, subscriberName, durableCursor: true, ct);
+    }
+
+    /// <summary>Records durably that the named consumer has processed every event up to <paramref name="sequence"/> (retried like other calls: it is idempotent).</summary>
+    public async Task<long> AcknowledgeCursorAsync(string subscriberName, long sequence, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        AcknowledgeCursorResponse response = await CallAsync(new AcknowledgeCursorRequest { SubscriberName = subscriberName, Sequence = sequence },
+            (r, o) => Events.AcknowledgeCursorAsync(r, o), timeout, ct).ConfigureAwait(false);
+        return response.AckedSequence;
+    }
+
+    /// <summary>Deletes the named consumer's cursor (it stops holding the leader's retention). False when there was none.</summary>
+    public async Task<bool> DeleteCursorAsync(string subscriberName, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        DeleteCursorResponse response = await CallAsync(new DeleteCursorRequest { SubscriberName = subscriberName },
+            (r, o) => Events.DeleteCursorAsync(r, o), timeout, ct).ConfigureAwait(false);
+        return response.Deleted;
+    }
+
+    /// <summary>The resuming stream under both SubscribeAsync overloads; <paramref name="fromSequence"/> 0 only for a durable cursor's first call.</summary>
+    private async IAsyncEnumerable<LedgerEvent> StreamAsync(long fromSequence, string subscriberName, bool durableCursor, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        long next = fromSequence;
         int failures = 0;
         while (true)
         {
-            using AsyncServerStreamingCall<SubscribeResponse> call = Events.Subscribe(new SubscribeRequest { FromSequence = next }, cancellationToken: ct);
+            var request = new SubscribeRequest { FromSequence = next, SubscriberName = subscriberName, DurableCursor = durableCursor };
+            using AsyncServerStreamingCall<SubscribeResponse> call = Events.Subscribe(request, cancellationToken: ct);
             IAsyncEnumerator<SubscribeResponse> responses = call.ResponseStream.ReadAllAsync(ct).GetAsyncEnumerator(ct);
             while (true)
             {
@@ -185,7 +223,7 @@ public sealed class CreditEngineClient : IDisposable
                 failures = 0;
                 foreach (LedgerEvent ledgerEvent in responses.Current.Events)
                 {
-                    if (ledgerEvent.Sequence < next) continue; // never hand out a duplicate
+                    if (ledgerEvent.Sequence < Math.Max(1, next)) continue; // never hand out a duplicate
                     next = ledgerEvent.Sequence + 1;
                     yield return ledgerEvent;
                 }

@@ -22,6 +22,7 @@ public sealed class CreditEngine : IAsyncDisposable
     private readonly EventJournal _journal;
     private readonly SnapshotStore _snapshots;
     private readonly JournalRetention? _retention;
+    private readonly ConsumerCursors _cursors;
     private readonly Ledger _ledger;
     private readonly RingBuffer<CommandSlot> _ring;
     private readonly DecideHandler _decideHandler;
@@ -56,6 +57,7 @@ public sealed class CreditEngine : IAsyncDisposable
         {
             _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log);
             (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, log);
+            _cursors = ConsumerCursors.Open(options.DataDirectory, options.Retention.CursorsMax, log);
         }
         catch
         {
@@ -68,7 +70,7 @@ public sealed class CreditEngine : IAsyncDisposable
         _ring = new RingBuffer<CommandSlot>(options.RingSize, wait);
         if (options.TruncateJournal)
         {
-            _retention = new JournalRetention(_journal, _snapshots, options, log);
+            _retention = new JournalRetention(_journal, _snapshots, _cursors, options, clock, log);
             // A journal that grew before retention was switched on is trimmed at once. The decide thread has not
             // started, so the snapshot store has no writer during the listing.
             _retention.OnSnapshotsChanged();
@@ -107,6 +109,18 @@ public sealed class CreditEngine : IAsyncDisposable
     public SnapshotStore Snapshots => _snapshots;
     /// <summary>Journal truncations done by retention since start (0 unless <see cref="EngineOptions.TruncateJournal"/>).</summary>
     public long JournalTruncations => _retention?.Truncations ?? 0;
+    /// <summary>
+    /// The named durable consumers of the event stream (persisted in the data directory). A live cursor holds journal
+    /// retention back; retention drops one that lags past <see cref="RetentionOptions.CursorLagMaxMs"/>,
+    /// <see cref="RetentionOptions.CursorLagBytesMax"/> or the disk budget. Any thread.
+    /// </summary>
+    public ConsumerCursors Cursors => _cursors;
+    /// <summary>What the last retention pass found: what holds the begin, the budget, cursor lags, warnings.</summary>
+    public RetentionStatus RetentionStatus => _retention?.Status ?? new RetentionStatus { BeginAddress = _journal.BeginAddress };
+    /// <summary>Asks retention for a pass soon (e.g. after a cursor was acknowledged or deleted); no-op without retention.</summary>
+    public void RequestRetentionPass() => _retention?.RequestPass();
+    /// <summary>Runs one retention pass on the calling thread (tests: deterministic instead of waiting for the worker).</summary>
+    internal void RunRetentionPass() => _retention?.RunPass();
     /// <summary>Set when a pipeline stage failed; the engine then refuses everything.</summary>
     public Exception? Fault => _fault;
     public bool IsAccepting => _accepting;

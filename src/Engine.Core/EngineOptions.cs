@@ -26,8 +26,9 @@ public sealed class EngineOptions
     /// <summary>Snapshots kept on disk. With <see cref="TruncateJournal"/> at least 2, so a damaged newest snapshot still leaves an older one with its complete log.</summary>
     public int SnapshotsKept { get; set; } = 2;
     /// <summary>
-    /// Bounded journal retention: after each snapshot, truncate the journal before the journal address of the oldest
-    /// snapshot still kept (and delete the segment files entirely below it), so the log stops growing without bound
+    /// Bounded journal retention: truncate the journal (and delete the segment files entirely below the new begin) no
+    /// further than the journal address of the oldest snapshot still kept, and no further than <see cref="Retention"/>'s
+    /// age floor and durable consumer cursors allow (within its disk budget), so the log stops growing without bound
     /// while recovery always has a snapshot plus the complete log after it. Runs on a background thread, never on the
     /// decide thread. On by default: nothing grows without bound. The server's read model starts from its own snapshot
     /// (or, when truncation overtook that, from the engine's). Subscribers and read replicas that fall behind the begin
@@ -40,6 +41,8 @@ public sealed class EngineOptions
     /// only what snapshots need). Rounded to a page start; whole segment files are deleted only once entirely below.
     /// </summary>
     public long JournalRetainBytesMin { get; set; }
+    /// <summary>With <see cref="TruncateJournal"/>: the age floor, the disk budget and the named consumer cursors (section <c>Engine:Retention</c>).</summary>
+    public RetentionOptions Retention { get; set; } = new();
     /// <summary>BENCHMARK ONLY: reply before the journal's fsync completes. A crash can lose replied commands.</summary>
     public bool AcknowledgeBeforeFsync { get; set; }
     /// <summary>How pipeline threads wait for work: Hybrid (spin, yield, then block — the default for small machines), Blocking, Yielding or BusySpin.</summary>
@@ -82,5 +85,6 @@ public sealed class EngineOptions
         if (SnapshotsKept < 1) throw new ArgumentException("Engine:SnapshotsKept must be >= 1", nameof(SnapshotsKept));
         if (TruncateJournal && SnapshotsKept < 2) throw new ArgumentException("Engine:SnapshotsKept must be >= 2 with Engine:TruncateJournal, so a damaged newest snapshot still leaves one with its complete log", nameof(SnapshotsKept));
         if (JournalRetainBytesMin < 0) throw new ArgumentException("Engine:JournalRetainBytesMin must be >= 0", nameof(JournalRetainBytesMin));
+        Retention.Validate();
     }
 }

@@ -137,6 +137,8 @@ public sealed class EventJournal : IDisposable
 
     internal int SegmentSizeBits => _options.SegmentSizeBits;
 
+    internal int PageSizeBits => _options.PageSizeBits;
+
     /// <summary>
     /// Frames <paramref name="payload"/> (header with its CRC-32C) and enqueues it in memory; nothing is durable until
     /// a <see cref="Commit"/> that starts after this call returns. Blocks (spinning with yields) only while FASTER's

@@ -22,6 +22,7 @@ public sealed class JournalRetentionTests
         o.JournalSegmentSizeBits = 17;
         o.JournalRecordBytesMax = 16 * 1024;
         o.TickIntervalMs = 1000;
+        o.Retention.EventAgeMinMs = 0; // these tests are about the snapshot bound: no age floor (the clock is frozen)
     };
 
     /// <summary>The same commands, in the same batches, at the same (frozen) engine time: engines end in the same state.</summary>

@@ -26,6 +26,7 @@ public static class CrashWorkload
             SnapshotEveryEvents = 1_000,
             SnapshotIntervalSeconds = 0,
             TruncateJournal = true,
+            Retention = new RetentionOptions { EventAgeMinMs = 0 }, // truncate as often as snapshots allow
             JournalPageSizeBits = 16,
             JournalMemorySizeBits = 18,
             JournalSegmentSizeBits = 17,

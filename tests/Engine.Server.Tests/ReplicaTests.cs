@@ -316,7 +316,7 @@ public sealed class RetentionReplicaTests
 {
     private static readonly string[] SmallRetention =
     [
-        "--Engine:TruncateJournal=true", "--Engine:SnapshotEveryEvents=2000", "--Engine:JournalSegmentSizeBits=20",
+        "--Engine:TruncateJournal=true", "--Engine:Retention:EventAgeMinMs=0", "--Engine:SnapshotEveryEvents=2000", "--Engine:JournalSegmentSizeBits=20",
         "--ReadModel:SnapshotEveryEvents=100000000",
     ];
 

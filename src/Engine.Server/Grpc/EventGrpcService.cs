@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Credit.V1;
+using Engine.Core;
 using Engine.Domain;
 using Engine.Journal;
 using Engine.Server.Hosting;
@@ -20,7 +21,8 @@ namespace Engine.Server.Grpc;
 /// for a subscriber; a slow one just reads the log later. Per-subscriber memory is one message: at most
 /// Server:SubscribeBatchEventsMax events, or in EVENT_BLOCKS format about 1 MiB of blocks.
 /// </summary>
-public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegistry registry, TimeProvider clock, IOptions<ServerOptions> options, IHostApplicationLifetime lifetime)
+public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegistry registry, TimeProvider clock, IOptions<ServerOptions> options, IHostApplicationLifetime lifetime,
+    IOptions<ServerRoleOptions> role, IServiceProvider services, ILogger<EventGrpcService> logger)
     : EventService.EventServiceBase
 {
     private const int BlocksMessageBytesTarget = 1 << 20;
@@ -41,9 +43,15 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
         if (readModel.Fault is not null) throw GrpcErrors.NotRunning("the read model stopped after an internal failure; see the server log");
         EventJournal journal = readModel.Journal;
         long expected = Math.Max(1, request.FromSequence);
+        (ConsumerCursors? cursors, bool createdCursor) = (null, false);
+        if (request.DurableCursor)
+        {
+            (cursors, createdCursor, expected) = RegisterCursor(request);
+        }
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         CancellationToken ct = stopping.Token;
         SubscriberRegistry.Subscriber subscriber = registry.Register(request.SubscriberName, context.Peer, format, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        subscriber.DurableCursor = request.DurableCursor;
         var stream = new StreamState(expected);
         try
         {
@@ -59,8 +67,8 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
                     if (first > stream.Expected)
                     {
                         if (!stream.AcceptedAny)
-                            throw new RpcException(new global::Grpc.Core.Status(StatusCode.OutOfRange,
-                                $"from_sequence {stream.Expected} is no longer in the journal; the oldest event is {first}. Rebuild from ReplicationService.GetSnapshot."));
+                            throw ForgetNewCursor(cursors, createdCursor, request.SubscriberName, new RpcException(new global::Grpc.Core.Status(StatusCode.OutOfRange,
+                                $"from_sequence {stream.Expected} is no longer in the journal; the oldest event is {first}. Rebuild from ReplicationService.GetSnapshot.")));
                         throw new InvalidOperationException($"subscriber expected sequence {stream.Expected} but the journal continued with {first}: sequences must be dense");
                     }
                     if (format == SubscribeFormat.EventBlocks)
@@ -93,8 +101,9 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
         catch (JournalTruncatedException e)
         {
             // Retention truncated the log past this subscriber (at the start, or while it was reading slowly).
-            throw new RpcException(new global::Grpc.Core.Status(StatusCode.OutOfRange,
+            var outOfRange = new RpcException(new global::Grpc.Core.Status(StatusCode.OutOfRange,
                 $"sequence {stream.Expected} is no longer in the journal (it now begins at address {e.BeginAddress}); rebuild from ReplicationService.GetSnapshot"));
+            throw stream.AcceptedAny ? outOfRange : ForgetNewCursor(cursors, createdCursor, request.SubscriberName, outOfRange);
         }
         catch (ObjectDisposedException)
         {
@@ -112,6 +121,85 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
         response.HeadSequence = Math.Max(readModel.HeadSequence, last);
         await responseStream.WriteAsync(response, ct).ConfigureAwait(false);
         subscriber.SentSequence = last;
+        if (subscriber.DurableCursor) registry.RecordDelivered(subscriber.Name, last);
+    }
+
+    /// <summary>
+    /// Registers or resumes the durable cursor the request names; returns where the stream starts. A new cursor is
+    /// acknowledged at from_sequence - 1; an existing one resumes at its acknowledged + 1 when from_sequence is 0.
+    /// </summary>
+    private (ConsumerCursors Cursors, bool Created, long Expected) RegisterCursor(SubscribeRequest request)
+    {
+        if (request.SubscriberName.Length == 0) throw GrpcErrors.InvalidArgument("subscriber_name", "is required with durable_cursor (it names the cursor)");
+        ConsumerCursors cursors = LeaderEngine().Cursors;
+        try
+        {
+            ConsumerCursor cursor = cursors.Register(request.SubscriberName, Math.Max(0, request.FromSequence - 1), clock.GetUtcNow().ToUnixTimeMilliseconds(), out bool created);
+            long expected = request.FromSequence == 0 ? cursor.AckedSequence + 1 : request.FromSequence;
+            if (created) logger.LogInformation("durable cursor '{Name}' registered at acknowledged sequence {Acked}", cursor.Name, cursor.AckedSequence);
+            return (cursors, created, Math.Max(1, expected));
+        }
+        catch (ConsumerCursorException e)
+        {
+            throw GrpcErrors.Cursor(e);
+        }
+    }
+
+    /// <summary>
+    /// The engine, for durable cursors: they hold the leader's journal retention, so a read replica refuses them
+    /// (FAILED_PRECONDITION naming the leader) without ever resolving the engine host, which a replica does not run.
+    /// </summary>
+    private CreditEngine LeaderEngine()
+    {
+        if (role.Value.IsReplica)
+            throw new RpcException(new global::Grpc.Core.Status(StatusCode.FailedPrecondition,
+                $"durable cursors are kept by the leader; this server is a read replica of {role.Value.LeaderUrl}"));
+        return services.GetRequiredService<EngineHost>().Engine;
+    }
+
+    /// <summary>A cursor this very call registered for events that are already gone would only hold nothing: remove it again.</summary>
+    private RpcException ForgetNewCursor(ConsumerCursors? cursors, bool created, string name, RpcException error)
+    {
+        if (cursors is not null && created)
+        {
+            cursors.Delete(name);
+            registry.ForgetCursor(name);
+        }
+        return error;
+    }
+
+    public override Task<AcknowledgeCursorResponse> AcknowledgeCursor(AcknowledgeCursorRequest request, ServerCallContext context)
+    {
+        if (CommandValidator.CheckId(request.SubscriberName, "subscriber_name", required: true) is { } nameError) throw GrpcErrors.InvalidArgument(nameError);
+        if (request.Sequence < 0) throw GrpcErrors.InvalidArgument("sequence", "must be >= 0");
+        CreditEngine engine = LeaderEngine();
+        // Only what exists may be acknowledged: an acknowledgement beyond it would release events never delivered.
+        long deliverable = Math.Max(readModel.HeadSequence, registry.DeliveredTo(request.SubscriberName));
+        if (request.Sequence > deliverable)
+            throw GrpcErrors.InvalidArgument("sequence", $"{request.Sequence} is beyond the newest sequence delivered or durable here ({deliverable})");
+        try
+        {
+            ConsumerCursor cursor = engine.Cursors.Acknowledge(request.SubscriberName, request.Sequence, clock.GetUtcNow().ToUnixTimeMilliseconds());
+            return Task.FromResult(new AcknowledgeCursorResponse { AckedSequence = cursor.AckedSequence });
+        }
+        catch (ConsumerCursorException e)
+        {
+            throw GrpcErrors.Cursor(e);
+        }
+    }
+
+    public override Task<DeleteCursorResponse> DeleteCursor(DeleteCursorRequest request, ServerCallContext context)
+    {
+        if (CommandValidator.CheckId(request.SubscriberName, "subscriber_name", required: true) is { } nameError) throw GrpcErrors.InvalidArgument(nameError);
+        CreditEngine engine = LeaderEngine();
+        bool deleted = engine.Cursors.Delete(request.SubscriberName);
+        registry.ForgetCursor(request.SubscriberName);
+        if (deleted)
+        {
+            logger.LogInformation("durable cursor '{Name}' deleted by {Peer}", request.SubscriberName, context.Peer);
+            engine.RequestRetentionPass();
+        }
+        return Task.FromResult(new DeleteCursorResponse { Deleted = deleted });
     }
 
     /// <summary>The first and last sequence of a record: its count and its first event (events are dense).</summary>

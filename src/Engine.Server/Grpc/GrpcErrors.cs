@@ -43,6 +43,10 @@ public static class GrpcErrors
     public static RpcException NotFound(string what) =>
         new(new global::Grpc.Core.Status(StatusCode.NotFound, what));
 
+    /// <summary>A refused durable-cursor operation: NOT_FOUND for an unknown cursor, FAILED_PRECONDITION when it was dropped or the limit is reached.</summary>
+    public static RpcException Cursor(Engine.Core.ConsumerCursorException e) =>
+        new(new global::Grpc.Core.Status(e.Error == Engine.Core.ConsumerCursorError.NotFound ? StatusCode.NotFound : StatusCode.FailedPrecondition, e.Message));
+
     public static RpcException DeadlineExceeded(string what) =>
         new(new global::Grpc.Core.Status(StatusCode.DeadlineExceeded, what));
 }

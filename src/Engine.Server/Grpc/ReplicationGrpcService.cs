@@ -1,4 +1,6 @@
 using Credit.V1;
+using Engine.Core;
+using Engine.Server.Hosting;
 using Engine.Journal;
 using Engine.Server.ReadModel;
 using Engine.Server.Replication;
@@ -13,7 +15,7 @@ namespace Engine.Server.Grpc;
 /// snapshot for replicas rebuilding after they fell behind the log's retention.
 /// </summary>
 public sealed class ReplicationGrpcService(LedgerReadModel readModel, SubscriberRegistry registry, ReadModelFeed feed,
-    IOptions<ServerRoleOptions> role, ILogger<ReplicationGrpcService> logger) : ReplicationService.ReplicationServiceBase
+    IOptions<ServerRoleOptions> role, IServiceProvider services, ILogger<ReplicationGrpcService> logger) : ReplicationService.ReplicationServiceBase
 {
     private const int ChunkBytes = 1 << 20;
     private static readonly SemaphoreSlim OneSnapshotAtATime = new(1, 1);
@@ -55,6 +57,7 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
                 ConnectedAtUnixMs = subscriber.ConnectedAtUnixMs,
             });
         }
+        if (!role.Value.IsReplica) AddRetention(status, head);
         if (request.IncludeDigest)
         {
             (long sequence, string digest) = readModel.ComputeDigest();
@@ -62,6 +65,53 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
             status.StateDigest = digest;
         }
         return Task.FromResult(status);
+    }
+
+    /// <summary>The leader's journal retention and its durable consumer cursors (omitted while the engine is not running).</summary>
+    private void AddRetention(ReplicationStatus status, long head)
+    {
+        CreditEngine engine;
+        try
+        {
+            engine = services.GetRequiredService<EngineHost>().Engine; // leader only (the caller checks): a replica runs no engine host
+        }
+        catch (RpcException)
+        {
+            return; // starting, stopping or failed: there is no current retention state to report
+        }
+        Engine.Core.RetentionStatus retention = engine.RetentionStatus;
+        status.Retention = new JournalRetentionStatus
+        {
+            Enabled = retention.Enabled,
+            HeldBy = retention.HeldBy,
+            OldestSequence = retention.OldestSequence,
+            OldestTimestampUnixMs = retention.OldestTimestampUnixMs,
+            RetainedBytes = retention.RetainedBytes,
+            DiskBudgetBytes = retention.DiskBudgetBytes,
+            EventAgeMinMs = retention.EventAgeMinMs,
+            BudgetOverrodeFloor = retention.BudgetOverrodeFloor,
+            BudgetOverrides = retention.BudgetOverrides,
+            LastWarning = retention.LastWarning,
+            EvaluatedAtUnixMs = retention.EvaluatedAtUnixMs,
+        };
+        Dictionary<string, CursorLag> lags = retention.CursorLags.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        foreach (ConsumerCursor cursor in engine.Cursors.All)
+        {
+            lags.TryGetValue(cursor.Name, out CursorLag? lag);
+            status.Cursors.Add(new ConsumerCursorStatus
+            {
+                Name = cursor.Name,
+                AckedSequence = cursor.AckedSequence,
+                LagEvents = Math.Max(0, head - cursor.AckedSequence),
+                LagMs = cursor.Dropped ? 0 : lag?.LagMs ?? 0,
+                LagBytes = cursor.Dropped ? 0 : lag?.LagBytes ?? 0,
+                Dropped = cursor.Dropped,
+                DroppedReason = cursor.DroppedReason ?? "",
+                DroppedAtUnixMs = cursor.DroppedAtUnixMs,
+                RegisteredAtUnixMs = cursor.RegisteredAtUnixMs,
+                AckedAtUnixMs = cursor.AckedAtUnixMs,
+            });
+        }
     }
 
     public override async Task GetSnapshot(GetSnapshotRequest request, IServerStreamWriter<SnapshotChunk> responseStream, ServerCallContext context)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using Credit.V1;
 using Engine.Domain;
@@ -21,6 +22,13 @@ namespace Engine.Server.ReadModel;
 /// once per journal record (a whole group-committed block of events), after decoding it; queries take the read lock,
 /// copy what they need and leave. History reads go to disk outside the lock. Waiting for <c>min_sequence</c> happens
 /// outside the lock on an <see cref="AsyncSignal"/>.
+/// </para>
+/// <para>
+/// <b>Queries write nothing.</b> Many queries hold the read lock at once, so everything they call — this class's
+/// query methods, <see cref="AccountIndex.AuthorizationsAfter"/>, and the <see cref="Ledger"/>'s reads — must leave
+/// shared state untouched: no lazily filled cache, no counter, no pruning on the way. State changes only in
+/// methods that assert they hold the write lock (<see cref="AssertWriter"/>). Snapshot writing is a reader too: it
+/// records the sequence it covers with a single volatile write that nothing else writes concurrently.
 /// </para>
 /// </summary>
 public sealed class LedgerReadModel : IDisposable
@@ -46,7 +54,9 @@ public sealed class LedgerReadModel : IDisposable
     private long _appliedTimestampUnixMs;
     private long _appliedUntilAddress;
     private long _headSequence;
-    private long _eventsSinceSnapshot;
+    // The applied sequence the newest snapshot covers: EventsSinceSnapshot is derived from it rather than counted, so a
+    // snapshot written off the feeder thread (GetSnapshot for a replica) never races the feeder on a shared counter.
+    private long _snapshotSequence;
     private volatile Exception? _fault;
 
     public LedgerReadModel(IOptions<ReadModelOptions> options, TimeProvider clock, ILogger<LedgerReadModel> logger)
@@ -74,8 +84,8 @@ public sealed class LedgerReadModel : IDisposable
     /// <summary>The journal address just after the last applied record: where a replay of this state resumes.</summary>
     public long AppliedUntilAddress => Volatile.Read(ref _appliedUntilAddress);
 
-    /// <summary>Events applied since the last snapshot (feeder thread only).</summary>
-    public long EventsSinceSnapshot => _eventsSinceSnapshot;
+    /// <summary>Events applied since the last snapshot (sequences are dense, so the difference counts them).</summary>
+    public long EventsSinceSnapshot => AppliedSequence - Volatile.Read(ref _snapshotSequence);
 
     /// <summary>The log this read model indexes; Subscribe serves from it.</summary>
     public EventJournal Journal => _journal ?? throw GrpcErrors.NotRunning("the read model is starting up");
@@ -203,7 +213,7 @@ public sealed class LedgerReadModel : IDisposable
             _historyEvents = historyEvents;
             _historyDropRetryAt = 0;
             _historyFloorAddress = journal.BeginAddress;
-            _eventsSinceSnapshot = 0;
+            Volatile.Write(ref _snapshotSequence, ledger.LastSequence);
             Volatile.Write(ref _appliedUntilAddress, fromAddress);
             Volatile.Write(ref _appliedTimestampUnixMs, ledger.LastTimestampUnixMs);
             Volatile.Write(ref _appliedSequence, ledger.LastSequence);
@@ -213,6 +223,24 @@ public sealed class LedgerReadModel : IDisposable
             _lock.ExitWriteLock();
         }
         _advanced.Set();
+    }
+
+    /// <summary>
+    /// Stops history reads from the current log before its owner disposes or deletes it (a replica rebuilding from
+    /// its upstream's snapshot): from now until <see cref="Reset"/> installs the new log, ListEvents finds no events on
+    /// disk instead of reading a disposed log. Only the feeder calls this.
+    /// </summary>
+    public void ReleaseJournal()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            _bytes?.Dispose();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
     }
 
     /// <summary>
@@ -272,13 +300,13 @@ public sealed class LedgerReadModel : IDisposable
         {
             _lock.ExitWriteLock();
         }
-        _eventsSinceSnapshot += applied;
         if (applied > 0) _advanced.Set();
         return applied;
     }
 
     private void Index(in DomainEvent e, long location)
     {
+        AssertWriter();
         if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(accountId, out _)) return;
         if (!_accounts.TryGetValue(accountId, out AccountIndex? account))
         {
@@ -308,12 +336,17 @@ public sealed class LedgerReadModel : IDisposable
 
     private void DropHistoryBefore(long address)
     {
+        AssertWriter();
         if (address > _historyFloorAddress) Volatile.Write(ref _historyFloorAddress, address);
         long dropped = 0;
         foreach (AccountIndex account in _accounts.Values) dropped += account.Events.DropBefore(address);
         _historyEvents -= dropped;
         _sequenceIndex.DropBefore(address);
     }
+
+    /// <summary>Every change to the read model's state happens under the write lock: queries only read (see the class remarks).</summary>
+    [Conditional("DEBUG")]
+    private void AssertWriter() => Debug.Assert(_lock.IsWriteLockHeld, "read-model state changed outside the write lock");
 
     /// <summary>Drops history and index entries for log records before <paramref name="address"/> (the log was truncated there).</summary>
     public void OnLogTruncated(long address)
@@ -388,7 +421,7 @@ public sealed class LedgerReadModel : IDisposable
                     _ledger.WriteSnapshot(stream);
                     WriteExtras(stream);
                 });
-                _eventsSinceSnapshot = 0;
+                Volatile.Write(ref _snapshotSequence, info.Sequence);
                 return info;
             }
             finally

@@ -15,8 +15,9 @@ namespace Engine.Server.ReadModel;
 /// <see cref="Ledger.Apply"/> (the one definition of what an event means), plus per-account indexes, answering the
 /// query RPCs. On a leader a <see cref="JournalProjector"/> feeds it from the engine's journal; on a read replica a
 /// <see cref="Replication.ReplicaFollower"/> feeds it from the leader's stream through the replica's own copy of the
-/// log. Either way it indexes a <see cref="EventJournal"/> it can read back: per-account history is 8 bytes an
-/// event in memory (where the event sits) and the event itself on disk, so ListEvents pages through months.
+/// log. Either way it indexes a <see cref="EventJournal"/> it can read back: per-account history is 12 bytes an
+/// event in memory (where the event sits, <see cref="EventLocation"/>) and the event itself on disk, so ListEvents
+/// pages through months.
 /// <para>
 /// <b>Concurrency.</b> One feeder thread is the only writer. It takes a <see cref="ReaderWriterLockSlim"/> write lock
 /// once per journal record (a whole group-committed block of events), after decoding it; queries take the read lock,
@@ -33,8 +34,6 @@ namespace Engine.Server.ReadModel;
 /// </summary>
 public sealed class LedgerReadModel : IDisposable
 {
-    private const uint ExtrasMagic = 0x31584D52; // "RMX1": the read-model section after the ledger in a snapshot
-
     private readonly ReadModelOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<LedgerReadModel> _logger;
@@ -149,7 +148,10 @@ public sealed class LedgerReadModel : IDisposable
                 if (Covers(snapshot, journal))
                 {
                     ledger = Ledger.ReadSnapshot(body, ledgerOptions);
-                    historyEvents = ReadExtras(body, ledger, sequenceIndex, accounts, journal.BeginAddress);
+                    (historyEvents, uint format) = HistoryIndexSnapshot.Read(body, sequenceIndex, accounts, journal.BeginAddress);
+                    RebuildAccounts(ledger, accounts);
+                    if (format == HistoryIndexSnapshot.PackedFormatMagic)
+                        _logger.LogInformation("read model: snapshot {Path} has the old packed history index (RMX1); loaded as is, the next snapshot is written as RMX2", snapshot.Path);
                     CheckSnapshotSequence(ledger, snapshot);
                     fromAddress = snapshot.JournalAddress;
                     _logger.LogInformation("read model: snapshot at sequence {Sequence} loaded ({Bytes} bytes, {HistoryEvents} history entries); replaying the log from address {Address}",
@@ -282,7 +284,7 @@ public sealed class LedgerReadModel : IDisposable
                     throw new InvalidOperationException($"read model expected sequence {expected} but the log continued with {e.Sequence}: sequences must be dense");
                 if (applied == 0) _sequenceIndex.Observe(e.Sequence, address);
                 _ledger.Apply(e);
-                Index(e, EventLocations.Pack(address, offset));
+                Index(e, new EventLocation(address, offset));
                 expected++;
                 applied++;
             }
@@ -304,7 +306,7 @@ public sealed class LedgerReadModel : IDisposable
         return applied;
     }
 
-    private void Index(in DomainEvent e, long location)
+    private void Index(in DomainEvent e, EventLocation location)
     {
         AssertWriter();
         if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(accountId, out _)) return;
@@ -419,7 +421,7 @@ public sealed class LedgerReadModel : IDisposable
                 SnapshotInfo info = store.Write(_ledger.LastSequence, address, stream =>
                 {
                     _ledger.WriteSnapshot(stream);
-                    WriteExtras(stream);
+                    HistoryIndexSnapshot.Write(stream, _sequenceIndex, _accounts);
                 });
                 Volatile.Write(ref _snapshotSequence, info.Sequence);
                 return info;
@@ -433,43 +435,6 @@ public sealed class LedgerReadModel : IDisposable
         {
             _snapshotting.Release();
         }
-    }
-
-    private void WriteExtras(Stream stream)
-    {
-        using var writer = new BinaryWriter(stream, System.Text.Encoding.ASCII, leaveOpen: true);
-        writer.Write(ExtrasMagic);
-        _sequenceIndex.Write(writer);
-        writer.Write(_accounts.Count);
-        foreach ((string accountId, AccountIndex account) in _accounts)
-        {
-            writer.Write(accountId);
-            writer.Write(account.Events.Count);
-            for (int i = 0; i < account.Events.Count; i++) writer.Write(account.Events[i]);
-        }
-        writer.Write(ExtrasMagic);
-    }
-
-    private static long ReadExtras(Stream stream, Ledger ledger, SequenceIndex sequenceIndex, Dictionary<string, AccountIndex> accounts, long beginAddress)
-    {
-        using var reader = new BinaryReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
-        if (reader.ReadUInt32() != ExtrasMagic) throw new FormatException("read-model snapshot: no read-model section after the ledger");
-        sequenceIndex.Read(reader);
-        sequenceIndex.DropBefore(beginAddress);
-        int accountCount = reader.ReadInt32();
-        long historyEvents = 0;
-        for (int a = 0; a < accountCount; a++)
-        {
-            string accountId = reader.ReadString();
-            int count = reader.ReadInt32();
-            var account = new AccountIndex();
-            for (int i = 0; i < count; i++) account.Events.Add(reader.ReadInt64());
-            historyEvents += count - account.Events.DropBefore(beginAddress);
-            accounts[accountId] = account;
-        }
-        if (reader.ReadUInt32() != ExtrasMagic) throw new FormatException("read-model snapshot: read-model section has no end marker (truncated?)");
-        RebuildAccounts(ledger, accounts);
-        return historyEvents;
     }
 
     /// <summary>Adds every authorization the ledger holds to its account's index, in creation order.</summary>
@@ -585,16 +550,16 @@ public sealed class LedgerReadModel : IDisposable
     public ListEventsResponse? ListEvents(string accountId, long fromSequence, int limit)
     {
         const int ChunkEntries = 1024;
-        var chunk = new List<long>(ChunkEntries);
+        var chunk = new List<EventLocation>(ChunkEntries);
         Span<byte> buffer = stackalloc byte[EventCodec.EncodedSizeMax];
         ListEventsResponse? response = null;
         JournalByteReader? bytes = null;
-        long lastLocation = -1;
+        EventLocation? lastLocation = null;
         // Bounded: every pass moves past at least one location of this account, or stops.
         while (true)
         {
             chunk.Clear();
-            long oldestLocation = -1;
+            EventLocation? oldestLocation = null;
             _lock.EnterReadLock();
             try
             {
@@ -607,13 +572,12 @@ public sealed class LedgerReadModel : IDisposable
                 if (_accounts.TryGetValue(accountId, out AccountIndex? index) && index.Events.Count > 0)
                 {
                     EventLocations events = index.Events;
-                    if (lastLocation < 0) oldestLocation = events[0];
+                    if (lastLocation is null) oldestLocation = events[0];
                     int at;
-                    if (lastLocation >= 0)
+                    if (lastLocation is { } last)
                     {
                         // Resume after the last location read; positions may have shifted if retention dropped the front.
-                        at = events.FirstAtOrAfter(EventLocations.RecordAddressOf(lastLocation));
-                        while (at < events.Count && events[at] <= lastLocation) at++;
+                        at = events.FirstAfter(last);
                     }
                     else
                     {
@@ -627,10 +591,10 @@ public sealed class LedgerReadModel : IDisposable
                 _lock.ExitReadLock();
             }
 
-            if (oldestLocation >= 0 && TryReadEvent(bytes!, oldestLocation, accountId, buffer, out DomainEvent oldest))
+            if (oldestLocation is { } oldestAt && TryReadEvent(bytes!, oldestAt, accountId, buffer, out DomainEvent oldest))
                 response.OldestRetainedSequence = oldest.Sequence;
             if (chunk.Count == 0) return response;
-            foreach (long location in chunk)
+            foreach (EventLocation location in chunk)
             {
                 lastLocation = location;
                 if (!TryReadEvent(bytes!, location, accountId, buffer, out DomainEvent e)) continue; // truncated away meanwhile
@@ -645,9 +609,9 @@ public sealed class LedgerReadModel : IDisposable
         }
     }
 
-    private static bool TryReadEvent(JournalByteReader bytes, long location, string accountId, Span<byte> buffer, out DomainEvent e)
+    private static bool TryReadEvent(JournalByteReader bytes, EventLocation location, string accountId, Span<byte> buffer, out DomainEvent e)
     {
-        long address = EventLocations.RecordAddressOf(location) + JournalByteReader.PayloadOffset + EventLocations.PayloadOffsetOf(location);
+        long address = location.RecordAddress + JournalByteReader.PayloadOffset + location.PayloadOffset;
         int read = bytes.Read(address, buffer);
         e = default;
         if (read == 0) return false;

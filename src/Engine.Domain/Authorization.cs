@@ -1,50 +1,40 @@
 namespace Engine.Domain;
 
 /// <summary>
-/// A read-only view of one authorization and its hold, for readers outside the ledger (tests, read models). Its id
-/// is the request id of the Authorize that created it. While the ledger knows the authorization the view shows its
-/// live state, and the ledger hands out the same view object each time; once the ledger forgets it (past retention)
-/// the view keeps the final values. The ledger itself stores authorizations as <see cref="AuthorizationRecord"/> structs.
+/// A read-only copy of one authorization and its hold, for readers outside the ledger (tests, read models), taken
+/// when it was looked up: later commands do not change it. Its id is the request id of the Authorize that created it.
+/// The ledger itself stores authorizations as <see cref="AuthorizationRecord"/> structs.
+/// <para>
+/// A copy, not a live view, so that looking an authorization up writes nothing: read models answer queries from
+/// many threads at once under a shared read lock, and a lookup that cached a view per slot (as this type once did)
+/// raced on that cache (issue 9: "An item with the same key has already been added" under concurrent
+/// ListAuthorizations).
+/// </para>
 /// </summary>
 public sealed class Authorization
 {
-    private AuthorizationStore? _store;
-    private readonly int _slot;
-    private AuthorizationRecord _final;
+    private readonly AuthorizationRecord _record;
 
-    internal Authorization(AuthorizationStore store, int slot)
+    internal Authorization(in AuthorizationRecord record)
     {
-        _store = store;
-        _slot = slot;
-        ref readonly AuthorizationRecord record = ref store.At(slot);
+        _record = record;
         Id = record.Id!;
-        AccountIndex = record.AccountIndex;
-        CreatedSequence = record.CreatedSequence;
     }
 
     public string Id { get; }
-    public int AccountIndex { get; }
+    public int AccountIndex => _record.AccountIndex;
     /// <summary>When the Authorize was approved (its event sequence): breaks expiry ties deterministically.</summary>
-    public long CreatedSequence { get; }
+    public long CreatedSequence => _record.CreatedSequence;
     /// <summary>Authorized amount including increments: the base for over-capture tolerance.</summary>
-    public long AuthorizedMinor => Record.AuthorizedMinor;
+    public long AuthorizedMinor => _record.AuthorizedMinor;
     /// <summary>What this authorization still holds against the account.</summary>
-    public long HeldMinor => Record.HeldMinor;
-    public long CapturedMinor => Record.CapturedMinor;
-    public long RefundedMinor => Record.RefundedMinor;
+    public long HeldMinor => _record.HeldMinor;
+    public long CapturedMinor => _record.CapturedMinor;
+    public long RefundedMinor => _record.RefundedMinor;
     /// <summary>Released by voids (partial reversals included); lowers what may be captured.</summary>
-    public long ReversedMinor => Record.ReversedMinor;
-    public long ExpiresAtUnixMs => Record.ExpiresAtUnixMs;
+    public long ReversedMinor => _record.ReversedMinor;
+    public long ExpiresAtUnixMs => _record.ExpiresAtUnixMs;
     /// <summary>When it left <see cref="AuthorizationState.Open"/>; drives retention.</summary>
-    public long ClosedAtUnixMs => Record.ClosedAtUnixMs;
-    public AuthorizationState State => Record.State;
-
-    private ref readonly AuthorizationRecord Record => ref _store is null ? ref _final : ref _store.At(_slot);
-
-    /// <summary>The ledger forgot this authorization: keep its final values, stop reading the (reused) slot.</summary>
-    internal void Detach(in AuthorizationRecord final)
-    {
-        _final = final;
-        _store = null;
-    }
+    public long ClosedAtUnixMs => _record.ClosedAtUnixMs;
+    public AuthorizationState State => _record.State;
 }

@@ -7,9 +7,9 @@ namespace Engine.Domain;
 /// fixed-size chunks with a free list. Growing adds a chunk and never copies (a doubling array of millions of
 /// records would pause for a copy of hundreds of megabytes); a forgotten authorization's slot is reused.
 /// <para>
-/// Readers outside the ledger get <see cref="Authorization"/> views, made on first request and cached per slot so the
-/// same authorization is always the same object; a view detaches with the final values when its slot is freed.
-/// The decide path never makes one.
+/// Reads (<see cref="TryFind"/>, <see cref="At"/>, <see cref="CopyOf"/>, <see cref="Slots"/>) write nothing, so any
+/// number of readers may run at once while no one writes (a read model's queries under its read lock). Keep it so:
+/// no lazily built cache on a read path.
 /// </para>
 /// </summary>
 internal sealed class AuthorizationStore
@@ -24,7 +24,6 @@ internal sealed class AuthorizationStore
     private AuthorizationRecord[][] _chunks = new AuthorizationRecord[16][];
     private int _slotsUsedHighWater;
     private int _freeHead = -1;
-    private readonly Dictionary<int, Authorization> _views = new();
 
     public AuthorizationStore(int expectedAuthorizations) =>
         _slotById = new Dictionary<string, int>(expectedAuthorizations, StringComparer.Ordinal);
@@ -64,23 +63,14 @@ internal sealed class AuthorizationStore
         ref AuthorizationRecord record = ref At(slot);
         if (record.Id is null || record.HeapIndex != -1) throw new InvalidOperationException($"slot {slot} is free or still in the expiry heap");
         _slotById.Remove(record.Id);
-        if (_views.Count > 0 && _views.Remove(slot, out Authorization? view)) view.Detach(record);
         record = default;
         record.HeapIndex = -1;
         record.NextFreeSlot = _freeHead;
         _freeHead = slot;
     }
 
-    /// <summary>The view of the authorization in <paramref name="slot"/>, the same object for as long as it is known.</summary>
-    public Authorization ViewOf(int slot)
-    {
-        if (!_views.TryGetValue(slot, out Authorization? view))
-        {
-            view = new Authorization(this, slot);
-            _views.Add(slot, view);
-        }
-        return view;
-    }
+    /// <summary>A copy of the authorization in <paramref name="slot"/> as it is now; writes nothing to the store.</summary>
+    public Authorization CopyOf(int slot) => new(in At(slot));
 
     /// <summary>Slots of every known authorization, in slot order (not a deterministic order across ledgers).</summary>
     public IEnumerable<int> Slots

@@ -55,17 +55,20 @@ public sealed partial class Ledger
         return false;
     }
 
-    /// <summary>A view of the authorization (the same object for as long as the ledger knows it); see <see cref="Authorization"/>.</summary>
+    /// <summary>
+    /// A copy of the authorization as it is now (see <see cref="Authorization"/>). Like every read of the ledger it
+    /// writes nothing, so concurrent readers are safe while no one applies events.
+    /// </summary>
     public bool TryGetAuthorization(string authorizationId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Authorization? authorization)
     {
-        authorization = _authorizations.TryFind(authorizationId, out int slot) ? _authorizations.ViewOf(slot) : null;
+        authorization = _authorizations.TryFind(authorizationId, out int slot) ? _authorizations.CopyOf(slot) : null;
         return authorization is not null;
     }
 
     /// <summary>
     /// True when the ledger still holds the authorization <paramref name="authorizationId"/> created at
     /// <paramref name="createdSequence"/> (an id can come back after retention forgot an older one). Allocates nothing:
-    /// for indexes that keep ids and resolve views only when asked.
+    /// for indexes that keep ids and copy an authorization out only when asked.
     /// </summary>
     public bool HoldsAuthorization(string authorizationId, long createdSequence) =>
         _authorizations.TryFind(authorizationId, out int slot) && _authorizations.At(slot).CreatedSequence == createdSequence;
@@ -73,8 +76,8 @@ public sealed partial class Ledger
     /// <summary>All accounts in creation order (index order).</summary>
     public ReadOnlySpan<Account> Accounts => _accounts.AsSpan(0, _accountCount);
 
-    /// <summary>Views of every known authorization (each one is then cached: for tests and tools, not the hot path).</summary>
-    public IEnumerable<Authorization> Authorizations => _authorizations.Slots.Select(_authorizations.ViewOf);
+    /// <summary>Copies of every known authorization, made as the enumeration reaches them (for tests and tools, not the hot path).</summary>
+    public IEnumerable<Authorization> Authorizations => _authorizations.Slots.Select(_authorizations.CopyOf);
 
     /// <summary>
     /// Runs one command at engine time <paramref name="nowUnixMs"/> (raised to the last event's time if the

@@ -15,20 +15,33 @@ namespace Engine.Server.Hosting;
 /// starts it (recovery included) before Kestrel accepts a connection and stops it after Kestrel has drained:
 /// shutdown is stop accepting → finish in-flight calls → stop the read model → drain the ring, final commit
 /// and snapshot (<see cref="CreditEngine.StopAsync"/>). Health reports SERVING only in between.
+/// <para>
+/// Health has two halves (README "Health"): the command path (<see cref="CommandServiceNames"/>, and "" on a leader)
+/// follows the engine; the read side (<see cref="ReadServiceNames"/>) follows the read model as well. A read-model
+/// fault makes only the read side NOT_SERVING: the authorization path does not depend on the read model, so a
+/// health-checking router must not stop sending it card traffic for that.
+/// </para>
 /// </summary>
 public sealed class EngineHost : IHostedService, IDisposable
 {
-    /// <summary>Service names reported by grpc.health.v1.Health ("" is the whole server).</summary>
-    public static readonly string[] HealthServiceNames =
+    /// <summary>The services that take commands: served by the engine, on a leader only.</summary>
+    public static readonly string[] CommandServiceNames =
     [
-        "",
         "credit.v1.AuthorizationService",
         "credit.v1.AccountService",
         "credit.v1.PipelineService",
-        "credit.v1.EventService",
+    ];
+
+    /// <summary>The services answered from the read model and the log it indexes, on a leader and on a replica.</summary>
+    public static readonly string[] ReadServiceNames =
+    [
         "credit.v1.QueryService",
+        "credit.v1.EventService",
         "credit.v1.ReplicationService",
     ];
+
+    /// <summary>Service names reported by grpc.health.v1.Health ("" is the server's main job: commands on a leader, reads on a replica).</summary>
+    public static readonly string[] HealthServiceNames = ["", .. CommandServiceNames, .. ReadServiceNames];
 
     private readonly EngineOptions _options;
     private readonly ServerRoleOptions _role;
@@ -53,7 +66,7 @@ public sealed class EngineHost : IHostedService, IDisposable
         _health = health;
         _lifetime = lifetime;
         _logger = logger;
-        SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
+        SetHealth(commandsServing: false, readsServing: false);
     }
 
     /// <summary>
@@ -90,17 +103,17 @@ public sealed class EngineHost : IHostedService, IDisposable
         {
             // First thing on SIGTERM: tell load balancers to go elsewhere while in-flight calls finish.
             _draining = true;
-            SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
+            SetHealth(commandsServing: false, readsServing: false);
         });
         _watchdog = new Timer(_ => CheckFault(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-        SetHealth(HealthCheckResponse.Types.ServingStatus.Serving);
+        CheckFault();
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _draining = true;
-        SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
+        SetHealth(commandsServing: false, readsServing: false);
         if (_watchdog is not null) await _watchdog.DisposeAsync().ConfigureAwait(false);
         await _projector.StopAsync().ConfigureAwait(false);
         if (_engine is { } engine)
@@ -118,15 +131,23 @@ public sealed class EngineHost : IHostedService, IDisposable
         return GrpcErrors.NotRunning(engine?.Fault is not null ? "the engine stopped after an internal failure" : "the engine is shutting down");
     }
 
+    /// <summary>Sets both halves of health from the current state; the watchdog runs it every second.</summary>
     private void CheckFault()
     {
-        if (_engine?.Fault is not null || _readModel.Fault is not null)
-            SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
+        // A faulted engine also stops feeding the read model, so the read side goes down with it; not the reverse.
+        bool commandsServing = !_draining && _engine is { Fault: null, IsAccepting: true };
+        bool readsServing = commandsServing && _readModel.Fault is null;
+        SetHealth(commandsServing, readsServing);
     }
 
-    private void SetHealth(HealthCheckResponse.Types.ServingStatus status)
+    private void SetHealth(bool commandsServing, bool readsServing)
     {
-        foreach (string name in HealthServiceNames) _health.SetStatus(name, status);
+        HealthCheckResponse.Types.ServingStatus commands = commandsServing ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing;
+        HealthCheckResponse.Types.ServingStatus reads = readsServing ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing;
+        // "" on a leader is its main job, the command path: a probe on "" must not pull the leader out for a read-model fault.
+        _health.SetStatus("", commands);
+        foreach (string name in CommandServiceNames) _health.SetStatus(name, commands);
+        foreach (string name in ReadServiceNames) _health.SetStatus(name, reads);
     }
 
     private void LogEngine(string message)

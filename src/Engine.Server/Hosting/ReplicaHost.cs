@@ -62,13 +62,13 @@ public sealed class ReplicaHost : IHostedService, IDisposable
         if (_readModel.Fault is not null) SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing);
     }
 
-    private static readonly string[] CommandServices = ["credit.v1.AuthorizationService", "credit.v1.AccountService", "credit.v1.PipelineService"];
-
     private void SetHealth(HealthCheckResponse.Types.ServingStatus status)
     {
-        // The command services never serve here (FAILED_PRECONDITION naming the leader): a health-checking router sends commands elsewhere.
-        foreach (string name in EngineHost.HealthServiceNames)
-            _health.SetStatus(name, CommandServices.Contains(name) ? HealthCheckResponse.Types.ServingStatus.NotServing : status);
+        // "" on a replica is its only job, the read side. The command services never serve here (FAILED_PRECONDITION
+        // naming the leader): a health-checking router sends commands elsewhere.
+        _health.SetStatus("", status);
+        foreach (string name in EngineHost.CommandServiceNames) _health.SetStatus(name, HealthCheckResponse.Types.ServingStatus.NotServing);
+        foreach (string name in EngineHost.ReadServiceNames) _health.SetStatus(name, status);
     }
 
     public void Dispose()

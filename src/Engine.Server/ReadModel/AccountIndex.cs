@@ -5,8 +5,13 @@ namespace Engine.Server.ReadModel;
 /// <summary>
 /// The read model's per-account indexes: where its events sit in the journal, and its authorizations in creation
 /// order. Authorizations are kept as (id, created sequence) — the id string is the one the ledger already holds —
-/// and resolved to the ledger's views only when a query asks; ones the ledger has forgotten (past the
+/// and copied out of the ledger only when a query asks; ones the ledger has forgotten (past the
 /// closed-authorization retention) are pruned when the list would otherwise grow.
+/// <para>
+/// Writers (<see cref="AddAuthorization"/>, <see cref="Events"/>' Add and DropBefore) run on the read model's feeder
+/// under its write lock; <see cref="AuthorizationsAfter"/> runs on query threads under the read lock and, like every
+/// ledger read it calls, writes nothing.
+/// </para>
 /// </summary>
 internal sealed class AccountIndex
 {
@@ -35,7 +40,8 @@ internal sealed class AccountIndex
         for (int i = low; i < _authorizations.Count; i++)
         {
             (string id, long created) = _authorizations[i];
-            if (ledger.HoldsAuthorization(id, created) && ledger.TryGetAuthorization(id, out Authorization? authorization)) yield return authorization;
+            // The id may have been forgotten and reused by a newer authorization: only the one created here belongs here.
+            if (ledger.TryGetAuthorization(id, out Authorization? authorization) && authorization.CreatedSequence == created) yield return authorization;
         }
     }
 }

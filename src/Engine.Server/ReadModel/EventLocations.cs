@@ -1,41 +1,26 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Engine.Server.ReadModel;
 
 /// <summary>
-/// Where one account's events sit in the journal, oldest first: each a packed <c>long</c> of the record's address
-/// and the event's byte offset inside the record's payload (<see cref="Pack"/>). 8 bytes an event, so months of
-/// history stay in memory as an index while the events themselves stay on disk. Appends at the back, drops at the
-/// front (retention), finds a record address by binary search: addresses grow with sequences.
+/// Where one account's events sit in the journal, oldest first (<see cref="EventLocation"/>, 12 bytes an event), so
+/// months of history stay in memory as an index while the events themselves stay on disk. Appends at the back, drops
+/// at the front (retention), finds a record address by binary search: addresses grow with sequences.
 /// </summary>
 internal sealed class EventLocations
 {
-    /// <summary>Bits of the payload offset: a record payload is at most 1 MiB (Engine:JournalRecordBytesMax).</summary>
-    public const int OffsetBits = 20;
-    private const long OffsetMask = (1L << OffsetBits) - 1;
-    /// <summary>Largest record address that packs (2^43 bytes = 8 TiB of log).</summary>
-    public const long AddressMax = (1L << (63 - OffsetBits)) - 1;
+    /// <summary>Bytes of memory an event costs in the index (the array may hold up to twice that while it grows).</summary>
+    public static readonly int BytesPerEvent = Marshal.SizeOf<EventLocation>();
 
-    private long[] _items = new long[2];
+    private EventLocation[] _items = new EventLocation[2];
     private int _head;
 
     public int Count { get; private set; }
 
-    public static long Pack(long recordAddress, int payloadOffset)
-    {
-        // Always-on: a location that does not round-trip would send ListEvents to the wrong bytes.
-        if ((ulong)recordAddress > AddressMax || (uint)payloadOffset > OffsetMask)
-            throw new InvalidOperationException($"event location (address {recordAddress}, offset {payloadOffset}) does not fit the history index");
-        return (recordAddress << OffsetBits) | (long)payloadOffset;
-    }
+    public EventLocation this[int index] => _items[_head + index];
 
-    public static long RecordAddressOf(long location) => location >>> OffsetBits;
-
-    public static int PayloadOffsetOf(long location) => (int)(location & OffsetMask);
-
-    public long this[int index] => _items[_head + index];
-
-    public void Add(long location)
+    public void Add(EventLocation location)
     {
         Debug.Assert(Count == 0 || location > this[Count - 1], "locations arrive in log order");
         if (_head + Count == _items.Length)
@@ -46,7 +31,7 @@ internal sealed class EventLocations
             }
             else
             {
-                var grown = new long[_items.Length * 2];
+                var grown = new EventLocation[_items.Length * 2];
                 Array.Copy(_items, _head, grown, 0, Count);
                 _items = grown;
             }
@@ -63,7 +48,20 @@ internal sealed class EventLocations
         while (low < high)
         {
             int middle = (low + high) >>> 1;
-            if (RecordAddressOf(this[middle]) < recordAddress) low = middle + 1;
+            if (this[middle].RecordAddress < recordAddress) low = middle + 1;
+            else high = middle;
+        }
+        return low;
+    }
+
+    /// <summary>Index of the first location after <paramref name="location"/> (Count when none).</summary>
+    public int FirstAfter(EventLocation location)
+    {
+        int low = 0, high = Count;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (this[middle] <= location) low = middle + 1;
             else high = middle;
         }
         return low;
@@ -78,7 +76,7 @@ internal sealed class EventLocations
         if (Count == 0) _head = 0;
         if (Count > 0 && Count < _items.Length / 4 && _items.Length > 8)
         {
-            var shrunk = new long[Math.Max(8, Count * 2)];
+            var shrunk = new EventLocation[Math.Max(8, Count * 2)];
             Array.Copy(_items, _head, shrunk, 0, Count);
             _items = shrunk;
             _head = 0;
@@ -87,7 +85,7 @@ internal sealed class EventLocations
     }
 
     /// <summary>Copies locations [<paramref name="from"/>, from + count) into <paramref name="destination"/>.</summary>
-    public void CopyTo(int from, int count, List<long> destination)
+    public void CopyTo(int from, int count, List<EventLocation> destination)
     {
         for (int i = 0; i < count; i++) destination.Add(_items[_head + from + i]);
     }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using Credit.V1;
 using Engine.Domain;
@@ -14,19 +15,25 @@ namespace Engine.Server.ReadModel;
 /// <see cref="Ledger.Apply"/> (the one definition of what an event means), plus per-account indexes, answering the
 /// query RPCs. On a leader a <see cref="JournalProjector"/> feeds it from the engine's journal; on a read replica a
 /// <see cref="Replication.ReplicaFollower"/> feeds it from the leader's stream through the replica's own copy of the
-/// log. Either way it indexes a <see cref="EventJournal"/> it can read back: per-account history is 8 bytes an
-/// event in memory (where the event sits) and the event itself on disk, so ListEvents pages through months.
+/// log. Either way it indexes a <see cref="EventJournal"/> it can read back: per-account history is 12 bytes an
+/// event in memory (where the event sits, <see cref="EventLocation"/>) and the event itself on disk, so ListEvents
+/// pages through months.
 /// <para>
 /// <b>Concurrency.</b> One feeder thread is the only writer. It takes a <see cref="ReaderWriterLockSlim"/> write lock
 /// once per journal record (a whole group-committed block of events), after decoding it; queries take the read lock,
 /// copy what they need and leave. History reads go to disk outside the lock. Waiting for <c>min_sequence</c> happens
 /// outside the lock on an <see cref="AsyncSignal"/>.
 /// </para>
+/// <para>
+/// <b>Queries write nothing.</b> Many queries hold the read lock at once, so everything they call — this class's
+/// query methods, <see cref="AccountIndex.AuthorizationsAfter"/>, and the <see cref="Ledger"/>'s reads — must leave
+/// shared state untouched: no lazily filled cache, no counter, no pruning on the way. State changes only in
+/// methods that assert they hold the write lock (<see cref="AssertWriter"/>). Snapshot writing is a reader too: it
+/// records the sequence it covers with a single volatile write that nothing else writes concurrently.
+/// </para>
 /// </summary>
 public sealed class LedgerReadModel : IDisposable
 {
-    private const uint ExtrasMagic = 0x31584D52; // "RMX1": the read-model section after the ledger in a snapshot
-
     private readonly ReadModelOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<LedgerReadModel> _logger;
@@ -46,7 +53,9 @@ public sealed class LedgerReadModel : IDisposable
     private long _appliedTimestampUnixMs;
     private long _appliedUntilAddress;
     private long _headSequence;
-    private long _eventsSinceSnapshot;
+    // The applied sequence the newest snapshot covers: EventsSinceSnapshot is derived from it rather than counted, so a
+    // snapshot written off the feeder thread (GetSnapshot for a replica) never races the feeder on a shared counter.
+    private long _snapshotSequence;
     private volatile Exception? _fault;
 
     public LedgerReadModel(IOptions<ReadModelOptions> options, TimeProvider clock, ILogger<LedgerReadModel> logger)
@@ -74,8 +83,8 @@ public sealed class LedgerReadModel : IDisposable
     /// <summary>The journal address just after the last applied record: where a replay of this state resumes.</summary>
     public long AppliedUntilAddress => Volatile.Read(ref _appliedUntilAddress);
 
-    /// <summary>Events applied since the last snapshot (feeder thread only).</summary>
-    public long EventsSinceSnapshot => _eventsSinceSnapshot;
+    /// <summary>Events applied since the last snapshot (sequences are dense, so the difference counts them).</summary>
+    public long EventsSinceSnapshot => AppliedSequence - Volatile.Read(ref _snapshotSequence);
 
     /// <summary>The log this read model indexes; Subscribe serves from it.</summary>
     public EventJournal Journal => _journal ?? throw GrpcErrors.NotRunning("the read model is starting up");
@@ -139,7 +148,10 @@ public sealed class LedgerReadModel : IDisposable
                 if (Covers(snapshot, journal))
                 {
                     ledger = Ledger.ReadSnapshot(body, ledgerOptions);
-                    historyEvents = ReadExtras(body, ledger, sequenceIndex, accounts, journal.BeginAddress);
+                    (historyEvents, uint format) = HistoryIndexSnapshot.Read(body, sequenceIndex, accounts, journal.BeginAddress);
+                    RebuildAccounts(ledger, accounts);
+                    if (format == HistoryIndexSnapshot.PackedFormatMagic)
+                        _logger.LogInformation("read model: snapshot {Path} has the old packed history index (RMX1); loaded as is, the next snapshot is written as RMX2", snapshot.Path);
                     CheckSnapshotSequence(ledger, snapshot);
                     fromAddress = snapshot.JournalAddress;
                     _logger.LogInformation("read model: snapshot at sequence {Sequence} loaded ({Bytes} bytes, {HistoryEvents} history entries); replaying the log from address {Address}",
@@ -203,7 +215,7 @@ public sealed class LedgerReadModel : IDisposable
             _historyEvents = historyEvents;
             _historyDropRetryAt = 0;
             _historyFloorAddress = journal.BeginAddress;
-            _eventsSinceSnapshot = 0;
+            Volatile.Write(ref _snapshotSequence, ledger.LastSequence);
             Volatile.Write(ref _appliedUntilAddress, fromAddress);
             Volatile.Write(ref _appliedTimestampUnixMs, ledger.LastTimestampUnixMs);
             Volatile.Write(ref _appliedSequence, ledger.LastSequence);
@@ -213,6 +225,24 @@ public sealed class LedgerReadModel : IDisposable
             _lock.ExitWriteLock();
         }
         _advanced.Set();
+    }
+
+    /// <summary>
+    /// Stops history reads from the current log before its owner disposes or deletes it (a replica rebuilding from
+    /// its upstream's snapshot): from now until <see cref="Reset"/> installs the new log, ListEvents finds no events on
+    /// disk instead of reading a disposed log. Only the feeder calls this.
+    /// </summary>
+    public void ReleaseJournal()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            _bytes?.Dispose();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
     }
 
     /// <summary>
@@ -254,7 +284,7 @@ public sealed class LedgerReadModel : IDisposable
                     throw new InvalidOperationException($"read model expected sequence {expected} but the log continued with {e.Sequence}: sequences must be dense");
                 if (applied == 0) _sequenceIndex.Observe(e.Sequence, address);
                 _ledger.Apply(e);
-                Index(e, EventLocations.Pack(address, offset));
+                Index(e, new EventLocation(address, offset));
                 expected++;
                 applied++;
             }
@@ -272,13 +302,13 @@ public sealed class LedgerReadModel : IDisposable
         {
             _lock.ExitWriteLock();
         }
-        _eventsSinceSnapshot += applied;
         if (applied > 0) _advanced.Set();
         return applied;
     }
 
-    private void Index(in DomainEvent e, long location)
+    private void Index(in DomainEvent e, EventLocation location)
     {
+        AssertWriter();
         if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(accountId, out _)) return;
         if (!_accounts.TryGetValue(accountId, out AccountIndex? account))
         {
@@ -308,12 +338,17 @@ public sealed class LedgerReadModel : IDisposable
 
     private void DropHistoryBefore(long address)
     {
+        AssertWriter();
         if (address > _historyFloorAddress) Volatile.Write(ref _historyFloorAddress, address);
         long dropped = 0;
         foreach (AccountIndex account in _accounts.Values) dropped += account.Events.DropBefore(address);
         _historyEvents -= dropped;
         _sequenceIndex.DropBefore(address);
     }
+
+    /// <summary>Every change to the read model's state happens under the write lock: queries only read (see the class remarks).</summary>
+    [Conditional("DEBUG")]
+    private void AssertWriter() => Debug.Assert(_lock.IsWriteLockHeld, "read-model state changed outside the write lock");
 
     /// <summary>Drops history and index entries for log records before <paramref name="address"/> (the log was truncated there).</summary>
     public void OnLogTruncated(long address)
@@ -386,9 +421,9 @@ public sealed class LedgerReadModel : IDisposable
                 SnapshotInfo info = store.Write(_ledger.LastSequence, address, stream =>
                 {
                     _ledger.WriteSnapshot(stream);
-                    WriteExtras(stream);
+                    HistoryIndexSnapshot.Write(stream, _sequenceIndex, _accounts);
                 });
-                _eventsSinceSnapshot = 0;
+                Volatile.Write(ref _snapshotSequence, info.Sequence);
                 return info;
             }
             finally
@@ -400,43 +435,6 @@ public sealed class LedgerReadModel : IDisposable
         {
             _snapshotting.Release();
         }
-    }
-
-    private void WriteExtras(Stream stream)
-    {
-        using var writer = new BinaryWriter(stream, System.Text.Encoding.ASCII, leaveOpen: true);
-        writer.Write(ExtrasMagic);
-        _sequenceIndex.Write(writer);
-        writer.Write(_accounts.Count);
-        foreach ((string accountId, AccountIndex account) in _accounts)
-        {
-            writer.Write(accountId);
-            writer.Write(account.Events.Count);
-            for (int i = 0; i < account.Events.Count; i++) writer.Write(account.Events[i]);
-        }
-        writer.Write(ExtrasMagic);
-    }
-
-    private static long ReadExtras(Stream stream, Ledger ledger, SequenceIndex sequenceIndex, Dictionary<string, AccountIndex> accounts, long beginAddress)
-    {
-        using var reader = new BinaryReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
-        if (reader.ReadUInt32() != ExtrasMagic) throw new FormatException("read-model snapshot: no read-model section after the ledger");
-        sequenceIndex.Read(reader);
-        sequenceIndex.DropBefore(beginAddress);
-        int accountCount = reader.ReadInt32();
-        long historyEvents = 0;
-        for (int a = 0; a < accountCount; a++)
-        {
-            string accountId = reader.ReadString();
-            int count = reader.ReadInt32();
-            var account = new AccountIndex();
-            for (int i = 0; i < count; i++) account.Events.Add(reader.ReadInt64());
-            historyEvents += count - account.Events.DropBefore(beginAddress);
-            accounts[accountId] = account;
-        }
-        if (reader.ReadUInt32() != ExtrasMagic) throw new FormatException("read-model snapshot: read-model section has no end marker (truncated?)");
-        RebuildAccounts(ledger, accounts);
-        return historyEvents;
     }
 
     /// <summary>Adds every authorization the ledger holds to its account's index, in creation order.</summary>
@@ -553,16 +551,16 @@ public sealed class LedgerReadModel : IDisposable
     public ListEventsResponse? ListEvents(string accountId, long fromSequence, int limit)
     {
         const int ChunkEntries = 1024;
-        var chunk = new List<long>(ChunkEntries);
+        var chunk = new List<EventLocation>(ChunkEntries);
         Span<byte> buffer = stackalloc byte[EventCodec.EncodedSizeMax];
         ListEventsResponse? response = null;
         JournalByteReader? bytes = null;
-        long lastLocation = -1;
+        EventLocation? lastLocation = null;
         // Bounded: every pass moves past at least one location of this account, or stops.
         while (true)
         {
             chunk.Clear();
-            long oldestLocation = -1;
+            EventLocation? oldestLocation = null;
             _lock.EnterReadLock();
             try
             {
@@ -575,13 +573,12 @@ public sealed class LedgerReadModel : IDisposable
                 if (_accounts.TryGetValue(accountId, out AccountIndex? index) && index.Events.Count > 0)
                 {
                     EventLocations events = index.Events;
-                    if (lastLocation < 0) oldestLocation = events[0];
+                    if (lastLocation is null) oldestLocation = events[0];
                     int at;
-                    if (lastLocation >= 0)
+                    if (lastLocation is { } last)
                     {
                         // Resume after the last location read; positions may have shifted if retention dropped the front.
-                        at = events.FirstAtOrAfter(EventLocations.RecordAddressOf(lastLocation));
-                        while (at < events.Count && events[at] <= lastLocation) at++;
+                        at = events.FirstAfter(last);
                     }
                     else
                     {
@@ -595,10 +592,10 @@ public sealed class LedgerReadModel : IDisposable
                 _lock.ExitReadLock();
             }
 
-            if (oldestLocation >= 0 && TryReadEvent(bytes!, oldestLocation, accountId, buffer, out DomainEvent oldest))
+            if (oldestLocation is { } oldestAt && TryReadEvent(bytes!, oldestAt, accountId, buffer, out DomainEvent oldest))
                 response.OldestRetainedSequence = oldest.Sequence;
             if (chunk.Count == 0) return response;
-            foreach (long location in chunk)
+            foreach (EventLocation location in chunk)
             {
                 lastLocation = location;
                 if (!TryReadEvent(bytes!, location, accountId, buffer, out DomainEvent e)) continue; // truncated away meanwhile
@@ -613,9 +610,9 @@ public sealed class LedgerReadModel : IDisposable
         }
     }
 
-    private static bool TryReadEvent(JournalByteReader bytes, long location, string accountId, Span<byte> buffer, out DomainEvent e)
+    private static bool TryReadEvent(JournalByteReader bytes, EventLocation location, string accountId, Span<byte> buffer, out DomainEvent e)
     {
-        long address = EventLocations.RecordAddressOf(location) + JournalByteReader.PayloadOffset + EventLocations.PayloadOffsetOf(location);
+        long address = location.RecordAddress + JournalByteReader.PayloadOffset + location.PayloadOffset;
         int read = bytes.Read(address, buffer);
         e = default;
         if (read == 0) return false;

@@ -382,6 +382,7 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
         if (ledger.LastSequence != sequence) throw new InvalidDataException($"upstream snapshot says sequence {sequence} but holds {ledger.LastSequence}");
         ledger.CheckInvariants();
 
+        _readModel.ReleaseJournal(); // before the old log is disposed and deleted: queries must not read it any more
         lock (_journalLock) OpenLocalFiles(empty: true);
         // Counted before the state is visible, so anyone who sees the rebuilt state also sees the count.
         Interlocked.Increment(ref _snapshotRebuilds);

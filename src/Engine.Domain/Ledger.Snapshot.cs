@@ -11,7 +11,9 @@ namespace Engine.Domain;
 public sealed partial class Ledger
 {
     private const uint SnapshotMagic = 0x504E534C; // "LSNP"
-    private const int SnapshotVersion = 1;
+    private const int SnapshotVersion = 2;
+    // Version 1 (a count before the request ids) is still read.
+    private const int SnapshotVersionCountedRequestIds = 1;
 
     public void WriteSnapshot(Stream stream)
     {
@@ -65,9 +67,11 @@ public sealed partial class Ledger
         writer.Write(open.Count);
         foreach ((_, int slot) in open) WriteAuthorization(writer, _authorizations.At(slot));
 
-        writer.Write(_idempotency.Count);
+        // Request ids, oldest first, each behind a 1 and the list ended by a 0: the spill store's share is read back
+        // while writing, so the count is not known up front (format version 2; version 1 wrote a count first).
         foreach ((UInt128 key, IdempotencyRecord record) in _idempotency.InOrder())
         {
+            writer.Write((byte)1);
             writer.Write((ulong)(key >> 64));
             writer.Write((ulong)key);
             writer.Write(record.PayloadFingerprint);
@@ -78,16 +82,18 @@ public sealed partial class Ledger
             writer.Write(record.PostedMinor);
             writer.Write((byte)record.Status);
         }
+        writer.Write((byte)0);
         writer.Write(SnapshotMagic);
     }
 
-    public static Ledger ReadSnapshot(Stream stream, LedgerOptions? options = null)
+    /// <summary>Reads a snapshot; <paramref name="idempotencySpill"/> as for the constructor (an empty store, or null).</summary>
+    public static Ledger ReadSnapshot(Stream stream, LedgerOptions? options = null, IIdempotencySpillStore? idempotencySpill = null)
     {
-        var ledger = new Ledger(options);
+        var ledger = new Ledger(options, idempotencySpill);
         using var reader = new BinaryReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
         if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("not a ledger snapshot (bad magic)");
         int version = reader.ReadInt32();
-        if (version != SnapshotVersion) throw new FormatException($"ledger snapshot version {version} is not supported (expected {SnapshotVersion})");
+        if (version != SnapshotVersion && version != SnapshotVersionCountedRequestIds) throw new FormatException($"ledger snapshot version {version} is not supported (expected {SnapshotVersion})");
         ledger.LastSequence = reader.ReadInt64();
         ledger.LastTimestampUnixMs = reader.ReadInt64();
 
@@ -145,26 +151,38 @@ public sealed partial class Ledger
             ledger._expiryHeap.Add(ledger._authorizations.Add(ReadAuthorization(reader)));
         }
 
-        int idempotencyCount = reader.ReadInt32();
-        for (int i = 0; i < idempotencyCount; i++)
+        if (version == SnapshotVersionCountedRequestIds)
         {
-            ulong high = reader.ReadUInt64();
-            ulong low = reader.ReadUInt64();
-            var record = new IdempotencyRecord
-            {
-                PayloadFingerprint = reader.ReadUInt64(),
-                Sequence = reader.ReadInt64(),
-                TimestampUnixMs = reader.ReadInt64(),
-                AvailableMinor = reader.ReadInt64(),
-                HeldMinor = reader.ReadInt64(),
-                PostedMinor = reader.ReadInt64(),
-                Status = (Status)reader.ReadByte(),
-            };
-            ledger._idempotency.Restore(new UInt128(high, low), record);
+            int idempotencyCount = reader.ReadInt32();
+            for (int i = 0; i < idempotencyCount; i++) RestoreRequestId(ledger, reader);
         }
-        ledger._idempotency.TrimToMemoryBound();
+        else
+        {
+            for (byte more = reader.ReadByte(); more != 0; more = reader.ReadByte())
+            {
+                if (more != 1) throw new FormatException($"ledger snapshot: bad request-id list marker {more}");
+                RestoreRequestId(ledger, reader);
+            }
+        }
         if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("ledger snapshot has no end marker (truncated?)");
         return ledger;
+    }
+
+    private static void RestoreRequestId(Ledger ledger, BinaryReader reader)
+    {
+        ulong high = reader.ReadUInt64();
+        ulong low = reader.ReadUInt64();
+        var record = new IdempotencyRecord
+        {
+            PayloadFingerprint = reader.ReadUInt64(),
+            Sequence = reader.ReadInt64(),
+            TimestampUnixMs = reader.ReadInt64(),
+            AvailableMinor = reader.ReadInt64(),
+            HeldMinor = reader.ReadInt64(),
+            PostedMinor = reader.ReadInt64(),
+            Status = (Status)reader.ReadByte(),
+        };
+        ledger._idempotency.Restore(new UInt128(high, low), record);
     }
 
     /// <summary>A 128-bit digest of the whole state (the hash of its snapshot bytes).</summary>

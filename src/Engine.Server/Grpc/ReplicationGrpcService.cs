@@ -1,5 +1,6 @@
 using Credit.V1;
 using Engine.Journal;
+using Engine.Server.Hosting;
 using Engine.Server.ReadModel;
 using Engine.Server.Replication;
 using Google.Protobuf;
@@ -13,7 +14,7 @@ namespace Engine.Server.Grpc;
 /// snapshot for replicas rebuilding after they fell behind the log's retention.
 /// </summary>
 public sealed class ReplicationGrpcService(LedgerReadModel readModel, SubscriberRegistry registry, ReadModelFeed feed,
-    IOptions<ServerRoleOptions> role, ILogger<ReplicationGrpcService> logger) : ReplicationService.ReplicationServiceBase
+    IOptions<ServerRoleOptions> role, EngineHost engineHost, ILogger<ReplicationGrpcService> logger) : ReplicationService.ReplicationServiceBase
 {
     private const int ChunkBytes = 1 << 20;
     private static readonly SemaphoreSlim OneSnapshotAtATime = new(1, 1);
@@ -55,6 +56,7 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
                 ConnectedAtUnixMs = subscriber.ConnectedAtUnixMs,
             });
         }
+        if (engineHost.IdempotencyWindow is { } window) status.Idempotency = IdempotencyStatusOf(window);
         if (request.IncludeDigest)
         {
             (long sequence, string digest) = readModel.ComputeDigest();
@@ -63,6 +65,19 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
         }
         return Task.FromResult(status);
     }
+
+    private static IdempotencyWindow IdempotencyStatusOf(Engine.Core.IdempotencyWindowStatus window) => new()
+    {
+        OldestTimestampUnixMs = window.OldestTimestampUnixMs,
+        EffectiveWindowMs = window.EffectiveWindowMs,
+        ConfiguredMinAgeMs = window.ConfiguredMinAgeMs,
+        ConfiguredMinEntries = window.ConfiguredMinEntries,
+        Entries = window.Entries,
+        SpilledEntries = window.SpilledEntries,
+        EvictedInsideWindow = window.EvictedInsideWindow,
+        BelowConfigured = window.BelowConfigured,
+        SpillEnabled = window.SpillEnabled,
+    };
 
     public override async Task GetSnapshot(GetSnapshotRequest request, IServerStreamWriter<SnapshotChunk> responseStream, ServerCallContext context)
     {

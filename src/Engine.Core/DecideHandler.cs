@@ -29,8 +29,9 @@ internal sealed class DecideHandler(
     private long _batchNowUnixMs;
     private long _lastSnapshotSequence = ledger.LastSequence;
     private long _lastSnapshotUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
-    private long _windowPublishedUnixMs = long.MinValue;
-    private long _windowWarnedUnixMs = long.MinValue;
+    // "Long ago", with room to subtract from without overflowing.
+    private long _windowPublishedUnixMs = long.MinValue / 2;
+    private long _windowWarnedUnixMs = long.MinValue / 2;
     private long _windowWarnedEvictions;
     private IdempotencyWindowStatus? _window;
 

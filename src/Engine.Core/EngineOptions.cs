@@ -93,7 +93,7 @@ public sealed class EngineOptions
         if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("Engine:DataDirectory is required", nameof(DataDirectory));
         if (SnapshotsKept < 1) throw new ArgumentException("Engine:SnapshotsKept must be >= 1", nameof(SnapshotsKept));
         if (TruncateJournal && SnapshotsKept < 2) throw new ArgumentException("Engine:SnapshotsKept must be >= 2 with Engine:TruncateJournal, so a damaged newest snapshot still leaves one with its complete log", nameof(SnapshotsKept));
-        if (IdempotencySpillIndexSizeBits is < 6 or > 32) throw new ArgumentException("Engine:IdempotencySpillIndexSizeBits must be 6..32", nameof(IdempotencySpillIndexSizeBits));
+        if (IdempotencySpillIndexSizeBits is < 10 or > 32) throw new ArgumentException("Engine:IdempotencySpillIndexSizeBits must be 10..32", nameof(IdempotencySpillIndexSizeBits));
         if (IdempotencySpillPageSizeBits is < 12 or > 30) throw new ArgumentException("Engine:IdempotencySpillPageSizeBits must be 12..30", nameof(IdempotencySpillPageSizeBits));
         if (IdempotencySpillMemorySizeBits <= IdempotencySpillPageSizeBits || IdempotencySpillMemorySizeBits > 40)
             throw new ArgumentException("Engine:IdempotencySpillMemorySizeBits must be > Engine:IdempotencySpillPageSizeBits and <= 40", nameof(IdempotencySpillMemorySizeBits));

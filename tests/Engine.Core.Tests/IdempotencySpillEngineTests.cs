@@ -107,6 +107,49 @@ public sealed class IdempotencySpillEngineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Spilled_ids_beyond_the_window_leave_the_store_and_the_rest_still_replay_after_a_restart()
+    {
+        using var data = new TempDataDirectory();
+        var clock = new ManualClock(Start);
+        var window = new LedgerOptions { IdempotencyMaxEntries = 100, IdempotencyMinEntries = 2_000, IdempotencyMinAgeMs = 0 };
+        Command oldest = Command.OpenAccount("oldest", "acct-1", "cust", "USD", 1_000_000_000);
+        Command recent = Command.Repay("recent", "acct-1", 3);
+        Reply recentReply;
+        await using (var engine = CreditEngine.Start(Spilling(data, snapshotOnShutdown: true, window), clock))
+        {
+            await engine.SubmitAsync(oldest);
+            await FillAsync(engine, "a", 5 * IdempotencyTable.SpillBlockEntries);
+            recentReply = await engine.SubmitAsync(recent);
+            await FillAsync(engine, "b", 1_000); // "recent" is spilled (beyond 100 in memory) but inside the newest 2,000
+            clock.Advance(TimeSpan.FromSeconds(2));
+            await engine.SubmitAsync(Command.Repay("publish", "acct-1", 1));
+            IdempotencyWindowStatus status = engine.IdempotencyWindow;
+            Assert.InRange(status.Entries, 2_000, 2_000 + 2 * IdempotencyTable.SpillBlockEntries);
+            Assert.True(status.OldestTimestampUnixMs > Start.ToUnixTimeMilliseconds(), "the oldest blocks were forgotten");
+            Assert.Equal(recentReply with { Replayed = true }, await engine.SubmitAsync(recent));
+        }
+        await using (var engine = CreditEngine.Start(Spilling(data, snapshotOnShutdown: false, window), clock))
+        {
+            Assert.InRange(engine.IdempotencyWindow.Entries, 2_000, 2_000 + 2 * IdempotencyTable.SpillBlockEntries);
+            Assert.Equal(recentReply with { Replayed = true }, await engine.SubmitAsync(recent));
+            // Beyond the window: the id is new again (an OpenAccount of an existing account says so).
+            Assert.Equal(Status.AccountExists, (await engine.SubmitAsync(oldest)).Status);
+        }
+
+        async Task FillAsync(CreditEngine engine, string prefix, int count)
+        {
+            var commands = new Command[100];
+            var replies = new Reply[commands.Length];
+            for (int batch = 0; batch < count / commands.Length; batch++)
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(1)); // older than the minimum age of 0 ms
+                for (int i = 0; i < commands.Length; i++) commands[i] = Command.Repay($"{prefix}-{batch}-{i}", "acct-1", 1);
+                await engine.SubmitBatchAsync(commands, replies, waitForCapacity: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task With_spill_off_the_memory_bound_forgets_ids_inside_the_window_and_the_engine_warns()
     {
         using var data = new TempDataDirectory();

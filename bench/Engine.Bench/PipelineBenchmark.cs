@@ -29,6 +29,12 @@ internal static class PipelineBenchmark
         int decideBatchSizeMax = args.Int("decide-batch", defaults.DecideBatchSizeMax);
         int commitBatchSizeMax = args.Int("commit-batch", defaults.CommitBatchSizeMax);
         string? jsonPath = args.String("json");
+        // Idempotency tiers: "on" spills ids beyond the memory bound to the FASTER store, "off" forgets them. The
+        // bound defaults low enough that a run spills (or forgets) most of its ids, so the two runs compare the tiers.
+        string spill = args.String("spill") ?? "on";
+        if (spill is not ("on" or "off")) throw new ArgumentException("--spill must be on or off");
+        long idempotencyMemoryIds = args.Long("idempotency-memory-ids", 2_000_000);
+        if (idempotencyMemoryIds < 1) throw new ArgumentException("--idempotency-memory-ids must be >= 1");
         string dataDirectory = args.String("data") ?? Path.Combine(Path.GetTempPath(), $"engine-bench-{Environment.ProcessId}");
         bool keep = args.Flag("keep-data");
         args.RejectUnknown();
@@ -44,15 +50,19 @@ internal static class PipelineBenchmark
             CommitBatchSizeMax = commitBatchSizeMax,
             SnapshotIntervalSeconds = 0,
             SnapshotEveryEvents = 0,
+            IdempotencySpill = spill == "on",
+            // Sized for the ~10 million ids a 12 s run spills (2^22 buckets, 256 MiB: ~2.5 ids per bucket).
+            IdempotencySpillIndexSizeBits = 22,
             // Sized for the run, as a production deployment sizes for its retention window (README "Sizing").
             Ledger = new LedgerOptions
             {
                 ExpectedAccounts = accounts,
-                ExpectedRequestIds = accounts + (warmupSeconds + seconds) * 1_500_000,
+                ExpectedRequestIds = (int)Math.Min(idempotencyMemoryIds, accounts + (warmupSeconds + seconds) * 1_500_000L),
+                IdempotencyMaxEntries = idempotencyMemoryIds,
                 ExpectedAuthorizations = (warmupSeconds + seconds) * 1_000_000,
             },
         };
-        Console.WriteLine($"pipeline: accounts={accounts} seconds={seconds} producers={producers} batch={batchSize} in-flight/producer={inFlightPerProducer} wait={waitStrategy} decide-batch={decideBatchSizeMax} commit-batch={commitBatchSizeMax} durable={!noFsync} data={dataDirectory}");
+        Console.WriteLine($"pipeline: accounts={accounts} seconds={seconds} producers={producers} batch={batchSize} in-flight/producer={inFlightPerProducer} wait={waitStrategy} decide-batch={decideBatchSizeMax} commit-batch={commitBatchSizeMax} durable={!noFsync} spill={spill} idempotency-memory-ids={idempotencyMemoryIds} data={dataDirectory}");
         await using var engine = CreditEngine.Start(options, log: message => Console.WriteLine($"[engine] {message}"));
 
         var setupClock = Stopwatch.StartNew();
@@ -102,6 +112,9 @@ internal static class PipelineBenchmark
         Console.WriteLine($"commands/s: {perSecond:F0} (measured {measured} over {seconds} s after {warmupSeconds} s warm-up); approved={approved} declined={declined} unavailable={unavailable}");
         Console.WriteLine($"journal commits: {commits} over the run ({(commits == 0 ? 0 : (double)workers.Sum(w => w.Completed) / commits):F0} commands per commit)");
         BenchReport.PrintLatency("reply", histogram);
+        IdempotencyWindowStatus window = engine.IdempotencyWindow;
+        Console.WriteLine($"idempotency: {window.Entries} ids remembered, {window.SpilledEntries} spilled, {window.EvictedInsideWindow} forgotten inside the window; " +
+            $"spill disk reads {window.SpillDiskReads} ({window.SpillNegativeDiskReads} for unknown ids)");
 
         Dictionary<string, object?> result = BenchReport.Machine();
         result["benchmark"] = "pipeline";
@@ -120,6 +133,13 @@ internal static class PipelineBenchmark
         result["declined"] = declined;
         result["unavailable"] = unavailable;
         result["journal_commits"] = commits;
+        result["idempotency_spill"] = spill;
+        result["idempotency_memory_ids"] = idempotencyMemoryIds;
+        result["idempotency_ids"] = window.Entries;
+        result["idempotency_spilled_ids"] = window.SpilledEntries;
+        result["idempotency_forgotten_inside_window"] = window.EvictedInsideWindow;
+        result["idempotency_spill_disk_reads"] = window.SpillDiskReads;
+        result["idempotency_spill_negative_disk_reads"] = window.SpillNegativeDiskReads;
         result["latency_p50_us"] = histogram.GetValueAtPercentile(50);
         result["latency_p90_us"] = histogram.GetValueAtPercentile(90);
         result["latency_p99_us"] = histogram.GetValueAtPercentile(99);

@@ -23,6 +23,7 @@ public sealed class CreditEngine : IAsyncDisposable
     private readonly SnapshotStore _snapshots;
     private readonly JournalRetention? _retention;
     private readonly ConsumerCursors _cursors;
+    private readonly FasterIdempotencySpillStore? _idempotencySpill;
     private readonly Ledger _ledger;
     private readonly RingBuffer<CommandSlot> _ring;
     private readonly DecideHandler _decideHandler;
@@ -56,11 +57,18 @@ public sealed class CreditEngine : IAsyncDisposable
         try
         {
             _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log);
-            (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, log);
+            // Derived state, refilled by recovery (snapshot, then replay): see IdempotencyTable.
+            string spillDirectory = Path.Combine(options.DataDirectory, "idempotency");
+            if (options.IdempotencySpill)
+                _idempotencySpill = new FasterIdempotencySpillStore(spillDirectory, options.IdempotencySpillIndexSizeBits, options.IdempotencySpillMemorySizeBits, options.IdempotencySpillPageSizeBits);
+            else if (Directory.Exists(spillDirectory))
+                Directory.Delete(spillDirectory, recursive: true);
+            (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, log, _idempotencySpill);
             _cursors = ConsumerCursors.Open(options.DataDirectory, options.Retention.CursorsMax, log);
         }
         catch
         {
+            _idempotencySpill?.Dispose();
             _journal.Dispose();
             _directoryLock.Dispose();
             throw;
@@ -75,7 +83,9 @@ public sealed class CreditEngine : IAsyncDisposable
             // started, so the snapshot store has no writer during the listing.
             _retention.OnSnapshotsChanged();
         }
-        _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, _retention, log);
+        _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, _retention, _idempotencySpill, log);
+        // Before the decide thread starts: GetStatus and the log see the recovered window at once.
+        _decideHandler.PublishWindow(clock.GetUtcNow().ToUnixTimeMilliseconds());
         _journalHandler = new JournalHandler(_journal);
         _decide = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(), _decideHandler, options.DecideBatchSizeMax, OnFault);
         _commit = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(_decide.Sequence), _journalHandler, options.CommitBatchSizeMax, OnFault);
@@ -127,6 +137,8 @@ public sealed class CreditEngine : IAsyncDisposable
     /// <summary>Commands fully processed (replied) since start, as ring sequence + 1.</summary>
     public long CompletedCommands => _respond.Sequence.Value + 1;
     public long JournalCommits => _journalHandler.Commits;
+    /// <summary>How far back request ids are answerable (published by the decide thread about once a second); any thread.</summary>
+    public IdempotencyWindowStatus IdempotencyWindow => _decideHandler.Window;
 
     /// <summary>
     /// Opens the newest snapshot whose checksums verify, for sending to a replica: <paramref name="info"/> has its
@@ -275,6 +287,7 @@ public sealed class CreditEngine : IAsyncDisposable
         // Serves the truncation the shutdown snapshot requested, then stops: the journal must outlive it.
         _retention?.Dispose();
         _journal.Dispose();
+        _idempotencySpill?.Dispose();
         // Last: the next engine on this directory may open the journal once this one has closed it.
         _directoryLock.Dispose();
         _log($"engine stopped at sequence {_ledger.LastSequence}");

@@ -17,12 +17,30 @@ internal sealed class DecideHandler(
     EngineOptions options,
     TimeProvider clock,
     JournalRetention? retention,
+    FasterIdempotencySpillStore? idempotencySpill,
     Action<string> log) : IBatchEventHandler<CommandSlot>
 {
+    /// <summary>How often (engine time) the idempotency window is published for GetStatus while commands flow.</summary>
+    internal const int WindowStatusIntervalMs = 1_000;
+    // A shrinking window is warned about at most this often, so sustained overload does not flood the log.
+    private const int WindowWarningIntervalMs = 60_000;
+
     private readonly EventBlockWriter _events = new(journal, options.JournalRecordBytesMax);
     private long _batchNowUnixMs;
     private long _lastSnapshotSequence = ledger.LastSequence;
     private long _lastSnapshotUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+    // "Long ago", with room to subtract from without overflowing.
+    private long _windowPublishedUnixMs = long.MinValue / 2;
+    private long _windowWarnedUnixMs = long.MinValue / 2;
+    private long _windowWarnedEvictions;
+    private IdempotencyWindowStatus? _window;
+
+    /// <summary>
+    /// The idempotency window as last published; any thread. The record is immutable and swapped whole, and the
+    /// volatile read pairs with the volatile write in <see cref="PublishWindow"/> so a reader sees it fully built.
+    /// The engine publishes once before the decide thread starts, so it is never null after construction.
+    /// </summary>
+    public IdempotencyWindowStatus Window => Volatile.Read(ref _window) ?? throw new InvalidOperationException("the idempotency window is published at engine start");
 
     public void OnBatchStart(long batchSize) =>
         // One clock read per batch: engine time is the batch's time (it is recorded in every event).
@@ -34,6 +52,30 @@ internal sealed class DecideHandler(
         if (!endOfBatch) return;
         _events.Flush();
         if (SnapshotDue()) TakeSnapshot("periodic");
+        if (_batchNowUnixMs - _windowPublishedUnixMs >= WindowStatusIntervalMs) PublishWindow(_batchNowUnixMs);
+    }
+
+    /// <summary>
+    /// Publishes the window for GetStatus and warns (rate-limited) when ids inside it were forgotten. On the decide
+    /// thread, or before it starts / after it stopped.
+    /// </summary>
+    internal IdempotencyWindowStatus PublishWindow(long nowUnixMs)
+    {
+        LedgerOptions limits = options.Ledger;
+        var window = new IdempotencyWindowStatus(ledger.IdempotencyEntryCount, ledger.IdempotencySpilledCount, ledger.IdempotencyOldestTimestampUnixMs,
+            Math.Max(nowUnixMs, ledger.LastTimestampUnixMs), ledger.IdempotencyEvictedInsideWindow, limits.IdempotencyMinAgeMs, limits.IdempotencyMinEntries,
+            idempotencySpill is not null, idempotencySpill?.DiskReads ?? 0, idempotencySpill?.NegativeDiskReads ?? 0);
+        _windowPublishedUnixMs = nowUnixMs;
+        Volatile.Write(ref _window, window);
+        if (window.EvictedInsideWindow > _windowWarnedEvictions && nowUnixMs - _windowWarnedUnixMs >= WindowWarningIntervalMs)
+        {
+            log($"WARNING: idempotency window below the configured one: {window.EvictedInsideWindow} request ids forgotten inside it since start " +
+                $"(Engine:Ledger:IdempotencyMaxEntries {limits.IdempotencyMaxEntries} reached with Engine:IdempotencySpill off); the oldest answerable id is " +
+                $"{window.EffectiveWindowMs} ms old, configured {limits.IdempotencyMinAgeMs} ms or {limits.IdempotencyMinEntries} ids. A retry older than that runs again.");
+            _windowWarnedUnixMs = nowUnixMs;
+            _windowWarnedEvictions = window.EvictedInsideWindow;
+        }
+        return window;
     }
 
     private bool SnapshotDue()

@@ -53,6 +53,18 @@ public sealed class EngineOptions
     public int JournalMemorySizeBits { get; set; } = 26;
     /// <summary>FASTER log segment file size as a power of two (30 = 1 GiB).</summary>
     public int JournalSegmentSizeBits { get; set; } = 30;
+    /// <summary>
+    /// Spill request ids beyond <see cref="LedgerOptions.IdempotencyMaxEntries"/> (the memory tier) to a store on disk
+    /// under <c>&lt;data&gt;/idempotency</c> while they are inside the window, instead of forgetting them. Off: the
+    /// window shrinks under sustained load (logged, reported in GetStatus); for benchmarks comparing the two.
+    /// </summary>
+    public bool IdempotencySpill { get; set; } = true;
+    /// <summary>Spill store hash index: 2^bits buckets of 64 bytes, 7 ids each before overflow (20 = 64 MiB). Size it near the window's ids / 4.</summary>
+    public int IdempotencySpillIndexSizeBits { get; set; } = 20;
+    /// <summary>Spill store log kept in memory, as a power of two (26 = 64 MiB); older spilled ids are read from disk.</summary>
+    public int IdempotencySpillMemorySizeBits { get; set; } = 26;
+    /// <summary>Spill store log page, as a power of two (22 = 4 MiB); at most IdempotencySpillMemorySizeBits − 1.</summary>
+    public int IdempotencySpillPageSizeBits { get; set; } = 22;
     /// <summary>Ledger limits (hold expiry, retention windows, per-account caps).</summary>
     public LedgerOptions Ledger { get; set; } = new();
 
@@ -84,6 +96,11 @@ public sealed class EngineOptions
         if (string.IsNullOrWhiteSpace(DataDirectory)) throw new ArgumentException("Engine:DataDirectory is required", nameof(DataDirectory));
         if (SnapshotsKept < 1) throw new ArgumentException("Engine:SnapshotsKept must be >= 1", nameof(SnapshotsKept));
         if (TruncateJournal && SnapshotsKept < 2) throw new ArgumentException("Engine:SnapshotsKept must be >= 2 with Engine:TruncateJournal, so a damaged newest snapshot still leaves one with its complete log", nameof(SnapshotsKept));
+        if (IdempotencySpillIndexSizeBits is < 10 or > 32) throw new ArgumentException("Engine:IdempotencySpillIndexSizeBits must be 10..32", nameof(IdempotencySpillIndexSizeBits));
+        if (IdempotencySpillPageSizeBits is < 12 or > 30) throw new ArgumentException("Engine:IdempotencySpillPageSizeBits must be 12..30", nameof(IdempotencySpillPageSizeBits));
+        if (IdempotencySpillMemorySizeBits <= IdempotencySpillPageSizeBits || IdempotencySpillMemorySizeBits > 40)
+            throw new ArgumentException("Engine:IdempotencySpillMemorySizeBits must be > Engine:IdempotencySpillPageSizeBits and <= 40", nameof(IdempotencySpillMemorySizeBits));
+        if (Ledger.IdempotencyMaxEntries < 1) throw new ArgumentException("Engine:Ledger:IdempotencyMaxEntries must be >= 1", nameof(Ledger));
         if (JournalRetainBytesMin < 0) throw new ArgumentException("Engine:JournalRetainBytesMin must be >= 0", nameof(JournalRetainBytesMin));
         Retention.Validate();
     }

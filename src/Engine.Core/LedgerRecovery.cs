@@ -22,7 +22,9 @@ public sealed record RecoveryReport(
 /// </summary>
 public static class LedgerRecovery
 {
-    public static (Ledger Ledger, RecoveryReport Report) Recover(EventJournal journal, SnapshotStore snapshots, LedgerOptions options, Action<string> log)
+    /// <param name="idempotencySpill">An empty spill store for the ledger's request ids beyond its memory bound, or null.</param>
+    public static (Ledger Ledger, RecoveryReport Report) Recover(EventJournal journal, SnapshotStore snapshots, LedgerOptions options, Action<string> log,
+        IIdempotencySpillStore? idempotencySpill = null)
     {
         long started = Environment.TickCount64;
         Ledger ledger;
@@ -32,7 +34,7 @@ public static class LedgerRecovery
             using (body)
             {
                 using var buffered = new BufferedStream(body, 1 << 20);
-                ledger = Ledger.ReadSnapshot(buffered, options);
+                ledger = Ledger.ReadSnapshot(buffered, options, idempotencySpill);
             }
             if (ledger.LastSequence != snapshot.Sequence)
                 throw new JournalCorruptException(snapshot.JournalAddress, $"snapshot {snapshot.Path} says sequence {snapshot.Sequence} but holds state up to {ledger.LastSequence}");
@@ -54,7 +56,7 @@ public static class LedgerRecovery
                 throw new JournalTruncatedException(EventJournal.FirstValidAddress, journal.BeginAddress,
                     $"no valid snapshot, and the journal was truncated (it begins at address {journal.BeginAddress}): the events before it exist only in snapshots. " +
                     "Start-up is stopped to avoid serving wrong balances; restore a snapshot.");
-            ledger = new Ledger(options);
+            ledger = new Ledger(options, idempotencySpill);
             fromAddress = journal.BeginAddress;
         }
 

@@ -23,73 +23,194 @@ public struct IdempotencyRecord
 }
 
 /// <summary>
-/// Request id → (payload fingerprint, original reply), in insertion (= engine time) order so retention
-/// is a FIFO: an entry leaves only when it is older than the minimum age AND more than the minimum
-/// number of newer entries exist (SPEC.md: "24 hours or 50 million, whichever is more"), or when the
-/// hard memory bound is reached. Rebuilt by applying events, so recovery restores it exactly.
+/// Request id → (payload fingerprint, original reply), in insertion (= engine time) order so retention is a FIFO:
+/// an entry leaves only when it is older than the minimum age AND more than the minimum number of newer entries
+/// exist (SPEC.md: "24 hours or 50 million, whichever is more"). Rebuilt by applying events, so recovery restores it.
+/// <para>
+/// Two tiers. The newest <see cref="LedgerOptions.IdempotencyMaxEntries"/> live in memory. Older ones still inside
+/// the window go, oldest first, to an <see cref="IIdempotencySpillStore"/> on disk when the ledger has one (the
+/// engine's default), so the window holds at any sustained rate the disk can take; without one (spill off, read
+/// models) they are dropped and the window is shorter than configured, which <see cref="EvictedInsideWindow"/> counts.
+/// A look-up tries memory, then the spill store only if it holds anything: its in-memory hash index answers unknown
+/// ids (the common case) without I/O; only a retry of a spilled id reads the disk.
+/// </para>
+/// <para>
+/// The spill store is derived state. Spilled ids leave it in blocks of <see cref="SpillBlockEntries"/> (the log is in
+/// insertion order, so forgetting is moving its begin), so up to one block more than the window is remembered.
+/// Snapshots list every entry of both tiers oldest first (<see cref="InOrder"/>), the same bytes with or without a
+/// spill store; restoring one refills memory and re-spills what exceeds the bound, and replaying the journal after it
+/// re-inserts what came later. So the store needs no checkpoint of its own and does not depend on the journal still
+/// holding the window: it starts empty on every start-up.
+/// </para>
 /// </summary>
-public sealed class IdempotencyTable(LedgerOptions options)
+public sealed class IdempotencyTable
 {
+    /// <summary>Spilled ids are forgotten this many at a time (one begin-address move of the spill log each).</summary>
+    public const int SpillBlockEntries = 1024;
+
     // Entries evicted per insertion at most: keeps each apply O(1) while a backlog drains.
     private const int EvictionsPerInsertMax = 4;
 
-    private readonly Dictionary<UInt128, IdempotencyRecord> _records = new(options.ExpectedRequestIds);
-    // Keys with their engine time, oldest first: the eviction check reads this sequentially instead of
-    // looking the oldest record up in the dictionary (a cache miss per insert).
-    private readonly ChunkedQueue<(UInt128 Key, long TimestampUnixMs)> _order = new();
+    private readonly LedgerOptions _options;
+    private readonly IIdempotencySpillStore? _spill;
+    private readonly Dictionary<UInt128, IdempotencyRecord> _records;
+    // Keys with their engine time and sequence, oldest first: the eviction check reads this sequentially instead of
+    // looking the oldest record up in the dictionary (a cache miss per insert). The sequence tells a stale entry
+    // (its key was recorded again later) from the live one.
+    private readonly ChunkedQueue<OrderEntry> _order = new();
+    // Order entries whose key was recorded again later (only when a log recorded under a smaller window is replayed
+    // under a larger one); while 0, eviction needs no staleness check.
+    private long _staleOrderEntries;
+    // Closed spill blocks, oldest first, and the one being filled; all spilled ids are older than every memory entry.
+    private readonly ChunkedQueue<SpillBlock> _spillBlocks = new();
+    private SpillBlock _openBlock;
 
-    public int Count => _records.Count;
+    private readonly record struct OrderEntry(UInt128 Key, long TimestampUnixMs, long Sequence);
 
-    public bool TryGet(UInt128 requestKey, out IdempotencyRecord record) => _records.TryGetValue(requestKey, out record);
+    private struct SpillBlock
+    {
+        public long EndAddress;
+        public long OldestUnixMs;
+        public long NewestUnixMs;
+        public int Entries;
+    }
 
-    public bool Contains(UInt128 requestKey) => _records.ContainsKey(requestKey);
+    public IdempotencyTable(LedgerOptions options, IIdempotencySpillStore? spill = null)
+    {
+        _options = options;
+        _spill = spill;
+        _records = new Dictionary<UInt128, IdempotencyRecord>(options.ExpectedRequestIds);
+    }
 
-    public void Add(UInt128 requestKey, in IdempotencyRecord record)
+    /// <summary>Request ids remembered, both tiers.</summary>
+    public long Count => _records.Count + SpilledCount;
+    /// <summary>Request ids remembered in the spill store.</summary>
+    public long SpilledCount { get; private set; }
+    /// <summary>Request ids dropped while still inside the window (memory bound reached with no spill store), since start.</summary>
+    public long EvictedInsideWindow { get; private set; }
+
+    /// <summary>Engine time of the oldest request id still answerable (0 when none): the start of the effective window.</summary>
+    public long OldestTimestampUnixMs =>
+        _spillBlocks.Count > 0 ? _spillBlocks.Peek().OldestUnixMs
+        : _openBlock.Entries > 0 ? _openBlock.OldestUnixMs
+        : _order.Count > 0 ? _order.Peek().TimestampUnixMs
+        : 0;
+
+    public bool TryGet(UInt128 requestKey, out IdempotencyRecord record)
+    {
+        if (_records.TryGetValue(requestKey, out record)) return true;
+        // Memory is newer than the spill store, so a hit there wins; only a miss consults the store.
+        return SpilledCount > 0 && _spill!.TryRead(requestKey, out record);
+    }
+
+    /// <summary>
+    /// Records a new request id. <paramref name="fromLog"/>: the event comes from a log (recovery, read model) rather
+    /// than from a decision just made. A log may carry a request id twice when the engine that wrote it had forgotten
+    /// the first (its window was smaller than this ledger's): the newer record wins. Live, a known id never gets here.
+    /// </summary>
+    public void Add(UInt128 requestKey, in IdempotencyRecord record, bool fromLog)
     {
         if (!_records.TryAdd(requestKey, record))
-            throw new LedgerInvariantException($"request key {requestKey:X32} recorded twice (sequence {record.Sequence})");
-        _order.Enqueue((requestKey, record.TimestampUnixMs));
+        {
+            if (!fromLog) throw new LedgerInvariantException($"request key {requestKey:X32} recorded twice (sequence {record.Sequence})");
+            _records[requestKey] = record;
+            _staleOrderEntries++;
+        }
+        _order.Enqueue(new OrderEntry(requestKey, record.TimestampUnixMs, record.Sequence));
         Evict(record.TimestampUnixMs);
     }
 
     private void Evict(long nowUnixMs)
     {
+        ForgetExpiredSpillBlock(nowUnixMs);
         for (int i = 0; i < EvictionsPerInsertMax && _order.Count > 0; i++)
         {
-            long count = _order.Count;
-            (UInt128 oldestKey, long oldestUnixMs) = _order.Peek();
-            bool beyondWindow = count > options.IdempotencyMinEntries && nowUnixMs - oldestUnixMs > options.IdempotencyMinAgeMs;
-            bool beyondMemoryBound = count > options.IdempotencyMaxEntries;
-            if (!beyondWindow && !beyondMemoryBound) return;
+            OrderEntry oldest = _order.Peek();
+            if (DequeueIfStale(oldest)) continue;
+            // The entry and every newer one are in memory: spilled ids are all older.
+            bool beyondWindow = _records.Count > _options.IdempotencyMinEntries && nowUnixMs - oldest.TimestampUnixMs > _options.IdempotencyMinAgeMs;
+            if (!beyondWindow && _records.Count <= _options.IdempotencyMaxEntries) return;
             _order.Dequeue();
-            _records.Remove(oldestKey);
+            _records.Remove(oldest.Key, out IdempotencyRecord record);
+            if (beyondWindow) continue;
+            if (_spill is not null) Spill(oldest.Key, record);
+            else EvictedInsideWindow++;
         }
     }
 
-    /// <summary>Entries oldest first (snapshot order).</summary>
+    private bool DequeueIfStale(in OrderEntry entry)
+    {
+        if (_staleOrderEntries == 0) return false;
+        if (_records.TryGetValue(entry.Key, out IdempotencyRecord current) && current.Sequence == entry.Sequence) return false;
+        _order.Dequeue();
+        _staleOrderEntries--;
+        return true;
+    }
+
+    private void Spill(UInt128 requestKey, in IdempotencyRecord record)
+    {
+        _spill!.Write(requestKey, record);
+        if (_openBlock.Entries == 0) _openBlock.OldestUnixMs = record.TimestampUnixMs;
+        _openBlock.NewestUnixMs = record.TimestampUnixMs;
+        _openBlock.Entries++;
+        SpilledCount++;
+        if (_openBlock.Entries < SpillBlockEntries) return;
+        _openBlock.EndAddress = _spill.TailAddress;
+        _spillBlocks.Enqueue(_openBlock);
+        _openBlock = default;
+    }
+
+    /// <summary>Forgets the oldest closed spill block once even its newest id is beyond the window; one per insertion.</summary>
+    private void ForgetExpiredSpillBlock(long nowUnixMs)
+    {
+        if (_spillBlocks.Count == 0) return;
+        SpillBlock oldest = _spillBlocks.Peek();
+        // Entries from the block's newest one onwards, itself included.
+        long fromNewest = Count - oldest.Entries + 1;
+        if (fromNewest <= _options.IdempotencyMinEntries || nowUnixMs - oldest.NewestUnixMs <= _options.IdempotencyMinAgeMs) return;
+        _spillBlocks.Dequeue();
+        SpilledCount -= oldest.Entries;
+        _spill!.ForgetBefore(oldest.EndAddress);
+    }
+
+    /// <summary>Entries oldest first (snapshot order): the spilled ones, then memory.</summary>
     public IEnumerable<(UInt128 Key, IdempotencyRecord Record)> InOrder()
     {
-        foreach ((UInt128 key, _) in _order.Items) yield return (key, _records[key]);
+        if (_spill is not null && SpilledCount > 0)
+        {
+            foreach ((UInt128 key, IdempotencyRecord record) in _spill.ReadAll())
+            {
+                // A key in memory was recorded again after it spilled (see Add): the memory record is the live one.
+                if (!_records.ContainsKey(key)) yield return (key, record);
+            }
+        }
+        foreach (OrderEntry entry in _order.Items)
+        {
+            if (_records.TryGetValue(entry.Key, out IdempotencyRecord record) && record.Sequence == entry.Sequence) yield return (entry.Key, record);
+        }
     }
 
     /// <summary>
-    /// After a restore: drops the oldest entries beyond IdempotencyMaxEntries, as inserting them one by one would
-    /// have. A no-op for the engine's own snapshots; it matters when a ledger with a smaller bound (a read model)
-    /// loads an engine's snapshot.
+    /// Restores one entry from a snapshot, oldest first, without evicting by the window. Beyond IdempotencyMaxEntries
+    /// the oldest are spilled (or dropped without a spill store: a read model loading an engine's snapshot), as
+    /// inserting them one by one would have. A key listed twice (see <see cref="Add"/>) keeps its later record.
     /// </summary>
-    internal void TrimToMemoryBound()
-    {
-        while (_order.Count > options.IdempotencyMaxEntries)
-        {
-            (UInt128 oldestKey, _) = _order.Dequeue();
-            _records.Remove(oldestKey);
-        }
-    }
-
-    /// <summary>Restores one entry from a snapshot, oldest first, without evicting.</summary>
     internal void Restore(UInt128 requestKey, in IdempotencyRecord record)
     {
-        _records.Add(requestKey, record);
-        _order.Enqueue((requestKey, record.TimestampUnixMs));
+        if (!_records.TryAdd(requestKey, record))
+        {
+            _records[requestKey] = record;
+            _staleOrderEntries++;
+        }
+        _order.Enqueue(new OrderEntry(requestKey, record.TimestampUnixMs, record.Sequence));
+        while (_records.Count > _options.IdempotencyMaxEntries)
+        {
+            OrderEntry oldest = _order.Peek();
+            if (DequeueIfStale(oldest)) continue;
+            _order.Dequeue();
+            _records.Remove(oldest.Key, out IdempotencyRecord spilled);
+            if (_spill is not null) Spill(oldest.Key, spilled);
+            else EvictedInsideWindow++;
+        }
     }
 }

@@ -8,10 +8,13 @@ namespace Engine.Domain;
 public sealed partial class Ledger
 {
     public void Apply(in LedgerEvent e) =>
-        Apply(e, e.RequestId.Length > 0 ? Fingerprints.RequestKey(e.RequestId) : default);
+        Apply(e, e.RequestId.Length > 0 ? Fingerprints.RequestKey(e.RequestId) : default, fromLog: true);
 
-    /// <summary>Apply with the request key already computed (the live path hashed it for the idempotency check).</summary>
-    private void Apply(in LedgerEvent e, UInt128 requestKey)
+    /// <summary>
+    /// Apply with the request key already computed (the live path hashed it for the idempotency check).
+    /// <paramref name="fromLog"/>: the event was read from a log, which may repeat a request id its writer had forgotten.
+    /// </summary>
+    private void Apply(in LedgerEvent e, UInt128 requestKey, bool fromLog = false)
     {
         if (e.Sequence != LastSequence + 1)
             throw new LedgerInvariantException($"event sequence {e.Sequence} does not follow {LastSequence}: sequences must be dense");
@@ -111,7 +114,7 @@ public sealed partial class Ledger
                 HeldMinor = e.HeldMinor,
                 PostedMinor = e.PostedMinor,
                 Status = e.Status,
-            });
+            }, fromLog);
         }
         RetireAuthorizations(e.TimestampUnixMs);
     }

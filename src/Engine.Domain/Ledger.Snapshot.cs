@@ -12,11 +12,13 @@ public sealed partial class Ledger
 {
     private const uint SnapshotMagic = 0x504E534C; // "LSNP"
     /// <summary>
-    /// 2: authorizations carry <see cref="AuthorizationRecord.ReversedMinor"/>. 1 (still read): without it; open
-    /// authorizations then get the lower bound authorized − held − captured, exact unless a capture exceeded the hold.
+    /// 2: authorizations carry <see cref="AuthorizationRecord.ReversedMinor"/>, and the request ids (both idempotency
+    /// tiers) end with a marker instead of starting with a count. 1 (still read): no reversals — open authorizations
+    /// then get the lower bound authorized − held − captured, exact unless a capture exceeded the hold — and a count
+    /// before the request ids.
     /// </summary>
     private const int SnapshotVersion = 2;
-    private const int SnapshotVersionWithoutReversals = 1;
+    private const int SnapshotVersion1 = 1;
 
     public void WriteSnapshot(Stream stream)
     {
@@ -70,9 +72,11 @@ public sealed partial class Ledger
         writer.Write(open.Count);
         foreach ((_, int slot) in open) WriteAuthorization(writer, _authorizations.At(slot));
 
-        writer.Write(_idempotency.Count);
+        // Request ids, oldest first, each behind a 1 and the list ended by a 0: the spill store's share is read back
+        // while writing, so the count is not known up front (format version 2; version 1 wrote a count first).
         foreach ((UInt128 key, IdempotencyRecord record) in _idempotency.InOrder())
         {
+            writer.Write((byte)1);
             writer.Write((ulong)(key >> 64));
             writer.Write((ulong)key);
             writer.Write(record.PayloadFingerprint);
@@ -83,17 +87,19 @@ public sealed partial class Ledger
             writer.Write(record.PostedMinor);
             writer.Write((byte)record.Status);
         }
+        writer.Write((byte)0);
         writer.Write(SnapshotMagic);
     }
 
-    public static Ledger ReadSnapshot(Stream stream, LedgerOptions? options = null)
+    /// <summary>Reads a snapshot; <paramref name="idempotencySpill"/> as for the constructor (an empty store, or null).</summary>
+    public static Ledger ReadSnapshot(Stream stream, LedgerOptions? options = null, IIdempotencySpillStore? idempotencySpill = null)
     {
-        var ledger = new Ledger(options);
+        var ledger = new Ledger(options, idempotencySpill);
         using var reader = new BinaryReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
         if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("not a ledger snapshot (bad magic)");
         int version = reader.ReadInt32();
-        if (version != SnapshotVersion && version != SnapshotVersionWithoutReversals)
-            throw new FormatException($"ledger snapshot version {version} is not supported (expected {SnapshotVersionWithoutReversals} or {SnapshotVersion})");
+        if (version != SnapshotVersion && version != SnapshotVersion1)
+            throw new FormatException($"ledger snapshot version {version} is not supported (expected {SnapshotVersion1} or {SnapshotVersion})");
         ledger.LastSequence = reader.ReadInt64();
         ledger.LastTimestampUnixMs = reader.ReadInt64();
 
@@ -151,26 +157,38 @@ public sealed partial class Ledger
             ledger._expiryHeap.Add(ledger._authorizations.Add(ReadAuthorization(reader, version)));
         }
 
-        int idempotencyCount = reader.ReadInt32();
-        for (int i = 0; i < idempotencyCount; i++)
+        if (version == SnapshotVersion1)
         {
-            ulong high = reader.ReadUInt64();
-            ulong low = reader.ReadUInt64();
-            var record = new IdempotencyRecord
-            {
-                PayloadFingerprint = reader.ReadUInt64(),
-                Sequence = reader.ReadInt64(),
-                TimestampUnixMs = reader.ReadInt64(),
-                AvailableMinor = reader.ReadInt64(),
-                HeldMinor = reader.ReadInt64(),
-                PostedMinor = reader.ReadInt64(),
-                Status = (Status)reader.ReadByte(),
-            };
-            ledger._idempotency.Restore(new UInt128(high, low), record);
+            int idempotencyCount = reader.ReadInt32();
+            for (int i = 0; i < idempotencyCount; i++) RestoreRequestId(ledger, reader);
         }
-        ledger._idempotency.TrimToMemoryBound();
+        else
+        {
+            for (byte more = reader.ReadByte(); more != 0; more = reader.ReadByte())
+            {
+                if (more != 1) throw new FormatException($"ledger snapshot: bad request-id list marker {more}");
+                RestoreRequestId(ledger, reader);
+            }
+        }
         if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("ledger snapshot has no end marker (truncated?)");
         return ledger;
+    }
+
+    private static void RestoreRequestId(Ledger ledger, BinaryReader reader)
+    {
+        ulong high = reader.ReadUInt64();
+        ulong low = reader.ReadUInt64();
+        var record = new IdempotencyRecord
+        {
+            PayloadFingerprint = reader.ReadUInt64(),
+            Sequence = reader.ReadInt64(),
+            TimestampUnixMs = reader.ReadInt64(),
+            AvailableMinor = reader.ReadInt64(),
+            HeldMinor = reader.ReadInt64(),
+            PostedMinor = reader.ReadInt64(),
+            Status = (Status)reader.ReadByte(),
+        };
+        ledger._idempotency.Restore(new UInt128(high, low), record);
     }
 
     /// <summary>A 128-bit digest of the whole state (the hash of its snapshot bytes).</summary>
@@ -213,7 +231,7 @@ public sealed partial class Ledger
         record.ExpiresAtUnixMs = reader.ReadInt64();
         record.ClosedAtUnixMs = reader.ReadInt64();
         record.State = (AuthorizationState)reader.ReadByte();
-        if (version == SnapshotVersionWithoutReversals && record.State == AuthorizationState.Open)
+        if (version == SnapshotVersion1 && record.State == AuthorizationState.Open)
         {
             // Held = authorized − reversed − what captures released, and a capture releases at most its amount, so
             // authorized − held − captured never exceeds what was really reversed: the tolerance it gives is never

@@ -22,7 +22,12 @@ public sealed partial class Ledger
     private readonly ChunkedQueue<int> _retired = new();
     private readonly IdempotencyTable _idempotency;
 
-    public Ledger(LedgerOptions? options = null)
+    /// <param name="options">Limits; defaults when null.</param>
+    /// <param name="idempotencySpill">
+    /// Where request ids beyond <see cref="LedgerOptions.IdempotencyMaxEntries"/> go while still inside the window
+    /// (an empty store; the ledger owns its contents, the caller disposes it). Null: they are dropped.
+    /// </param>
+    public Ledger(LedgerOptions? options = null, IIdempotencySpillStore? idempotencySpill = null)
     {
         Options = options ?? new LedgerOptions();
         // Capacity hints: a Dictionary that grows rehashes every entry at once (a pause of hundreds of
@@ -31,7 +36,7 @@ public sealed partial class Ledger
         _accountIndex = new Dictionary<string, int>(Options.ExpectedAccounts, StringComparer.Ordinal);
         _authorizations = new AuthorizationStore(Options.ExpectedAuthorizations);
         _expiryHeap = new ExpiryHeap(_authorizations);
-        _idempotency = new IdempotencyTable(Options);
+        _idempotency = new IdempotencyTable(Options, idempotencySpill);
     }
 
     public LedgerOptions Options { get; }
@@ -42,7 +47,14 @@ public sealed partial class Ledger
     public int AccountCount => _accountCount;
     public int OpenAuthorizationCount => _expiryHeap.Count;
     public int AuthorizationCount => _authorizations.Count;
-    public int IdempotencyEntryCount => _idempotency.Count;
+    /// <summary>Request ids remembered (memory and spill store).</summary>
+    public long IdempotencyEntryCount => _idempotency.Count;
+    /// <summary>Request ids remembered in the spill store.</summary>
+    public long IdempotencySpilledCount => _idempotency.SpilledCount;
+    /// <summary>Engine time of the oldest request id still answerable (0 when none): the start of the effective window.</summary>
+    public long IdempotencyOldestTimestampUnixMs => _idempotency.OldestTimestampUnixMs;
+    /// <summary>Request ids dropped inside the window since this ledger was created (memory bound reached, no spill store).</summary>
+    public long IdempotencyEvictedInsideWindow => _idempotency.EvictedInsideWindow;
 
     public bool TryGetAccount(string accountId, out Account account)
     {

@@ -135,19 +135,36 @@ public sealed class SnapshotTests
     }
 
     /// <summary>
-    /// Rewrites a version 2 snapshot holding exactly one authorization into the version 1 layout: version field 1 and
-    /// no ReversedMinor (8 bytes after id, account index, created sequence and four amounts).
+    /// Rewrites a version 2 snapshot whose only authorization is open (and so last before the request ids) into the
+    /// version 1 layout: version field 1, no ReversedMinor (the 8 bytes after id, account index, created sequence and
+    /// four amounts), and the request ids behind a count instead of a 1 before each and a 0 after the last.
     /// </summary>
     private static byte[] ToVersion1(byte[] version2, string onlyAuthorizationId)
     {
+        const int requestIdBytes = 16 + 6 * sizeof(long) + 1;
         Assert.Equal(2, BitConverter.ToInt32(version2, 4));
         byte[] marker = [(byte)onlyAuthorizationId.Length, .. System.Text.Encoding.ASCII.GetBytes(onlyAuthorizationId)];
         int at = version2.AsSpan().IndexOf(marker);
         Assert.True(at > 0 && version2.AsSpan(at + 1).IndexOf(marker) < 0, "the authorization id appears once");
         int reversedAt = at + marker.Length + sizeof(int) + 5 * sizeof(long);
-        byte[] version1 = [.. version2.AsSpan(0, reversedAt), .. version2.AsSpan(reversedAt + sizeof(long))];
-        BitConverter.GetBytes(1).CopyTo(version1, 4);
-        return version1;
+        int requestIdsAt = reversedAt + sizeof(long) + 2 * sizeof(long) + 1;
+        int endMarkerAt = version2.Length - sizeof(uint) - 1;
+        Assert.Equal(0, version2[endMarkerAt]);
+        Assert.Equal(0, (endMarkerAt - requestIdsAt) % (1 + requestIdBytes));
+        int requestIds = (endMarkerAt - requestIdsAt) / (1 + requestIdBytes);
+        var version1 = new List<byte>(version2.AsSpan(0, reversedAt).ToArray());
+        version1.AddRange(version2.AsSpan(reversedAt + sizeof(long), requestIdsAt - reversedAt - sizeof(long)).ToArray());
+        version1.AddRange(BitConverter.GetBytes(requestIds));
+        for (int i = 0; i < requestIds; i++)
+        {
+            int entryAt = requestIdsAt + i * (1 + requestIdBytes);
+            Assert.Equal(1, version2[entryAt]);
+            version1.AddRange(version2.AsSpan(entryAt + 1, requestIdBytes).ToArray());
+        }
+        version1.AddRange(version2.AsSpan(version2.Length - sizeof(uint)).ToArray());
+        byte[] bytes = [.. version1];
+        BitConverter.GetBytes(1).CopyTo(bytes, 4);
+        return bytes;
     }
 
     [Fact]

@@ -21,9 +21,13 @@ public sealed class LedgerHarness
     /// <summary>A realistic engine time (2023-11-14T22:13:20Z), so aligned velocity windows are not at the epoch.</summary>
     public const long T0 = 1_700_000_000_000;
 
-    public LedgerHarness(LedgerOptions? options = null)
+    public LedgerHarness(LedgerOptions? options = null) : this(new Ledger(options))
     {
-        Ledger = new Ledger(options);
+    }
+
+    public LedgerHarness(Ledger ledger)
+    {
+        Ledger = ledger;
         Now = T0;
     }
 

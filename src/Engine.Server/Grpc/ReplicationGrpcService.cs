@@ -1,7 +1,7 @@
 using Credit.V1;
 using Engine.Core;
-using Engine.Server.Hosting;
 using Engine.Journal;
+using Engine.Server.Hosting;
 using Engine.Server.ReadModel;
 using Engine.Server.Replication;
 using Google.Protobuf;
@@ -58,6 +58,7 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
             });
         }
         if (!role.Value.IsReplica) AddRetention(status, head);
+        if (!role.Value.IsReplica && services.GetRequiredService<EngineHost>().IdempotencyWindow is { } window) status.Idempotency = IdempotencyStatusOf(window);
         if (request.IncludeDigest)
         {
             (long sequence, string digest) = readModel.ComputeDigest();
@@ -113,6 +114,19 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
             });
         }
     }
+
+    private static IdempotencyWindow IdempotencyStatusOf(Engine.Core.IdempotencyWindowStatus window) => new()
+    {
+        OldestTimestampUnixMs = window.OldestTimestampUnixMs,
+        EffectiveWindowMs = window.EffectiveWindowMs,
+        ConfiguredMinAgeMs = window.ConfiguredMinAgeMs,
+        ConfiguredMinEntries = window.ConfiguredMinEntries,
+        Entries = window.Entries,
+        SpilledEntries = window.SpilledEntries,
+        EvictedInsideWindow = window.EvictedInsideWindow,
+        BelowConfigured = window.BelowConfigured,
+        SpillEnabled = window.SpillEnabled,
+    };
 
     public override async Task GetSnapshot(GetSnapshotRequest request, IServerStreamWriter<SnapshotChunk> responseStream, ServerCallContext context)
     {

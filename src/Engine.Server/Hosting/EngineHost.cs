@@ -86,6 +86,9 @@ public sealed class EngineHost : IHostedService, IDisposable
         }
     }
 
+    /// <summary>The engine's idempotency window (ReplicationService.GetStatus); null on a replica and before start-up finished.</summary>
+    public IdempotencyWindowStatus? IdempotencyWindow => _engine?.IdempotencyWindow;
+
     /// <summary>FAILED_PRECONDITION naming the leader when this server is a read replica.</summary>
     public void ThrowIfReplica()
     {

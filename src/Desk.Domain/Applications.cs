@@ -4,8 +4,8 @@ public enum ApplicationKind { NewLimit, LimitChange, TemporaryLimit, PaymentTerm
 
 public enum ApplicationStatus { InApproval, Returned, Approved, Rejected }
 
-/// <summary>Where the engine write-back of an approved application stands. Pending is retried until Done.</summary>
-public enum WriteBackState { None, Pending, Done }
+/// <summary>Where the engine write-back of an approved application stands. Pending is retried until Done; Declined (the engine refused, e.g. the account is closed) waits for a person.</summary>
+public enum WriteBackState { None, Pending, Done, Declined }
 
 public enum StepMode { AnyOf, AllOf }
 

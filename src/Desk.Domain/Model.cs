@@ -80,6 +80,14 @@ public sealed class EngineAccount
     /// <summary>Payment terms in days (net N) as last approved; the desk's record (the engine has no terms yet).</summary>
     public int TermsDays { get; set; } = 30;
     public DateTimeOffset OpenedAt { get; set; }
+
+    // Projection of the engine's events for this account (never the truth; pages read live balances from the engine).
+    public long LimitMinor { get; set; }
+    public long PostedMinor { get; set; }
+    public long HeldMinor { get; set; }
+    public long VolumeMinor { get; set; }
+    /// <summary>The last engine sequence applied to the fields above; older events are skipped.</summary>
+    public long ProjectedSequence { get; set; }
 }
 
 public enum PartyKind { Guarantor, Affiliate }

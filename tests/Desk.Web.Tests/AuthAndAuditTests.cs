@@ -74,8 +74,7 @@ public class AuthAndAuditTests
             Assert.Equal(HttpStatusCode.Redirect, r.StatusCode);
             Assert.StartsWith("/denied", r.Headers.Location!.PathAndQuery);
         }
-        // API: sales may not decide; collections may not create customers or submit.
-        Assert.Equal(HttpStatusCode.Forbidden, (await sales.Http.PostAsJsonAsync("/api/v1/applications/1/decisions", new { action = "Approve", opinion = "" })).StatusCode);
+        // API: collections may not create customers or submit; sales may not read the audit log.
         Assert.Equal(HttpStatusCode.Forbidden, (await collector.Http.PostAsJsonAsync("/api/v1/customers", new { uscc = TestData.NewUscc(), legalName = "X" })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await collector.Http.PostAsJsonAsync("/api/v1/applications", new { customerId = 1, kind = "NewLimit", amount = 1, reason = "x" })).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await sales.Http.GetAsync("/api/v1/audit?entityType=User&entityId=s1")).StatusCode);

@@ -160,7 +160,7 @@ public static class DeskApi
             var result = await apps.DecideAsync(user, id, action, input.Opinion ?? "");
             if (result.Error is not null) return TypedResults.BadRequest(new ErrorDto(result.Error));
             return TypedResults.Ok(ToDto((await apps.LoadAsync(id))!));
-        }).RequireAuthorization(nameof(Permission.ApplicationsDecide));
+        }).RequireAuthorization(nameof(Permission.CustomersRead)).WithSummary("Approve, reject or return; only people the active step names may decide");
 
         api.MapGet("/audit", async (DeskDb db, string entityType, string entityId) =>
             await db.Audit.AsNoTracking().Where(a => a.EntityType == entityType && a.EntityId == entityId).OrderBy(a => a.Id).ToListAsync())

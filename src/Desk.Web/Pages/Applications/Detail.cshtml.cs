@@ -26,18 +26,12 @@ public sealed class DetailModel(DeskDb db, CustomerService customers, Applicatio
         var customer = await customers.Visible(User).AsNoTracking().FirstOrDefaultAsync(c => c.Id == App.CustomerId);
         if (customer is null) return NotFound();
         CustomerName = customer.LegalName;
-        CanAct = User.Can(Permission.ApplicationsDecide) && ApprovalFlow.CanAct(App, User.ToActor(), out string? why);
-        if (!CanAct && App.Status == ApplicationStatus.InApproval) WhyNot = User.Can(Permission.ApplicationsDecide) ? ApprovalFlowWhy(App) : "your roles do not decide applications";
+        CanAct = ApprovalFlow.CanAct(App, User.ToActor(), out string? why);
+        if (!CanAct && App.Status == ApplicationStatus.InApproval) WhyNot = why;
         Notices = await db.ApprovalNotices.AsNoTracking().Where(n => n.ApplicationId == id).OrderBy(n => n.Id).ToListAsync();
         string key = id.ToString();
         AuditEntries = await db.Audit.AsNoTracking().Where(a => a.EntityType == "Application" && a.EntityId == key).OrderByDescending(a => a.Id).ToListAsync();
         return Page();
-    }
-
-    private string? ApprovalFlowWhy(CreditApplication app)
-    {
-        ApprovalFlow.CanAct(app, User.ToActor(), out string? why);
-        return why;
     }
 
     public async Task<IActionResult> OnPostAsync(long id, DecisionAction action, string? opinion)

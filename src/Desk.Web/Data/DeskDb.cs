@@ -1,0 +1,140 @@
+using Desk.Domain;
+using Microsoft.EntityFrameworkCore;
+
+namespace Desk.Web.Data;
+
+/// <summary>
+/// The desk's database. One model for both providers; each provider has its own migrations (Data/Migrations/Sqlite,
+/// Data/Migrations/Postgres) through the two subclasses below. Audit entries are append-only: SaveChanges refuses to
+/// modify or delete them, and database triggers (in the migrations) refuse it to anyone going around EF.
+/// </summary>
+public class DeskDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Customer> Customers => Set<Customer>();
+    public DbSet<Tag> Tags => Set<Tag>();
+    public DbSet<CustomerTag> CustomerTags => Set<CustomerTag>();
+    public DbSet<EngineAccount> EngineAccounts => Set<EngineAccount>();
+    public DbSet<RelatedParty> RelatedParties => Set<RelatedParty>();
+    public DbSet<Attachment> Attachments => Set<Attachment>();
+    public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    public DbSet<DeskUser> Users => Set<DeskUser>();
+    public DbSet<ApiClient> ApiClients => Set<ApiClient>();
+    public DbSet<DeskSetting> Settings => Set<DeskSetting>();
+    public DbSet<CreditApplication> Applications => Set<CreditApplication>();
+    public DbSet<ApprovalStep> ApprovalSteps => Set<ApprovalStep>();
+    public DbSet<ApprovalDecision> ApprovalDecisions => Set<ApprovalDecision>();
+    public DbSet<ApprovalNotice> ApprovalNotices => Set<ApprovalNotice>();
+    public DbSet<CustomerScore> Scores => Set<CustomerScore>();
+    public DbSet<ScoringModelVersion> ScoringModels => Set<ScoringModelVersion>();
+    public DbSet<RoutePolicyVersion> RoutePolicies => Set<RoutePolicyVersion>();
+    public DbSet<Segment> Segments => Set<Segment>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<Customer>(e =>
+        {
+            e.HasIndex(c => c.Uscc).IsUnique();
+            e.HasIndex(c => c.LegalName);
+            e.HasIndex(c => c.OwnerUserName);
+            e.HasIndex(c => c.Region);
+            e.HasIndex(c => c.Grade);
+            e.Property(c => c.Uscc).HasMaxLength(18);
+            e.Property(c => c.LegalName).HasMaxLength(200);
+            e.Property(c => c.Stage).HasConversion<string>().HasMaxLength(20);
+            e.Property(c => c.Type).HasConversion<string>().HasMaxLength(20);
+            e.Property(c => c.Currency).HasMaxLength(3);
+            e.HasMany(c => c.Tags).WithOne().HasForeignKey(t => t.CustomerId);
+            e.HasMany(c => c.Accounts).WithOne().HasForeignKey(a => a.CustomerId);
+        });
+        b.Entity<Tag>().HasIndex(t => t.Name).IsUnique();
+        b.Entity<CustomerTag>(e =>
+        {
+            e.HasKey(t => new { t.CustomerId, t.TagId });
+            e.HasOne(t => t.Tag).WithMany().HasForeignKey(t => t.TagId);
+            e.HasIndex(t => t.TagId);
+        });
+        b.Entity<EngineAccount>(e =>
+        {
+            e.HasIndex(a => a.AccountId).IsUnique();
+            e.HasIndex(a => a.CustomerId);
+        });
+        b.Entity<RelatedParty>().HasIndex(p => p.CustomerId);
+        b.Entity<Attachment>().HasIndex(a => a.CustomerId);
+        b.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("AuditEntries");
+            e.HasIndex(a => new { a.EntityType, a.EntityId });
+            e.HasIndex(a => a.At);
+        });
+        b.Entity<DeskUser>(e => { e.ToTable("Users"); e.HasIndex(u => u.UserName).IsUnique(); });
+        b.Entity<ApiClient>().HasIndex(c => c.KeyHash).IsUnique();
+        b.Entity<DeskSetting>().HasKey(s => s.Key);
+        b.Entity<CreditApplication>(e =>
+        {
+            e.ToTable("Applications");
+            e.Property(a => a.Kind).HasConversion<string>().HasMaxLength(20);
+            e.Property(a => a.Status).HasConversion<string>().HasMaxLength(20);
+            e.Property(a => a.WriteBack).HasConversion<string>().HasMaxLength(20);
+            e.HasIndex(a => a.CustomerId);
+            e.HasIndex(a => new { a.WriteBack, a.WriteBackNextAttemptAt });
+            e.HasIndex(a => a.Status);
+            e.HasMany(a => a.Steps).WithOne().HasForeignKey(s => s.ApplicationId);
+            e.HasMany(a => a.Decisions).WithOne().HasForeignKey(d => d.ApplicationId);
+        });
+        b.Entity<ApprovalStep>(e =>
+        {
+            e.Property(s => s.Mode).HasConversion<string>().HasMaxLength(10);
+            e.Property(s => s.Status).HasConversion<string>().HasMaxLength(10);
+        });
+        b.Entity<ApprovalDecision>().Property(d => d.Action).HasConversion<string>().HasMaxLength(10);
+        b.Entity<ApprovalNotice>(e =>
+        {
+            e.Property(n => n.Kind).HasConversion<string>().HasMaxLength(12);
+            e.HasIndex(n => n.ApplicationId);
+        });
+        b.Entity<CustomerScore>().HasIndex(s => new { s.CustomerId, s.At });
+        b.Entity<ScoringModelVersion>().HasKey(m => m.Version);
+        b.Entity<ScoringModelVersion>().Property(m => m.Version).ValueGeneratedNever();
+        b.Entity<RoutePolicyVersion>().HasKey(m => m.Version);
+        b.Entity<RoutePolicyVersion>().Property(m => m.Version).ValueGeneratedNever();
+        b.Entity<Segment>().HasIndex(s => s.Name).IsUnique();
+
+        if (Database.IsSqlite())
+        {
+            // SQLite cannot order or compare DateTimeOffset natively; store UTC ticks so deadlines sort and filter in SQL.
+            foreach (var entity in b.Model.GetEntityTypes())
+            foreach (var property in entity.GetProperties())
+            {
+                if (property.ClrType == typeof(DateTimeOffset)) property.SetValueConverter(new Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter());
+                if (property.ClrType == typeof(DateTimeOffset?)) property.SetValueConverter(new Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter());
+            }
+        }
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        RefuseAuditEdits();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        RefuseAuditEdits();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    private void RefuseAuditEdits()
+    {
+        foreach (var entry in ChangeTracker.Entries<AuditEntry>())
+        {
+            if (entry.State is EntityState.Modified or EntityState.Deleted)
+                throw new InvalidOperationException($"audit entry {entry.Entity.Id} is append-only: it cannot be modified or deleted");
+        }
+    }
+}
+
+/// <summary>The SQLite flavour (its own migrations).</summary>
+public sealed class SqliteDeskDb(DbContextOptions<SqliteDeskDb> options) : DeskDb(options);
+
+/// <summary>The PostgreSQL flavour (its own migrations).</summary>
+public sealed class PostgresDeskDb(DbContextOptions<PostgresDeskDb> options) : DeskDb(options);

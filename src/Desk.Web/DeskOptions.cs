@@ -1,0 +1,34 @@
+namespace Desk.Web;
+
+/// <summary>The desk's settings (section "Desk"); every default is here and in README's "Credit desk" section.</summary>
+public sealed class DeskOptions
+{
+    /// <summary>The engine's gRPC address.</summary>
+    public string EngineUrl { get; set; } = "http://127.0.0.1:5000";
+    /// <summary>"Sqlite" (default) or "Postgres".</summary>
+    public string Database { get; set; } = "Sqlite";
+    /// <summary>Connection string; for SQLite the default is a file under <see cref="DataDirectory"/>.</summary>
+    public string? ConnectionString { get; set; }
+    public string DataDirectory { get; set; } = "desk-data";
+    /// <summary>IANA or Windows time zone id for working hours and pages; default China Standard Time (UTC+8).</summary>
+    public string TimeZone { get; set; } = "Asia/Shanghai";
+    /// <summary>How often the write-back, deadline and scoring jobs look for work, milliseconds.</summary>
+    public int JobIntervalMs { get; set; } = 2000;
+    /// <summary>First retry delay of a failed write-back, doubling up to <see cref="WriteBackBackoffMaxMs"/>.</summary>
+    public int WriteBackBackoffMs { get; set; } = 1000;
+    public int WriteBackBackoffMaxMs { get; set; } = 60_000;
+    /// <summary>Per engine call deadline, milliseconds.</summary>
+    public int EngineDeadlineMs { get; set; } = 5000;
+    /// <summary>Follow the engine's event stream into the desk's projection (limits, balances, volume).</summary>
+    public bool FollowEngine { get; set; } = true;
+    /// <summary>Fill an empty desk and engine with a demo portfolio (same as --demo).</summary>
+    public bool Demo { get; set; }
+    public int DemoCustomers { get; set; } = 300;
+    /// <summary>Largest upload (attachments, import files), bytes.</summary>
+    public long UploadBytesMax { get; set; } = 20 * 1024 * 1024;
+    /// <summary>
+    /// Test-only crash points ("before-engine-call", "after-engine-call"): the write-back kills its own process there
+    /// (SIGKILL), so tests can show that a crash between approval and write-back neither loses nor doubles it.
+    /// </summary>
+    public string? FailPoint { get; set; }
+}

@@ -1,0 +1,1 @@
+return await Desk.Web.DeskApp.RunAsync(args);

@@ -1,0 +1,111 @@
+using Credit.V1;
+using Desk.Domain;
+using Desk.Web.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Desk.Web.Services;
+
+/// <summary>
+/// --demo: fills an empty desk and engine with a portfolio (customers over regions, industries, salespeople and
+/// grades; limits; purchases and repayments; some customers with heavy use) and demo users for every role.
+/// Deterministic (seeded), and skipped when the desk already has customers.
+/// </summary>
+public static class Demo
+{
+    public const string Password = "demo-password";
+
+    public static readonly (string User, string Roles, string Titles)[] People =
+    [
+        ("sales1", Roles.Sales, ""), ("sales2", Roles.Sales, ""), ("sales3", Roles.Sales, ""),
+        ("finance1", Roles.Finance, ""), ("findirector", Roles.Finance, "finance-director"), ("salesdirector", Roles.Sales, "sales-director"),
+        ("ceo", Roles.Manager, "ceo"), ("risk1", Roles.Risk, ""), ("collector1", Roles.Collections, ""), ("manager1", Roles.Manager, ""),
+    ];
+
+    private static readonly string[] Regions = ["华东", "华北", "华南", "华中", "西南", "东北"];
+    private static readonly string[] Industries = ["制造业", "批发零售", "物流", "建筑", "信息技术", "餐饮"];
+    private static readonly string[] Names = ["华盛", "鑫达", "恒通", "永泰", "金源", "宏图", "瑞丰", "天成", "聚力", "博远", "嘉禾", "中联"];
+    private static readonly string[] Suffix = ["贸易有限公司", "实业有限公司", "科技股份有限公司", "物流有限公司", "建设集团有限公司"];
+    private static readonly string[] Ratings = ["AAA", "AA", "A", "BBB", "BB", "B", "C"];
+
+    public static async Task FillAsync(IServiceProvider services, ILogger log)
+    {
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<DeskDb>();
+        if (await db.Customers.AnyAsync()) { log.LogInformation("demo: the desk has customers; nothing added"); return; }
+        var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
+        var engine = scope.ServiceProvider.GetRequiredService<EngineGateway>();
+        var customers = scope.ServiceProvider.GetRequiredService<CustomerService>();
+        var scoring = scope.ServiceProvider.GetRequiredService<ScoringService>();
+        int count = scope.ServiceProvider.GetRequiredService<IOptions<DeskOptions>>().Value.DemoCustomers;
+        var now = clock.GetUtcNow();
+        foreach (var (user, roles, titles) in People)
+        {
+            if (await db.Users.AnyAsync(u => u.UserName == user)) continue;
+            db.Users.Add(new DeskUser { UserName = user, DisplayName = user, PasswordHash = Passwords.Hash(Password), Roles = roles, Titles = titles, CreatedAt = now });
+            Audit.Record(db, "system:demo", "User", user, "create", null, new { roles, titles }, now);
+        }
+        var tags = new[] { new Tag { Name = "vip", Color = "#c0392b" }, new Tag { Name = "strategic", Color = "#2980b9" }, new Tag { Name = "watch", Color = "#f39c12" } };
+        db.Tags.AddRange(tags);
+        await db.SaveChangesAsync();
+
+        var random = new Random(20260301);
+        for (int i = 0; i < count; i++)
+        {
+            string uscc = DemoUscc(i);
+            var c = new Customer
+            {
+                Uscc = uscc,
+                LegalName = $"{Regions[i % Regions.Length][..1]}{Names[random.Next(Names.Length)]}{Suffix[random.Next(Suffix.Length)]}{i:000}",
+                Region = Regions[random.Next(Regions.Length)],
+                Industry = Industries[random.Next(Industries.Length)],
+                OwnerUserName = $"sales{1 + i % 3}",
+                Type = (CustomerType)random.Next(0, 3),
+                Source = random.Next(2) == 0 ? "referral" : "exhibition",
+                CooperationSinceYear = now.Year - random.Next(0, 12),
+                ExternalRating = Ratings[random.Next(Ratings.Length)],
+                RegisteredCapitalMinor = random.Next(1, 500) * 10_000_00L,
+                ContactName = "联系人" + i,
+                ContactPhone = $"138{random.Next(10_000_000, 99_999_999)}",
+                Stage = LifecycleStage.Active,
+            };
+            var (created, error) = await customers.CreateAsync(c, "system:demo");
+            if (created is null) { log.LogWarning("demo customer {I}: {Error}", i, error); continue; }
+            if (random.Next(4) == 0) db.CustomerTags.Add(new CustomerTag { CustomerId = created.Id, TagId = tags[random.Next(tags.Length)].Id });
+            long limit = random.Next(1, 100) * 10_000_00L;
+            var (account, openError) = await customers.OpenMainAccountAsync(created, limit, 30 + 15 * random.Next(3), "system:demo");
+            if (account is null) { log.LogWarning("demo account {I}: {Error}", i, openError); continue; }
+            // Purchases and repayments: most customers use 20-95 % of their limit and repay part of it.
+            int purchases = random.Next(1, 6);
+            for (int p = 0; p < purchases; p++)
+            {
+                long amount = limit * random.Next(5, 19) / 100;
+                string auth = $"demo-{uscc}-a{p}";
+                var authorized = await engine.Client.AuthorizeAsync(new AuthorizeRequest { RequestId = auth, AccountId = account.AccountId, Amount = amount, Currency = "CNY", MerchantId = "demo", Mcc = 5045 });
+                if (!authorized.Approved) break;
+                await engine.Client.CaptureAsync(new CaptureRequest { RequestId = auth + "-c", AuthorizationId = auth, Amount = amount, Final = true });
+            }
+            if (random.Next(3) > 0)
+                await engine.Client.RepayAsync(new RepayRequest { RequestId = $"demo-{uscc}-r", AccountId = account.AccountId, Amount = limit * random.Next(5, 30) / 100 });
+            // Late payers, until collections (issue 16) follows the engine's delinquency.
+            if (random.Next(8) == 0) { created.LatePayments12m = random.Next(1, 4); created.DpdDays = random.Next(1, 95); }
+        }
+        await db.SaveChangesAsync();
+        // Volume for scoring comes from the engine's events through the follower; score once with what is known now.
+        foreach (var c in await db.Customers.Include(x => x.Accounts).ToListAsync())
+        {
+            if (c.Volume12mMinor == 0) c.Volume12mMinor = c.LimitMinor * (2 + c.Id % 10);
+            await scoring.ScoreAsync(c, "demo", "system:demo", save: false);
+        }
+        await db.SaveChangesAsync();
+        log.LogInformation("demo: {Count} customers; users {Users} with password '{Password}'", count, string.Join(", ", People.Select(p => p.User)), Password);
+        Console.WriteLine($"Demo users ({string.Join(", ", People.Select(p => p.User))}) sign in with the password '{Password}'.");
+    }
+
+    /// <summary>A valid, obviously synthetic USCC per index: 91 + division 110000 + 9 digits + check.</summary>
+    public static string DemoUscc(int i)
+    {
+        string first17 = $"91110000{i:000000000}";
+        return first17 + Uscc.CheckCharacter(first17);
+    }
+}

@@ -44,8 +44,8 @@ public sealed class CreditEngine : IAsyncDisposable
         _journal = EventJournal.Open(options.JournalOptionsAt(Path.Combine(options.DataDirectory, "journal")), log);
         try
         {
-            _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log);
-            (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, log);
+            _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log) { FaultInjector = options.StorageFaults };
+            (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, log, options.Recovery);
         }
         catch
         {

@@ -93,6 +93,7 @@ public sealed class EventJournal : IDisposable
         }
 
         CommitMetadataFile commits = CommitMetadataFile.Open(directoryPath, options.SegmentSizeBits, log);
+        commits.FaultInjector = options.FaultInjector;
         var journal = new EventJournal(options, directoryPath, commits, log);
         try
         {
@@ -114,7 +115,7 @@ public sealed class EventJournal : IDisposable
             throw;
         }
         CommitSlot newest = commits.Newest;
-        log($"journal: opened '{directoryPath}' at commit {newest.CommitNum}: addresses [{newest.BeginAddress}, {newest.UntilAddress}) are durable");
+        log($"journal: opened '{directoryPath}' at commit {newest.CommitNum}, log epoch {newest.LogEpoch}: addresses [{newest.BeginAddress}, {newest.UntilAddress}) are durable");
         return journal;
     }
 
@@ -129,6 +130,13 @@ public sealed class EventJournal : IDisposable
 
     /// <summary>Every record before this address is durable: its data and the commit metadata are fsync'd.</summary>
     public long CommittedUntilAddress => _commits.DurableUntilAddress;
+
+    /// <summary>
+    /// How many times the committed log was cut back (<see cref="CutTail"/>): 0 for a log never cut. Durable in every
+    /// commit slot; a cut raises it before any append can reuse the cut addresses (and with them the sequences of the
+    /// events that were there). A reader that saw the log at another epoch may hold events this log no longer has.
+    /// </summary>
+    public long LogEpoch => _commits.LogEpoch;
 
     /// <summary>The largest payload <see cref="Append"/> accepts.</summary>
     public int MaxRecordBytes => _options.MaxRecordBytes;
@@ -322,7 +330,9 @@ public sealed class EventJournal : IDisposable
 
     /// <summary>
     /// Cuts a torn tail: after this, the log ends at <paramref name="fromAddress"/> (the address a reader reported as
-    /// <see cref="JournalReadEndKind.TornTail"/>), durably, and new appends go there, overwriting the damaged bytes.
+    /// <see cref="JournalReadEndKind.TornTail"/>), durably, and new appends go there, overwriting the damaged bytes,
+    /// and <see cref="LogEpoch"/> is one higher. The reader never reads past the committed end, so what is cut here was
+    /// committed: the caller decides whether losing it is acceptable (the engine refuses unless told to).
     /// For start-up only: every reader must be disposed, nothing may be appended but uncommitted, and no other call
     /// may run concurrently.
     /// </summary>
@@ -360,7 +370,9 @@ public sealed class EventJournal : IDisposable
                 info.Initialize(reader);
             info.UntilAddress = fromAddress;
             info.CommitNum = newest.CommitNum + 1;
-            var cut = new CommitSlot(info.CommitNum, info.BeginAddress, fromAddress, info.ToByteArray());
+            // The cut raises the log epoch in the same fdatasync'd slot that moves the end back: no append can reuse
+            // the cut addresses before the new epoch is durable.
+            var cut = new CommitSlot(info.CommitNum, info.BeginAddress, fromAddress, info.ToByteArray(), newest.LogEpoch + 1);
 
             StopFaster();
             try
@@ -373,7 +385,7 @@ public sealed class EventJournal : IDisposable
                 _fault = e;
                 throw;
             }
-            _log($"journal: cut the torn tail [{fromAddress}, {durable}) ({durable - fromAddress} bytes that never verified); the log now ends at {fromAddress}");
+            _log($"journal: cut the torn tail [{fromAddress}, {durable}) ({durable - fromAddress} bytes that never verified); the log now ends at {fromAddress}, log epoch {cut.LogEpoch}");
         }
     }
 
@@ -623,7 +635,7 @@ public sealed class EventJournal : IDisposable
             UntilAddress = FirstValidAddress,
             CommitNum = 0,
         };
-        return new CommitSlot(0, FirstValidAddress, FirstValidAddress, info.ToByteArray());
+        return new CommitSlot(0, FirstValidAddress, FirstValidAddress, info.ToByteArray(), LogEpoch: 0);
     }
 
     private long CheckDurable(long target)

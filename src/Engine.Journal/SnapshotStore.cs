@@ -49,6 +49,9 @@ public sealed class SnapshotStore
         DeleteLeftoverTemporaryFiles();
     }
 
+    /// <summary>Test seam (<see cref="IStorageFaultInjector"/>): called as each snapshot's temporary file is written. Null in production.</summary>
+    public IStorageFaultInjector? FaultInjector { get; set; }
+
     /// <summary>The directory holding the snapshots.</summary>
     public string DirectoryPath => _directoryPath;
 
@@ -74,6 +77,7 @@ public sealed class SnapshotStore
                 Span<byte> header = stackalloc byte[HeaderBytes];
                 header.Clear();
                 file.Write(header); // placeholder until the body's length and checksum are known
+                FaultInjector?.BeforeSnapshotWrite(sequence);
 
                 var body = new ChecksummingWriteStream(file);
                 writeBody(body);

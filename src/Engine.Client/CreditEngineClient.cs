@@ -161,16 +161,45 @@ public sealed class CreditEngineClient : IDisposable
     /// <summary>
     /// Streams ledger events from <paramref name="fromSequence"/>, resuming transparently from last_seen + 1 after
     /// UNAVAILABLE (server restart), so the sequence the caller sees stays dense. Runs until <paramref name="ct"/> is cancelled.
+    /// Stops with <see cref="LogEpochChangedException"/> when a resumed stream reports another log epoch than the first
+    /// one: see <see cref="SubscribeAsync(long, long?, CancellationToken)"/>.
     /// </summary>
-    public async IAsyncEnumerable<LedgerEvent> SubscribeAsync(long fromSequence, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    public IAsyncEnumerable<LedgerEvent> SubscribeAsync(long fromSequence, CancellationToken ct = default) => SubscribeAsync(fromSequence, null, ct);
+
+    /// <summary>
+    /// As <see cref="SubscribeAsync(long, CancellationToken)"/>, checking every (re)connection's log epoch (the
+    /// <c>credit-log-epoch</c> response header) against <paramref name="logEpoch"/> — the epoch a consumer stored next
+    /// to its position — or, when null, against the epoch of the first connection. A different epoch means the
+    /// engine's log was cut after damage and sequences re-used: the stream throws <see cref="LogEpochChangedException"/>
+    /// instead of silently handing out events of another history under sequences the caller already has.
+    /// </summary>
+    public async IAsyncEnumerable<LedgerEvent> SubscribeAsync(long fromSequence, long? logEpoch, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
     {
         long next = Math.Max(1, fromSequence);
+        long? expectedEpoch = logEpoch;
         int failures = 0;
         while (true)
         {
             using AsyncServerStreamingCall<SubscribeResponse> call = Events.Subscribe(new SubscribeRequest { FromSequence = next }, cancellationToken: ct);
             IAsyncEnumerator<SubscribeResponse> responses = call.ResponseStream.ReadAllAsync(ct).GetAsyncEnumerator(ct);
-            while (true)
+            bool connected;
+            try
+            {
+                Metadata headers = await call.ResponseHeadersAsync.ConfigureAwait(false);
+                long epoch = headers.GetValue(LogEpochHeader) is { } text && long.TryParse(text, out long parsed) ? parsed : 0;
+                expectedEpoch ??= epoch;
+                connected = epoch == expectedEpoch;
+                if (!connected)
+                {
+                    await responses.DisposeAsync().ConfigureAwait(false);
+                    throw new LogEpochChangedException(expectedEpoch.Value, epoch, next);
+                }
+            }
+            catch (RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode) && !ct.IsCancellationRequested)
+            {
+                connected = false;
+            }
+            while (connected)
             {
                 bool moved;
                 try
@@ -195,6 +224,9 @@ public sealed class CreditEngineClient : IDisposable
             await Task.Delay(RetryPolicy.Backoff(failures, Options), ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Subscribe response header carrying the server's log epoch (Engine.Server ReplicationHeaders.LogEpoch).</summary>
+    public const string LogEpochHeader = "credit-log-epoch";
 
     /// <summary>A batching helper over Execute for high-throughput callers; see <see cref="CommandBatcher"/>.</summary>
     public CommandBatcher CreateBatcher(CommandBatcherOptions? options = null) => new(Pipeline, Options, options ?? new CommandBatcherOptions());

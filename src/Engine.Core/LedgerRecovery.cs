@@ -92,6 +92,10 @@ public static class LedgerRecovery
         }
         if (cutAt is { } cut)
         {
+            // Snapshots are written only of committed events, but a snapshot taken before the damage happened may hold
+            // events after the cut: drop them first, so none can be loaded once new events re-use those sequences.
+            snapshots.DeleteNewerThan(ledger.LastSequence);
+            recovery.BeforeCut?.Invoke(ledger.LastSequence);
             journal.CutTail(cut);
             log($"WARNING: recovery: journal cut at address {cut}; log epoch is now {journal.LogEpoch}; the next event is sequence {ledger.LastSequence + 1}");
         }

@@ -11,4 +11,11 @@ public sealed class RecoveryOptions
     /// damaged record, the journal's log epoch rises by one, and the engine carries on from the last good event.
     /// </summary>
     public bool CutDamagedTail { get; set; }
+
+    /// <summary>
+    /// Code-only hook, called with the last good sequence just before a damaged tail is cut (and so before the cut is
+    /// durable): whoever keeps state derived from the log (the server's read-model snapshots) deletes what holds
+    /// events after it. Throwing stops start-up before anything is cut.
+    /// </summary>
+    public Action<long>? BeforeCut { get; set; }
 }

@@ -157,6 +157,7 @@ public sealed class EventJournal : IDisposable
         if (payload.Length > _options.MaxRecordBytes)
             throw new ArgumentException($"journal record payload is {payload.Length} bytes; the limit (JournalOptions.MaxRecordBytes) is {_options.MaxRecordBytes}.", nameof(payload));
         ThrowIfUnusable();
+        _options.FaultInjector?.BeforeAppend(payload.Length);
         if (Interlocked.Exchange(ref _appendInProgress, 1) != 0)
             throw new InvalidOperationException("EventJournal.Append was called from two threads at once; the journal has a single appender.");
         try
@@ -526,6 +527,19 @@ public sealed class EventJournal : IDisposable
         string path = SegmentFileReader.SegmentPath(_segmentBasePath, segment);
         if (!File.Exists(path))
             throw new JournalRecoveryException($"journal '{_directoryPath}': the commit metadata says the log begins at address {begin}, but its segment file '{Path.GetFileName(path)}' is missing. Start-up is stopped to avoid serving wrong balances.");
+    }
+
+    /// <summary>
+    /// Fail-stop from outside: after this the journal commits nothing more (not even on <see cref="Dispose"/>), so
+    /// records appended since the last commit are never made durable; a restart recovers to the last commit. For an
+    /// engine whose pipeline failed: what it appended after the failure may be the half of a decision.
+    /// </summary>
+    public void Abandon(Exception cause)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        if (_fault is not null) return;
+        _fault = new IOException($"the journal was abandoned after a failure elsewhere; records after address {_commits.DurableUntilAddress} are not made durable", cause);
+        _log($"journal: abandoned ({cause.Message}); nothing after address {_commits.DurableUntilAddress} will be committed");
     }
 
     /// <summary>

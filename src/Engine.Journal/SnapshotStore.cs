@@ -293,6 +293,26 @@ public sealed class SnapshotStore
         return snapshots;
     }
 
+    /// <summary>
+    /// Deletes every snapshot of a sequence after <paramref name="sequence"/>, durably (directory fsync): before a
+    /// journal is cut back to that sequence, so no snapshot of events the log no longer holds is ever loaded again.
+    /// </summary>
+    /// <returns>How many were deleted.</returns>
+    /// <exception cref="IOException">A snapshot could not be deleted; the cut must not go ahead.</exception>
+    public int DeleteNewerThan(long sequence)
+    {
+        int deleted = 0;
+        foreach ((long snapshotSequence, string path) in ListSnapshots())
+        {
+            if (snapshotSequence <= sequence) continue;
+            File.Delete(path);
+            deleted++;
+            _log($"snapshot: deleted '{path}': it holds events after sequence {sequence}, which the journal is about to cut");
+        }
+        if (deleted > 0) DurableFile.FlushDirectory(_directoryPath);
+        return deleted;
+    }
+
     private void DeleteAllButNewest()
     {
         List<(long Sequence, string Path)> snapshots = ListSnapshots();

@@ -161,9 +161,20 @@ public sealed class CreditEngineClient : IDisposable
     /// <summary>
     /// Streams ledger events from <paramref name="fromSequence"/>, resuming transparently from last_seen + 1 after
     /// UNAVAILABLE (server restart), so the sequence the caller sees stays dense. Runs until <paramref name="ct"/> is cancelled.
+    /// Stops with <see cref="LogEpochChangedException"/> when a resumed stream reports another log epoch than the first
+    /// one: see <see cref="SubscribeAsync(long, long?, CancellationToken)"/>.
     /// </summary>
-    public IAsyncEnumerable<LedgerEvent> SubscribeAsync(long fromSequence, CancellationToken ct = default) =>
-        StreamAsync(Math.Max(1, fromSequence), subscriberName: "", durableCursor: false, ct);
+    public IAsyncEnumerable<LedgerEvent> SubscribeAsync(long fromSequence, CancellationToken ct = default) => SubscribeAsync(fromSequence, null, ct);
+
+    /// <summary>
+    /// As <see cref="SubscribeAsync(long, CancellationToken)"/>, checking every (re)connection's log epoch (the
+    /// <c>credit-log-epoch</c> response header) against <paramref name="logEpoch"/> — the epoch a consumer stored next
+    /// to its position — or, when null, against the epoch of the first connection. A different epoch means the
+    /// engine's log was cut after damage and sequences re-used: the stream throws <see cref="LogEpochChangedException"/>
+    /// instead of silently handing out events of another history under sequences the caller already has.
+    /// </summary>
+    public IAsyncEnumerable<LedgerEvent> SubscribeAsync(long fromSequence, long? logEpoch, CancellationToken ct = default) =>
+        StreamAsync(Math.Max(1, fromSequence), subscriberName: "", durableCursor: false, logEpoch, ct);
 
     /// <summary>
     /// Streams ledger events for the named durable consumer <paramref name="subscriberName"/>: the first call
@@ -179,7 +190,7 @@ public sealed class CreditEngineClient : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(subscriberName);
         ArgumentOutOfRangeException.ThrowIfNegative(fromSequence);
-        return StreamAsync(fromSequence, subscriberName, durableCursor: true, ct);
+        return StreamAsync(fromSequence, subscriberName, durableCursor: true, logEpoch: null, ct);
     }
 
     /// <summary>Records durably that the named consumer has processed every event up to <paramref name="sequence"/> (retried like other calls: it is idempotent).</summary>
@@ -198,17 +209,40 @@ public sealed class CreditEngineClient : IDisposable
         return response.Deleted;
     }
 
-    /// <summary>The resuming stream under both SubscribeAsync overloads; <paramref name="fromSequence"/> 0 only for a durable cursor's first call.</summary>
-    private async IAsyncEnumerable<LedgerEvent> StreamAsync(long fromSequence, string subscriberName, bool durableCursor, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    /// <summary>
+    /// The resuming stream under the SubscribeAsync overloads; <paramref name="fromSequence"/> 0 only for a durable
+    /// cursor's first call. Each (re)connection's log epoch must equal <paramref name="logEpoch"/>, or when null the
+    /// first connection's.
+    /// </summary>
+    private async IAsyncEnumerable<LedgerEvent> StreamAsync(long fromSequence, string subscriberName, bool durableCursor, long? logEpoch,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         long next = fromSequence;
+        long? expectedEpoch = logEpoch;
         int failures = 0;
         while (true)
         {
             var request = new SubscribeRequest { FromSequence = next, SubscriberName = subscriberName, DurableCursor = durableCursor };
             using AsyncServerStreamingCall<SubscribeResponse> call = Events.Subscribe(request, cancellationToken: ct);
             IAsyncEnumerator<SubscribeResponse> responses = call.ResponseStream.ReadAllAsync(ct).GetAsyncEnumerator(ct);
-            while (true)
+            bool connected;
+            try
+            {
+                Metadata headers = await call.ResponseHeadersAsync.ConfigureAwait(false);
+                long epoch = headers.GetValue(LogEpochHeader) is { } text && long.TryParse(text, out long parsed) ? parsed : 0;
+                expectedEpoch ??= epoch;
+                connected = epoch == expectedEpoch;
+                if (!connected)
+                {
+                    await responses.DisposeAsync().ConfigureAwait(false);
+                    throw new LogEpochChangedException(expectedEpoch.Value, epoch, next);
+                }
+            }
+            catch (RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode) && !ct.IsCancellationRequested)
+            {
+                connected = false;
+            }
+            while (connected)
             {
                 bool moved;
                 try
@@ -233,6 +267,9 @@ public sealed class CreditEngineClient : IDisposable
             await Task.Delay(RetryPolicy.Backoff(failures, Options), ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Subscribe response header carrying the server's log epoch (Engine.Server ReplicationHeaders.LogEpoch).</summary>
+    public const string LogEpochHeader = "credit-log-epoch";
 
     /// <summary>A batching helper over Execute for high-throughput callers; see <see cref="CommandBatcher"/>.</summary>
     public CommandBatcher CreateBatcher(CommandBatcherOptions? options = null) => new(Pipeline, Options, options ?? new CommandBatcherOptions());

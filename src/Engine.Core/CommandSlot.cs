@@ -11,7 +11,10 @@ internal struct CommandSlot
 {
     public Command Command;
     public Reply Reply;
-    /// <summary>Who waits for the reply (null for engine-internal commands such as Tick).</summary>
+    /// <summary>
+    /// Who waits for the reply (null for engine-internal commands such as Tick). Whoever completes the waiter takes it
+    /// with <see cref="Interlocked.Exchange{T}(ref T, T)"/>: the respond stage and the fault drain may race for it.
+    /// </summary>
     public ReplyBatch? Waiter;
     /// <summary>Where in the waiter's batch this reply goes.</summary>
     public int WaiterIndex;

@@ -34,6 +34,9 @@ public sealed class CreditEngine : IAsyncDisposable
     private readonly Timer _ticker;
     private volatile bool _accepting;
     private volatile Exception? _fault;
+    // Completed once, with the first stage failure: the host stops the process on it.
+    private readonly TaskCompletionSource<Exception> _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _faultDrainStarted;
     // Submitters between their accepting-check and their publish; shutdown waits for them to leave so the cursor is final.
     private int _activeSubmitters;
     private int _stopState;
@@ -56,14 +59,14 @@ public sealed class CreditEngine : IAsyncDisposable
         }
         try
         {
-            _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log);
+            _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log) { FaultInjector = options.StorageFaults };
             // Derived state, refilled by recovery (snapshot, then replay): see IdempotencyTable.
             string spillDirectory = Path.Combine(options.DataDirectory, "idempotency");
             if (options.IdempotencySpill)
                 _idempotencySpill = new FasterIdempotencySpillStore(spillDirectory, options.IdempotencySpillIndexSizeBits, options.IdempotencySpillMemorySizeBits, options.IdempotencySpillPageSizeBits);
             else if (Directory.Exists(spillDirectory))
                 Directory.Delete(spillDirectory, recursive: true);
-            (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, log, _idempotencySpill);
+            (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, log, _idempotencySpill, options.Recovery);
             _cursors = ConsumerCursors.Open(options.DataDirectory, options.Retention.CursorsMax, log);
         }
         catch
@@ -133,6 +136,8 @@ public sealed class CreditEngine : IAsyncDisposable
     internal void RunRetentionPass() => _retention?.RunPass();
     /// <summary>Set when a pipeline stage failed; the engine then refuses everything.</summary>
     public Exception? Fault => _fault;
+    /// <summary>Completes with the first pipeline failure (never otherwise): the engine has fail-stopped and the process should exit.</summary>
+    public Task<Exception> Faulted => _faulted.Task;
     public bool IsAccepting => _accepting;
     /// <summary>Commands fully processed (replied) since start, as ring sequence + 1.</summary>
     public long CompletedCommands => _respond.Sequence.Value + 1;
@@ -282,7 +287,8 @@ public sealed class CreditEngine : IAsyncDisposable
         _respond.Join(joinTimeout);
         if (_fault is null && _options.SnapshotOnShutdown)
         {
-            _decideHandler.TakeSnapshot("shutdown");
+            // Not needed for correctness (the journal holds every event): a failure only makes the next start replay more.
+            if (!_decideHandler.TryTakeSnapshot("shutdown")) _log("WARNING: the shutdown snapshot failed; the next start replays the journal from the previous snapshot");
         }
         // Serves the truncation the shutdown snapshot requested, then stops: the journal must outlive it.
         _retention?.Dispose();
@@ -295,33 +301,57 @@ public sealed class CreditEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
+    /// <summary>How long the fault drain waits for submitters and stage threads before releasing waiters anyway.</summary>
+    internal static readonly TimeSpan FaultDrainWait = TimeSpan.FromSeconds(5);
+
     /// <summary>
-    /// A stage threw: a bug or an I/O failure. Fail-stop — refuse everything and release waiters with
-    /// <see cref="Status.EngineUnavailable"/>; their commands may or may not be durable, and a retry with the same
-    /// request id after restart gets the recorded answer.
+    /// A stage threw: a bug or an I/O failure (EIO, ENOSPC on commit). Fail-stop — refuse everything, make sure the
+    /// journal commits nothing more (what the decide stage appended after the last commit may be half a decision), and
+    /// release waiters with <see cref="Status.EngineUnavailable"/>. Nothing is answered as a success unless its commit
+    /// returned: the respond stage is gated on the journal stage, which advances only after a successful commit. A
+    /// released command may or may not be durable (its commit may have completed just before the fault); a retry with
+    /// the same request id after restart gets the recorded answer. <see cref="Faulted"/> then tells the host to exit.
     /// </summary>
     private void OnFault(Exception exception)
     {
         _fault ??= exception;
         _accepting = false;
+        _journal.Abandon(exception);
+        // Later stages fault too once the journal is abandoned; only the first failure drains and is reported.
+        if (Interlocked.Exchange(ref _faultDrainStarted, 1) != 0)
+        {
+            _log($"engine pipeline: a further stage stopped after the fault: {exception.Message}");
+            return;
+        }
         _log($"FATAL: engine pipeline stopped: {exception}");
         ThreadPool.QueueUserWorkItem(_ =>
         {
-            SpinWait.SpinUntil(() => Volatile.Read(ref _activeSubmitters) == 0, TimeSpan.FromSeconds(5));
+            if (!SpinWait.SpinUntil(() => Volatile.Read(ref _activeSubmitters) == 0, FaultDrainWait))
+                _log("WARNING: engine fault drain: submitters still publishing after the wait; their commands are released as they finish");
             _decide.Halt();
             _commit.Halt();
             _respond.Halt();
-            _decide.Join(TimeSpan.FromSeconds(5));
-            _commit.Join(TimeSpan.FromSeconds(5));
-            _respond.Join(TimeSpan.FromSeconds(5));
-            for (long sequence = _respond.Sequence.Value + 1; sequence <= _ring.Cursor; sequence++)
-            {
-                ref CommandSlot slot = ref _ring[sequence];
-                ReplyBatch? waiter = slot.Waiter;
-                slot.Waiter = null;
-                waiter?.Complete(slot.WaiterIndex, Unavailable);
-            }
+            bool stopped = _decide.Join(FaultDrainWait) & _commit.Join(FaultDrainWait) & _respond.Join(FaultDrainWait);
+            if (!stopped) _log("WARNING: engine fault drain: a pipeline stage has not stopped (blocked in I/O?); releasing waiters anyway");
+            // Safe even while a stage is still running: the respond stage and this drain take each waiter atomically,
+            // so every waiter is completed once, and nothing after the last successful commit is ever answered as done.
+            ReleaseUnanswered(_ring, _respond.Sequence.Value + 1, _ring.Cursor, Unavailable);
+            _faulted.TrySetResult(_fault ?? exception);
         });
+    }
+
+    /// <summary>
+    /// Completes the waiters of slots [<paramref name="from"/>, <paramref name="to"/>] with <paramref name="reply"/>,
+    /// taking each waiter atomically so a still-running respond stage never completes the same one again.
+    /// </summary>
+    internal static void ReleaseUnanswered(RingBuffer<CommandSlot> ring, long from, long to, Reply reply)
+    {
+        for (long sequence = from; sequence <= to; sequence++)
+        {
+            ref CommandSlot slot = ref ring[sequence];
+            ReplyBatch? waiter = Interlocked.Exchange(ref slot.Waiter, null);
+            waiter?.Complete(slot.WaiterIndex, reply);
+        }
     }
 
     private static IWaitStrategy CreateWaitStrategy(string name) => name.ToLowerInvariant() switch

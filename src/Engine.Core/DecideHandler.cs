@@ -42,6 +42,15 @@ internal sealed class DecideHandler(
     /// </summary>
     public IdempotencyWindowStatus Window => Volatile.Read(ref _window) ?? throw new InvalidOperationException("the idempotency window is published at engine start");
 
+    // After a failed snapshot write: no new attempt before this engine time; the delay doubles per failure.
+    private long _snapshotRetryAtUnixMs;
+    private long _snapshotRetryDelayMs;
+
+    /// <summary>First wait after a failed snapshot write; doubled per consecutive failure up to <see cref="SnapshotRetryDelayMaxMs"/>.</summary>
+    public const long SnapshotRetryDelayMinMs = 1_000;
+    /// <summary>Longest wait between snapshot attempts while they keep failing.</summary>
+    public const long SnapshotRetryDelayMaxMs = 60_000;
+
     public void OnBatchStart(long batchSize) =>
         // One clock read per batch: engine time is the batch's time (it is recorded in every event).
         _batchNowUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -51,7 +60,7 @@ internal sealed class DecideHandler(
         slot.Reply = ledger.Execute(slot.Command, _batchNowUnixMs, _events);
         if (!endOfBatch) return;
         _events.Flush();
-        if (SnapshotDue()) TakeSnapshot("periodic");
+        if (SnapshotDue()) TryTakeSnapshot("periodic");
         if (_batchNowUnixMs - _windowPublishedUnixMs >= WindowStatusIntervalMs) PublishWindow(_batchNowUnixMs);
     }
 
@@ -82,6 +91,7 @@ internal sealed class DecideHandler(
     {
         long newEvents = ledger.LastSequence - _lastSnapshotSequence;
         if (newEvents == 0) return false;
+        if (_batchNowUnixMs < _snapshotRetryAtUnixMs) return false;
         if (options.SnapshotEveryEvents > 0 && newEvents >= options.SnapshotEveryEvents) return true;
         return options.SnapshotIntervalSeconds > 0 && _batchNowUnixMs - _lastSnapshotUnixMs >= options.SnapshotIntervalSeconds * 1000L;
     }
@@ -91,15 +101,35 @@ internal sealed class DecideHandler(
     /// never contain an event the log might lose, or recovery would serve effects of unacknowledged commands.
     /// Runs on the decide thread (or after it stopped), so the ledger is not changing underneath it.
     /// </summary>
-    public void TakeSnapshot(string reason)
+    /// <remarks>
+    /// A failed snapshot write (I/O error, full disk) is not fatal: the journal still holds every event, so it is
+    /// logged and retried after <see cref="SnapshotRetryDelayMinMs"/>, doubling up to <see cref="SnapshotRetryDelayMaxMs"/>.
+    /// A failed journal commit is fatal and propagates (the engine fail-stops).
+    /// </remarks>
+    /// <returns>False when the snapshot write failed (logged).</returns>
+    public bool TryTakeSnapshot(string reason)
     {
         _events.Flush();
         journal.Commit();
         long started = Environment.TickCount64;
-        SnapshotInfo info = snapshots.Write(ledger.LastSequence, journal.TailAddress, ledger.WriteSnapshot);
+        SnapshotInfo info;
+        try
+        {
+            info = snapshots.Write(ledger.LastSequence, journal.TailAddress, ledger.WriteSnapshot);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _snapshotRetryDelayMs = Math.Clamp(_snapshotRetryDelayMs * 2, SnapshotRetryDelayMinMs, SnapshotRetryDelayMaxMs);
+            _snapshotRetryAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds() + _snapshotRetryDelayMs;
+            log($"WARNING: snapshot ({reason}) at sequence {ledger.LastSequence} FAILED: {e.Message}. The engine carries on (the journal holds every event); next attempt in {_snapshotRetryDelayMs} ms");
+            return false;
+        }
+        _snapshotRetryDelayMs = 0;
+        _snapshotRetryAtUnixMs = 0;
         _lastSnapshotSequence = ledger.LastSequence;
         _lastSnapshotUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
         log($"snapshot ({reason}) at sequence {info.Sequence}, journal address {info.JournalAddress}, {info.BodyLength} bytes in {Environment.TickCount64 - started} ms");
         retention?.OnSnapshotsChanged();
+        return true;
     }
 }

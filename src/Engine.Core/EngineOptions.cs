@@ -67,6 +67,10 @@ public sealed class EngineOptions
     public int IdempotencySpillPageSizeBits { get; set; } = 22;
     /// <summary>Ledger limits (hold expiry, retention windows, per-account caps).</summary>
     public LedgerOptions Ledger { get; set; } = new();
+    /// <summary>What start-up may do with a damaged journal (<c>Engine:Recovery:CutDamagedTail</c>).</summary>
+    public RecoveryOptions Recovery { get; set; } = new();
+    /// <summary>Test seam under the journal's commits and the snapshot writer (<see cref="Engine.Journal.IStorageFaultInjector"/>); set in code only, null in production.</summary>
+    public Engine.Journal.IStorageFaultInjector? StorageFaults { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     /// <summary>
@@ -84,6 +88,7 @@ public sealed class EngineOptions
         SegmentSizeBits = JournalSegmentSizeBits,
         MaxRecordBytes = JournalRecordBytesMax + 64,
         AcknowledgeBeforeFsync = acknowledgesReplies && AcknowledgeBeforeFsync,
+        FaultInjector = acknowledgesReplies ? StorageFaults : null,
     };
 
     public void Validate()

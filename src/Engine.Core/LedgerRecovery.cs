@@ -11,12 +11,16 @@ public sealed record RecoveryReport(
     long? TornTailCutAtAddress,
     TimeSpan Elapsed,
     TimeSpan SnapshotLoad,
-    TimeSpan Replay);
+    TimeSpan Replay,
+    long LogEpoch);
 
 /// <summary>
 /// Start-up: the newest valid snapshot, then every journal record after the address it covers, applied
-/// with the same <see cref="Ledger.Apply"/> the decide thread uses. A torn tail (bad records with nothing
-/// valid after them) is cut back; anything else wrong stops start-up with the reason, because serving
+/// with the same <see cref="Ledger.Apply"/> the decide thread uses. The journal is read only up to its committed
+/// end, so a torn tail there (bad records with nothing valid after them) is damage to acknowledged commands: start-up
+/// stops with <see cref="CommittedTailDamagedException"/> unless <see cref="RecoveryOptions.CutDamagedTail"/> says to
+/// cut it (which raises the journal's log epoch). A torn write beyond the committed end (a crash mid-commit) is never
+/// read: the journal recovers to its last commit and new appends overwrite it. Anything else wrong stops start-up with the reason, because serving
 /// balances from a log we cannot read completely would be silently wrong. That includes a journal truncated by
 /// retention with no usable snapshot at or after its begin (<see cref="JournalTruncatedException"/>).
 /// </summary>
@@ -24,8 +28,9 @@ public static class LedgerRecovery
 {
     /// <param name="idempotencySpill">An empty spill store for the ledger's request ids beyond its memory bound, or null.</param>
     public static (Ledger Ledger, RecoveryReport Report) Recover(EventJournal journal, SnapshotStore snapshots, LedgerOptions options, Action<string> log,
-        IIdempotencySpillStore? idempotencySpill = null)
+        IIdempotencySpillStore? idempotencySpill = null, RecoveryOptions? recovery = null)
     {
+        recovery ??= new RecoveryOptions();
         long started = Environment.TickCount64;
         Ledger ledger;
         long fromAddress;
@@ -79,19 +84,31 @@ public static class LedgerRecovery
             }
             if (reader.EndState.IsTornTail)
             {
-                cutAt = reader.EndState.Address;
-                log($"recovery: torn tail at journal address {cutAt}: records after the last valid one are cut off (they were never acknowledged)");
+                long damaged = reader.EndState.Address;
+                var damage = new CommittedTailDamagedException(damaged, journal.CommittedUntilAddress, ledger.LastSequence, journal.LogEpoch);
+                if (!recovery.CutDamagedTail) throw damage;
+                cutAt = damaged;
+                log($"WARNING: recovery: Engine:Recovery:CutDamagedTail is set, so the damaged committed tail is cut. {damage.Message}");
             }
         }
-        if (cutAt is { } cut) journal.CutTail(cut);
+        if (cutAt is { } cut)
+        {
+            // Snapshots are written only of committed events, but a snapshot taken before the damage happened may hold
+            // events after the cut: drop them first, so none can be loaded once new events re-use those sequences.
+            snapshots.DeleteNewerThan(ledger.LastSequence);
+            recovery.BeforeCut?.Invoke(ledger.LastSequence);
+            journal.CutTail(cut);
+            log($"WARNING: recovery: journal cut at address {cut}; log epoch is now {journal.LogEpoch}; the next event is sequence {ledger.LastSequence + 1}");
+        }
 
         long replayedAt = Environment.TickCount64;
         ledger.CheckInvariants();
         var report = new RecoveryReport(snapshotSequence, replayer.Applied, ledger.LastSequence, cutAt,
             Elapsed: TimeSpan.FromMilliseconds(Environment.TickCount64 - started),
             SnapshotLoad: TimeSpan.FromMilliseconds(snapshotLoadedAt - started),
-            Replay: TimeSpan.FromMilliseconds(replayedAt - snapshotLoadedAt));
-        log($"recovery: {report.ReplayedEvents} events replayed after snapshot sequence {report.SnapshotSequence}; last sequence {report.LastSequence}; " +
+            Replay: TimeSpan.FromMilliseconds(replayedAt - snapshotLoadedAt),
+            LogEpoch: journal.LogEpoch);
+        log($"recovery: {report.ReplayedEvents} events replayed after snapshot sequence {report.SnapshotSequence}; last sequence {report.LastSequence}; log epoch {report.LogEpoch}; " +
             $"{report.Elapsed.TotalMilliseconds:F0} ms (snapshot load {report.SnapshotLoad.TotalMilliseconds:F0} ms, replay {report.Replay.TotalMilliseconds:F0} ms)");
         return (ledger, report);
     }

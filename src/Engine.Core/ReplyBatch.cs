@@ -43,14 +43,19 @@ internal sealed class ReplyBatch : IValueTaskSource<int>
     public void Complete(int index, in Reply reply)
     {
         _replies[index] = reply;
-        if (Interlocked.Decrement(ref _remaining) == 0) _core.SetResult(_count);
+        int remaining = Interlocked.Decrement(ref _remaining);
+        if (remaining == 0) _core.SetResult(_count);
+        // Always on: an extra completion would hand a caller a batch whose replies are not all filled in.
+        else if (remaining < 0) throw new InvalidOperationException($"reply batch completed {-remaining} time(s) more than it has commands ({_count})");
     }
 
     /// <summary>Fills cells the pipeline will never see (refused before publication) on the submitting thread.</summary>
     public void CompleteUnpublished(int fromIndex, in Reply reply)
     {
         for (int i = fromIndex; i < _count; i++) _replies[i] = reply;
-        if (Interlocked.Add(ref _remaining, -(_count - fromIndex)) == 0) _core.SetResult(_count);
+        int remaining = Interlocked.Add(ref _remaining, -(_count - fromIndex));
+        if (remaining == 0) _core.SetResult(_count);
+        else if (remaining < 0) throw new InvalidOperationException($"reply batch completed {-remaining} time(s) more than it has commands ({_count})");
     }
 
     public void Return()

@@ -10,8 +10,10 @@ internal sealed class RespondHandler : IBatchEventHandler<CommandSlot>
 {
     public void OnEvent(ref CommandSlot slot, long sequence, bool endOfBatch)
     {
-        ReplyBatch? waiter = slot.Waiter;
-        slot.Waiter = null;
+        // Taken atomically: after a fault the drain (CreditEngine.ReleaseUnanswered) may race this thread for the same
+        // slot, and exactly one of the two may complete it (a second completion would count down a pooled batch that
+        // may already belong to another caller).
+        ReplyBatch? waiter = Interlocked.Exchange(ref slot.Waiter, null);
         slot.Command = default;
         waiter?.Complete(slot.WaiterIndex, slot.Reply);
     }

@@ -16,8 +16,11 @@ namespace Engine.Journal;
 /// <see cref="Commit"/> returns only after fdatasync). New writes always go to the slot that does not hold the
 /// newest valid commit.</para>
 /// <para>Slot layout (little-endian), <see cref="SlotBytes"/> bytes each:
-/// magic u32 "JCMT", version u16, reserved u16, commitNum i64, beginAddress i64, untilAddress i64,
-/// metadataLength i32, FASTER metadata bytes, crc32c u32 over everything before it. An all-zero slot is empty.</para>
+/// magic u32 "JCMT", version u16 (2), reserved u16, commitNum i64, beginAddress i64, untilAddress i64, logEpoch i64,
+/// metadataLength i32, FASTER metadata bytes, crc32c u32 over everything before it. An all-zero slot is empty.
+/// Version 1 slots (no logEpoch field; written before log epochs existed) are read as epoch 0.</para>
+/// <para>The log epoch counts the cuts of damaged committed records (<see cref="EventJournal.CutTail"/>): every slot
+/// carries it forward, and the cut's own slot, fdatasync'd before any append can reuse the cut addresses, raises it.</para>
 /// <para>Also makes segment files durable by name: before a commit that reaches into a segment the directory has
 /// not been fsync'd for, it fsyncs the directory (FASTER creates segment files without doing so).</para>
 /// </remarks>
@@ -27,8 +30,10 @@ internal sealed class CommitMetadataFile : ILogCommitManager
     public const int SlotBytes = 4096;
     public const int SlotCount = 2;
     private const uint SlotMagic = 0x544D434Au; // "JCMT"
-    private const ushort SlotVersion = 1;
-    private const int SlotHeaderBytes = 4 + 2 + 2 + 8 + 8 + 8 + 4;
+    private const ushort SlotVersion = 2;
+    private const ushort SlotVersionWithoutEpoch = 1;
+    private const int SlotHeaderBytes = 4 + 2 + 2 + 8 + 8 + 8 + 8 + 4;
+    private const int SlotHeaderBytesWithoutEpoch = 4 + 2 + 2 + 8 + 8 + 8 + 4;
     private const int SlotMetadataBytesMax = SlotBytes - SlotHeaderBytes - sizeof(uint);
 
     private readonly string _directoryPath;
@@ -50,6 +55,9 @@ internal sealed class CommitMetadataFile : ILogCommitManager
     // monitor, pulsed after every slot write and on failure.
     private long _durableBeginAddress;
 
+    // The newest durable commit's log epoch; same publication rule as _durableUntilAddress.
+    private long _logEpoch;
+
     // The first failure to make a commit durable. After it no commit is ever reported durable again: after a
     // failed fsync the kernel may have dropped the dirty pages, so retrying could report lost data as saved.
     private volatile Exception? _fault;
@@ -70,6 +78,12 @@ internal sealed class CommitMetadataFile : ILogCommitManager
 
     /// <summary>The begin address of the newest durable commit: the log's start as a restart would see it.</summary>
     public long DurableBeginAddress => Volatile.Read(ref _durableBeginAddress);
+
+    /// <summary>The log epoch of the newest durable commit: how many times a damaged committed tail was cut.</summary>
+    public long LogEpoch => Volatile.Read(ref _logEpoch);
+
+    /// <summary>Test seam: called before each commit slot is written and fdatasync'd; may throw to inject a failure.</summary>
+    public IStorageFaultInjector? FaultInjector { get; set; }
 
     /// <summary>The failure that stopped commits, if any.</summary>
     public Exception? Fault => _fault;
@@ -156,6 +170,7 @@ internal sealed class CommitMetadataFile : ILogCommitManager
 
         _durableUntilAddress = newest.UntilAddress;
         _durableBeginAddress = newest.BeginAddress;
+        _logEpoch = newest.LogEpoch;
         // Unknown which segment names a previous process made durable (an empty log has none yet): the first
         // commit of this process fsyncs the directory whatever segment it reaches.
         _directorySyncedSegment = -1;
@@ -169,7 +184,8 @@ internal sealed class CommitMetadataFile : ILogCommitManager
         if (_fault is not null) return;
         try
         {
-            WriteSlot(new CommitSlot(commitNum, beginAddress, untilAddress, commitMetadata), allowRewind: false);
+            // A commit FASTER starts keeps the epoch; only a cut (WriteRewind) raises it.
+            WriteSlot(new CommitSlot(commitNum, beginAddress, untilAddress, commitMetadata, LogEpoch), allowRewind: false);
         }
         catch (Exception e)
         {
@@ -221,6 +237,8 @@ internal sealed class CommitMetadataFile : ILogCommitManager
             {
                 if (slot.CommitNum <= newest.CommitNum)
                     throw new InvalidOperationException($"commit number {slot.CommitNum} is not after the newest durable commit {newest.CommitNum}");
+                if (slot.LogEpoch < newest.LogEpoch || (!allowRewind && slot.LogEpoch != newest.LogEpoch))
+                    throw new InvalidOperationException($"commit {slot.CommitNum} has log epoch {slot.LogEpoch}; the newest durable commit has {newest.LogEpoch} (only a cut raises it)");
                 if (!allowRewind && slot.UntilAddress < newest.UntilAddress)
                     throw new InvalidOperationException($"commit {slot.CommitNum} ends at {slot.UntilAddress}, before the durable end {newest.UntilAddress}");
                 // Segment files below a durable begin may already be deleted: a begin moving back would point at them.
@@ -238,6 +256,7 @@ internal sealed class CommitMetadataFile : ILogCommitManager
                 _directorySyncedSegment = lastSegment;
             }
 
+            FaultInjector?.BeforeCommitDurable(slot.UntilAddress);
             int slotIndex = (_newestSlotIndex + 1) % SlotCount;
             EncodeSlot(_slotBuffer, slot);
             RandomAccess.Write(_handle, _slotBuffer, (long)slotIndex * SlotBytes);
@@ -247,6 +266,7 @@ internal sealed class CommitMetadataFile : ILogCommitManager
             _newestSlotIndex = slotIndex;
             Volatile.Write(ref _durableUntilAddress, slot.UntilAddress);
             Volatile.Write(ref _durableBeginAddress, slot.BeginAddress);
+            Volatile.Write(ref _logEpoch, slot.LogEpoch);
             Monitor.PulseAll(_writeLock);
         }
     }
@@ -261,7 +281,8 @@ internal sealed class CommitMetadataFile : ILogCommitManager
         BinaryPrimitives.WriteInt64LittleEndian(buffer[8..], slot.CommitNum);
         BinaryPrimitives.WriteInt64LittleEndian(buffer[16..], slot.BeginAddress);
         BinaryPrimitives.WriteInt64LittleEndian(buffer[24..], slot.UntilAddress);
-        BinaryPrimitives.WriteInt32LittleEndian(buffer[32..], slot.Metadata.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(buffer[32..], slot.LogEpoch);
+        BinaryPrimitives.WriteInt32LittleEndian(buffer[40..], slot.Metadata.Length);
         slot.Metadata.CopyTo(buffer[SlotHeaderBytes..]);
         int crcOffset = SlotHeaderBytes + slot.Metadata.Length;
         BinaryPrimitives.WriteUInt32LittleEndian(buffer[crcOffset..], Crc32C.Compute(buffer[..crcOffset]));
@@ -278,11 +299,13 @@ internal sealed class CommitMetadataFile : ILogCommitManager
 
         uint magic = BinaryPrimitives.ReadUInt32LittleEndian(buffer);
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(buffer[4..]);
-        int metadataLength = BinaryPrimitives.ReadInt32LittleEndian(buffer[32..]);
         if (magic != SlotMagic) { reason = $"magic 0x{magic:X8}"; return SlotState.Damaged; }
-        if (version != SlotVersion) { reason = $"version {version}"; return SlotState.Damaged; }
-        if (metadataLength < 0 || metadataLength > SlotMetadataBytesMax) { reason = $"metadata length {metadataLength}"; return SlotState.Damaged; }
-        int crcOffset = SlotHeaderBytes + metadataLength;
+        if (version != SlotVersion && version != SlotVersionWithoutEpoch) { reason = $"version {version}"; return SlotState.Damaged; }
+        bool hasEpoch = version == SlotVersion;
+        int headerBytes = hasEpoch ? SlotHeaderBytes : SlotHeaderBytesWithoutEpoch;
+        int metadataLength = BinaryPrimitives.ReadInt32LittleEndian(buffer[(headerBytes - 4)..]);
+        if (metadataLength < 0 || metadataLength > SlotBytes - headerBytes - sizeof(uint)) { reason = $"metadata length {metadataLength}"; return SlotState.Damaged; }
+        int crcOffset = headerBytes + metadataLength;
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(buffer[crcOffset..]);
         uint actual = Crc32C.Compute(buffer[..crcOffset]);
         if (stored != actual) { reason = $"checksum 0x{actual:X8} != stored 0x{stored:X8}"; return SlotState.Damaged; }
@@ -291,8 +314,9 @@ internal sealed class CommitMetadataFile : ILogCommitManager
             CommitNum: BinaryPrimitives.ReadInt64LittleEndian(buffer[8..]),
             BeginAddress: BinaryPrimitives.ReadInt64LittleEndian(buffer[16..]),
             UntilAddress: BinaryPrimitives.ReadInt64LittleEndian(buffer[24..]),
-            Metadata: buffer.Slice(SlotHeaderBytes, metadataLength).ToArray());
-        if (slot.BeginAddress < 0 || slot.UntilAddress < slot.BeginAddress)
+            Metadata: buffer.Slice(headerBytes, metadataLength).ToArray(),
+            LogEpoch: hasEpoch ? BinaryPrimitives.ReadInt64LittleEndian(buffer[32..]) : 0);
+        if (slot.BeginAddress < 0 || slot.UntilAddress < slot.BeginAddress || slot.LogEpoch < 0)
         {
             reason = $"addresses begin {slot.BeginAddress} until {slot.UntilAddress}";
             return SlotState.Damaged;
@@ -329,5 +353,5 @@ internal sealed class CommitMetadataFile : ILogCommitManager
     public void Dispose() => _handle.Dispose();
 }
 
-/// <summary>One durable commit: FASTER's metadata plus the addresses it covers, for verification.</summary>
-internal readonly record struct CommitSlot(long CommitNum, long BeginAddress, long UntilAddress, byte[] Metadata);
+/// <summary>One durable commit: FASTER's metadata plus the addresses it covers, for verification, and the log epoch.</summary>
+internal readonly record struct CommitSlot(long CommitNum, long BeginAddress, long UntilAddress, byte[] Metadata, long LogEpoch);

@@ -93,6 +93,7 @@ public sealed class EventJournal : IDisposable
         }
 
         CommitMetadataFile commits = CommitMetadataFile.Open(directoryPath, options.SegmentSizeBits, log);
+        commits.FaultInjector = options.FaultInjector;
         var journal = new EventJournal(options, directoryPath, commits, log);
         try
         {
@@ -114,7 +115,7 @@ public sealed class EventJournal : IDisposable
             throw;
         }
         CommitSlot newest = commits.Newest;
-        log($"journal: opened '{directoryPath}' at commit {newest.CommitNum}: addresses [{newest.BeginAddress}, {newest.UntilAddress}) are durable");
+        log($"journal: opened '{directoryPath}' at commit {newest.CommitNum}, log epoch {newest.LogEpoch}: addresses [{newest.BeginAddress}, {newest.UntilAddress}) are durable");
         return journal;
     }
 
@@ -129,6 +130,13 @@ public sealed class EventJournal : IDisposable
 
     /// <summary>Every record before this address is durable: its data and the commit metadata are fsync'd.</summary>
     public long CommittedUntilAddress => _commits.DurableUntilAddress;
+
+    /// <summary>
+    /// How many times the committed log was cut back (<see cref="CutTail"/>): 0 for a log never cut. Durable in every
+    /// commit slot; a cut raises it before any append can reuse the cut addresses (and with them the sequences of the
+    /// events that were there). A reader that saw the log at another epoch may hold events this log no longer has.
+    /// </summary>
+    public long LogEpoch => _commits.LogEpoch;
 
     /// <summary>The largest payload <see cref="Append"/> accepts.</summary>
     public int MaxRecordBytes => _options.MaxRecordBytes;
@@ -151,6 +159,7 @@ public sealed class EventJournal : IDisposable
         if (payload.Length > _options.MaxRecordBytes)
             throw new ArgumentException($"journal record payload is {payload.Length} bytes; the limit (JournalOptions.MaxRecordBytes) is {_options.MaxRecordBytes}.", nameof(payload));
         ThrowIfUnusable();
+        _options.FaultInjector?.BeforeAppend(payload.Length);
         if (Interlocked.Exchange(ref _appendInProgress, 1) != 0)
             throw new InvalidOperationException("EventJournal.Append was called from two threads at once; the journal has a single appender.");
         try
@@ -324,7 +333,9 @@ public sealed class EventJournal : IDisposable
 
     /// <summary>
     /// Cuts a torn tail: after this, the log ends at <paramref name="fromAddress"/> (the address a reader reported as
-    /// <see cref="JournalReadEndKind.TornTail"/>), durably, and new appends go there, overwriting the damaged bytes.
+    /// <see cref="JournalReadEndKind.TornTail"/>), durably, and new appends go there, overwriting the damaged bytes,
+    /// and <see cref="LogEpoch"/> is one higher. The reader never reads past the committed end, so what is cut here was
+    /// committed: the caller decides whether losing it is acceptable (the engine refuses unless told to).
     /// For start-up only: every reader must be disposed, nothing may be appended but uncommitted, and no other call
     /// may run concurrently.
     /// </summary>
@@ -362,7 +373,9 @@ public sealed class EventJournal : IDisposable
                 info.Initialize(reader);
             info.UntilAddress = fromAddress;
             info.CommitNum = newest.CommitNum + 1;
-            var cut = new CommitSlot(info.CommitNum, info.BeginAddress, fromAddress, info.ToByteArray());
+            // The cut raises the log epoch in the same fdatasync'd slot that moves the end back: no append can reuse
+            // the cut addresses before the new epoch is durable.
+            var cut = new CommitSlot(info.CommitNum, info.BeginAddress, fromAddress, info.ToByteArray(), newest.LogEpoch + 1);
 
             StopFaster();
             try
@@ -375,7 +388,7 @@ public sealed class EventJournal : IDisposable
                 _fault = e;
                 throw;
             }
-            _log($"journal: cut the torn tail [{fromAddress}, {durable}) ({durable - fromAddress} bytes that never verified); the log now ends at {fromAddress}");
+            _log($"journal: cut the torn tail [{fromAddress}, {durable}) ({durable - fromAddress} bytes that never verified); the log now ends at {fromAddress}, log epoch {cut.LogEpoch}");
         }
     }
 
@@ -519,6 +532,19 @@ public sealed class EventJournal : IDisposable
     }
 
     /// <summary>
+    /// Fail-stop from outside: after this the journal commits nothing more (not even on <see cref="Dispose"/>), so
+    /// records appended since the last commit are never made durable; a restart recovers to the last commit. For an
+    /// engine whose pipeline failed: what it appended after the failure may be the half of a decision.
+    /// </summary>
+    public void Abandon(Exception cause)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        if (_fault is not null) return;
+        _fault = new IOException($"the journal was abandoned after a failure elsewhere; records after address {_commits.DurableUntilAddress} are not made durable", cause);
+        _log($"journal: abandoned ({cause.Message}); nothing after address {_commits.DurableUntilAddress} will be committed");
+    }
+
+    /// <summary>
     /// Commits whatever was appended (a clean shutdown loses nothing, in either mode) and closes the log.
     /// </summary>
     /// <exception cref="IOException">The final commit failed; the records appended since the last successful commit are not durable.</exception>
@@ -625,7 +651,7 @@ public sealed class EventJournal : IDisposable
             UntilAddress = FirstValidAddress,
             CommitNum = 0,
         };
-        return new CommitSlot(0, FirstValidAddress, FirstValidAddress, info.ToByteArray());
+        return new CommitSlot(0, FirstValidAddress, FirstValidAddress, info.ToByteArray(), LogEpoch: 0);
     }
 
     private long CheckDurable(long target)

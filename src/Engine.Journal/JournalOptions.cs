@@ -27,6 +27,9 @@ public sealed class JournalOptions
     /// </summary>
     public bool AcknowledgeBeforeFsync { get; init; }
 
+    /// <summary>Test seam (<see cref="IStorageFaultInjector"/>): called before each commit is made durable. Null in production.</summary>
+    public IStorageFaultInjector? FaultInjector { get; init; }
+
     internal const int PageSizeBitsMin = 12;
     internal const int PageSizeBitsMax = 30;
     internal const int SegmentSizeBitsMax = 40;

@@ -49,6 +49,9 @@ public sealed class SnapshotStore
         DeleteLeftoverTemporaryFiles();
     }
 
+    /// <summary>Test seam (<see cref="IStorageFaultInjector"/>): called as each snapshot's temporary file is written. Null in production.</summary>
+    public IStorageFaultInjector? FaultInjector { get; set; }
+
     /// <summary>The directory holding the snapshots.</summary>
     public string DirectoryPath => _directoryPath;
 
@@ -74,6 +77,7 @@ public sealed class SnapshotStore
                 Span<byte> header = stackalloc byte[HeaderBytes];
                 header.Clear();
                 file.Write(header); // placeholder until the body's length and checksum are known
+                FaultInjector?.BeforeSnapshotWrite(sequence);
 
                 var body = new ChecksummingWriteStream(file);
                 writeBody(body);
@@ -287,6 +291,26 @@ public sealed class SnapshotStore
         }
         snapshots.Sort(static (a, b) => b.Item1.CompareTo(a.Item1));
         return snapshots;
+    }
+
+    /// <summary>
+    /// Deletes every snapshot of a sequence after <paramref name="sequence"/>, durably (directory fsync): before a
+    /// journal is cut back to that sequence, so no snapshot of events the log no longer holds is ever loaded again.
+    /// </summary>
+    /// <returns>How many were deleted.</returns>
+    /// <exception cref="IOException">A snapshot could not be deleted; the cut must not go ahead.</exception>
+    public int DeleteNewerThan(long sequence)
+    {
+        int deleted = 0;
+        foreach ((long snapshotSequence, string path) in ListSnapshots())
+        {
+            if (snapshotSequence <= sequence) continue;
+            File.Delete(path);
+            deleted++;
+            _log($"snapshot: deleted '{path}': it holds events after sequence {sequence}, which the journal is about to cut");
+        }
+        if (deleted > 0) DurableFile.FlushDirectory(_directoryPath);
+        return deleted;
     }
 
     private void DeleteAllButNewest()

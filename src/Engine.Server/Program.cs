@@ -2,7 +2,19 @@ using Engine.Server.Hosting;
 
 // The credit engine server: `dotnet run --project src/Engine.Server` serves gRPC (h2c) on 127.0.0.1:5000 with data
 // under ./data. SIGTERM / Ctrl+C: health goes NOT_SERVING, in-flight calls finish, the engine drains, commits and
-// snapshots, and the process exits 0. Settings: README.md "Configuring it".
+// snapshots, and the process exits 0. Exit 1: the engine fail-stopped at runtime (stage fault, EIO, ENOSPC) — restart
+// it. Exit 2: start-up refused (e.g. a damaged journal) — an operator must act. Settings: README.md "Configuring it".
 WebApplication app = ServerApp.Build(args);
-await app.RunAsync();
-return 0;
+// Resolved now: RunAsync disposes the services when it returns.
+EngineHost engineHost = app.Services.GetRequiredService<EngineHost>();
+try
+{
+    await app.RunAsync();
+}
+catch (Exception e)
+{
+    // Start-up failed (recovery refused, data directory unusable): the host has logged it; say it once more, plainly.
+    Console.Error.WriteLine($"FATAL: the server did not start: {e.GetType().Name}: {e.Message}");
+    return ServerApp.ExitCodeStartupRefused;
+}
+return engineHost.ExitCode;

@@ -33,7 +33,9 @@ public sealed class JournalCorruptionTests
             Assert.Equal(intactRecords, payloads.Count);
             for (int i = 0; i < intactRecords; i++) Assert.Equal(Journals.Payload(i, payloadBytes), payloads[i]);
 
+            Assert.Equal(0, journal.LogEpoch);
             journal.CutTail(tornAt);
+            Assert.Equal(1, journal.LogEpoch);
             Assert.Equal(tornAt, journal.CommittedUntilAddress);
             Assert.Equal(tornAt, journal.TailAddress);
             Assert.Equal(JournalReadEnd.Clean(tornAt), Journals.ReadAll(journal).End);
@@ -47,6 +49,7 @@ public sealed class JournalCorruptionTests
         }
         using (var reopened = EventJournal.Open(Journals.Small(directory)))
         {
+            Assert.Equal(1, reopened.LogEpoch); // the cut's epoch is durable, and later commits carry it forward
             var (payloads, _, end) = Journals.ReadAll(reopened);
             Assert.True(end.IsClean, end.ToString());
             Assert.Equal(intactRecords + 100, payloads.Count);

@@ -72,6 +72,19 @@ public sealed partial class ChildServer : IDisposable
         return child;
     }
 
+    /// <summary>
+    /// Runs the server until it exits by itself (e.g. start-up refused), bounded by <paramref name="timeout"/>; returns
+    /// its exit code and everything it printed.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dataDirectory, TimeSpan timeout, params string[] extra)
+    {
+        using var child = new ChildServer(dataDirectory, extra);
+        using var cts = new CancellationTokenSource(timeout);
+        await child._process.WaitForExitAsync(cts.Token);
+        child._process.WaitForExit(); // drains the redirected output
+        return (child._process.ExitCode, child.Output);
+    }
+
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void KillHard()
     {

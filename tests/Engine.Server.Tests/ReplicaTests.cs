@@ -291,7 +291,7 @@ public sealed class ReplicaTests
     /// A port that is free now and stays ours across a restart: below Linux's ephemeral range (32768+), so no other
     /// test's OS-chosen port can take it between the two starts.
     /// </summary>
-    private static int FreePort()
+    internal static int FreePort()
     {
         for (int attempt = 0; attempt < 100; attempt++)
         {

@@ -21,7 +21,7 @@ namespace Engine.Server.Grpc;
 /// for a subscriber; a slow one just reads the log later. Per-subscriber memory is one message: at most
 /// Server:SubscribeBatchEventsMax events, or in EVENT_BLOCKS format about 1 MiB of blocks.
 /// </summary>
-public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegistry registry, TimeProvider clock, IOptions<ServerOptions> options, IHostApplicationLifetime lifetime,
+public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegistry registry, ReadModelFeed feed, TimeProvider clock, IOptions<ServerOptions> options, IHostApplicationLifetime lifetime,
     IOptions<ServerRoleOptions> role, IServiceProvider services, ILogger<EventGrpcService> logger)
     : EventService.EventServiceBase
 {
@@ -56,7 +56,12 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
         try
         {
             // Headers now, not with the first event: a follower of an idle server knows at once that it is connected.
-            await context.WriteResponseHeadersAsync(new Metadata { { ReplicationHeaders.HeadSequence, readModel.HeadSequence.ToString(System.Globalization.CultureInfo.InvariantCulture) } }).ConfigureAwait(false);
+            // The log epoch cannot change during a stream (a cut happens only at start-up), so the header covers all of it.
+            await context.WriteResponseHeadersAsync(new Metadata
+            {
+                { ReplicationHeaders.HeadSequence, readModel.HeadSequence.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                { ReplicationHeaders.LogEpoch, feed.LogEpoch.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            }).ConfigureAwait(false);
             using JournalReader reader = journal.OpenReader(readModel.StartAddressFor(expected));
             while (true)
             {

@@ -34,6 +34,7 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
             LagEvents = Math.Max(0, head - applied),
             LagMs = readModel.LagMs(upstreamCurrent),
             AppliedTimestampUnixMs = readModel.AppliedTimestampUnixMs,
+            LogEpoch = feed.LogEpoch,
         };
         if (follower is not null)
         {

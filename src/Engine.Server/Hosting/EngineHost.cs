@@ -54,6 +54,13 @@ public sealed class EngineHost : IHostedService, IDisposable
     private CreditEngine? _engine;
     private Timer? _watchdog;
     private volatile bool _draining;
+    private volatile int _exitCode;
+
+    /// <summary>Process exit code after the engine fail-stopped at runtime (a stage fault, EIO, ENOSPC): restart it.</summary>
+    public const int ExitCodeEngineFault = 1;
+
+    /// <summary>0, or <see cref="ExitCodeEngineFault"/> once the engine faulted; Program returns it.</summary>
+    public int ExitCode => _exitCode;
 
     public EngineHost(IOptions<EngineOptions> options, IOptions<ServerRoleOptions> role, IOptions<ReadModelOptions> readModelOptions, LedgerReadModel readModel,
         ReadModelFeed feed, HealthServiceImpl health, IHostApplicationLifetime lifetime, ILogger<EngineHost> logger)
@@ -98,10 +105,15 @@ public sealed class EngineHost : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _logger.LogInformation("starting engine: data directory {DataDirectory}", Path.GetFullPath(_options.DataDirectory));
+        // A cut of a damaged journal tail must also drop read-model snapshots of the lost events (they would be loaded
+        // again once new events re-use those sequences).
+        _options.Recovery.BeforeCut = lastGoodSequence =>
+            new Engine.Journal.SnapshotStore(JournalProjector.SnapshotDirectory(_options.DataDirectory), log: LogEngine).DeleteNewerThan(lastGoodSequence);
         _engine = CreditEngine.Start(_options, TimeProvider.System, LogEngine);
         _logger.LogInformation("engine recovered: {Recovery}", _engine.Recovery);
         _projector.Start(_engine.Journal, _options.DataDirectory, _options.Ledger, _engine.TryOpenNewestSnapshot);
-        _feed.Set(_projector);
+        CreditEngine started = _engine;
+        _feed.Set(_projector, () => started.Journal.LogEpoch);
         _lifetime.ApplicationStopping.Register(() =>
         {
             // First thing on SIGTERM: tell load balancers to go elsewhere while in-flight calls finish.
@@ -109,6 +121,7 @@ public sealed class EngineHost : IHostedService, IDisposable
             SetHealth(commandsServing: false, readsServing: false);
         });
         _watchdog = new Timer(_ => CheckFault(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _ = started.Faulted.ContinueWith(fault => OnEngineFault(fault.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         CheckFault();
         return Task.CompletedTask;
     }
@@ -132,6 +145,19 @@ public sealed class EngineHost : IHostedService, IDisposable
         CreditEngine? engine = _engine;
         if (engine is not null && engine.IsAccepting && engine.Fault is null && !_draining) return GrpcErrors.RingFull();
         return GrpcErrors.NotRunning(engine?.Fault is not null ? "the engine stopped after an internal failure" : "the engine is shutting down");
+    }
+
+    /// <summary>
+    /// The engine fail-stopped (its waiters are released with UNAVAILABLE, nothing undurable was acknowledged): stop the
+    /// whole process with a non-zero exit code, so an orchestrator restarts it and recovery starts from the journal.
+    /// </summary>
+    private void OnEngineFault(Exception cause)
+    {
+        _exitCode = ExitCodeEngineFault;
+        _draining = true;
+        SetHealth(commandsServing: false, readsServing: false);
+        _logger.LogCritical(cause, "engine fault: {Cause}. Stopping the server with exit code {ExitCode}; restart it to recover from the journal", cause.Message, ExitCodeEngineFault);
+        _lifetime.StopApplication();
     }
 
     /// <summary>Sets both halves of health from the current state; the watchdog runs it every second.</summary>

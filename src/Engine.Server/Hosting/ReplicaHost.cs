@@ -42,7 +42,7 @@ public sealed class ReplicaHost : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _follower.Start(_name);
-        _feed.Set(_follower);
+        _feed.Set(_follower, () => _follower.UpstreamLogEpoch);
         _lifetime.ApplicationStopping.Register(() => SetHealth(HealthCheckResponse.Types.ServingStatus.NotServing));
         _watchdog = new Timer(_ => CheckFault(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         SetHealth(HealthCheckResponse.Types.ServingStatus.Serving);

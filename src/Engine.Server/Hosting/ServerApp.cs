@@ -16,7 +16,12 @@ public static class ServerApp
 {
     public const string DefaultUrl = "http://127.0.0.1:5000";
 
-    public static WebApplication Build(string[] args)
+    /// <summary>Process exit code when start-up failed (recovery refused, bad settings): restarting alone will not help.</summary>
+    public const int ExitCodeStartupRefused = 2;
+
+    /// <param name="args">Command-line arguments.</param>
+    /// <param name="configureServices">Tests only: last word on the services (e.g. a storage fault injector).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -79,6 +84,7 @@ public static class ServerApp
             grpc.EnableDetailedErrors = false;
         }).AddServiceOptions<PipelineGrpcService>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes);
         builder.Services.AddGrpcReflection();
+        configureServices?.Invoke(builder.Services);
 
         WebApplication app = builder.Build();
         app.MapGrpcService<AuthorizationGrpcService>();

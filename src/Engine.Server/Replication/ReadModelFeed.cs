@@ -8,6 +8,7 @@ public sealed class ReadModelFeed
 {
     private volatile ISnapshotSource? _source;
     private volatile ReplicaFollower? _follower;
+    private volatile Func<long>? _logEpoch;
 
     /// <summary>The feeder, for snapshots; null before start-up finished.</summary>
     public ISnapshotSource? Source => _source;
@@ -15,8 +16,15 @@ public sealed class ReadModelFeed
     /// <summary>The follower on a read replica; null on a leader.</summary>
     public ReplicaFollower? Follower => _follower;
 
-    public void Set(ISnapshotSource source)
+    /// <summary>
+    /// The log epoch of the event stream this server serves: the engine journal's on a leader, the upstream's on a
+    /// replica (ReplicationStatus.log_epoch, the Subscribe header <see cref="ReplicationHeaders.LogEpoch"/>).
+    /// </summary>
+    public long LogEpoch => _logEpoch?.Invoke() ?? 0;
+
+    public void Set(ISnapshotSource source, Func<long> logEpoch)
     {
+        _logEpoch = logEpoch;
         _source = source;
         _follower = source as ReplicaFollower;
     }

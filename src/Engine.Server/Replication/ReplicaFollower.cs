@@ -46,6 +46,11 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
     private long _reconnects;
     private long _snapshotRebuilds;
     private byte[] _reencoded = [];
+    // The upstream log epoch this replica's copy belongs to (durable in UpstreamEpochFileName); -1 until known.
+    private long _upstreamLogEpoch = -1;
+
+    /// <summary>File in the replica directory recording the upstream's log epoch (<see cref="LogEpochFile"/>).</summary>
+    public const string UpstreamEpochFileName = "upstream.epoch";
 
     public ReplicaFollower(LedgerReadModel readModel, EngineOptions engine, ReadModelOptions readModelOptions, ReplicaOptions options,
         ServerRoleOptions role, ILogger logger)
@@ -66,6 +71,11 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
     /// <summary>The sequence this replica had from its own disk at start-up (snapshot + local log).</summary>
     public long RecoveredSequence { get; private set; }
     public string LeaderUrl => _role.LeaderUrl;
+    /// <summary>
+    /// The log epoch of the upstream stream this replica copies, and so of the stream it serves (0 before it first
+    /// connected). A replica never follows an upstream across an epoch change: see <see cref="CheckUpstreamEpoch"/>.
+    /// </summary>
+    public long UpstreamLogEpoch => Math.Max(0, Volatile.Read(ref _upstreamLogEpoch));
 
     public SnapshotStore Snapshots => _snapshots ?? throw new InvalidOperationException("the replica is not running");
 
@@ -75,6 +85,7 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
         Directory.CreateDirectory(_directory);
         _directoryLock = DataDirectoryLock.Acquire(_directory, "replica");
         OpenLocalState();
+        _upstreamLogEpoch = LogEpochFile.Read(Path.Combine(_directory, UpstreamEpochFileName)) ?? -1;
         _logger.LogInformation("replica: recovered sequence {Sequence} from {Directory}; following {Leader}", RecoveredSequence, _directory, _role.LeaderUrl);
         _channel = GrpcChannel.ForAddress(_role.LeaderUrl, new GrpcChannelOptions
         {
@@ -173,6 +184,7 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
         if (tornAt is { } cut)
         {
             _logger.LogWarning("replica: local log ends in a torn record at address {Address}; cutting it (those events are fetched again)", cut);
+            _snapshots.DeleteNewerThan(_readModel.AppliedSequence);
             _journal.CutTail(cut);
         }
         RecoveredSequence = _readModel.AppliedSequence;
@@ -210,6 +222,7 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
                 using AsyncServerStreamingCall<SubscribeResponse> call = events.Subscribe(request, cancellationToken: ct);
                 Metadata headers = await call.ResponseHeadersAsync.ConfigureAwait(false);
                 if (headers.GetValue(ReplicationHeaders.HeadSequence) is { } head && long.TryParse(head, out long headSequence)) _readModel.ObserveHead(headSequence);
+                CheckUpstreamEpoch(headers);
                 _connected = true;
                 _lastError = "";
                 Interlocked.Increment(ref _reconnects);
@@ -264,6 +277,30 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
                 _connected = false;
             }
         }
+    }
+
+    /// <summary>
+    /// Compares the upstream's log epoch (Subscribe header) with the one this copy was made under. A replica with no
+    /// state yet (or none recorded) adopts it. A different epoch means the upstream's log was cut after damage and the
+    /// sequences after the cut re-used for other events: resuming at applied + 1 would splice two histories into one
+    /// copy. So the replica stops (queries answer UNAVAILABLE) and says how to rebuild.
+    /// </summary>
+    private void CheckUpstreamEpoch(Metadata headers)
+    {
+        long upstream = headers.GetValue(ReplicationHeaders.LogEpoch) is { } text && long.TryParse(text, out long parsed) ? parsed : 0;
+        long recorded = Volatile.Read(ref _upstreamLogEpoch);
+        if (recorded == upstream) return;
+        if (recorded < 0 || _readModel.AppliedSequence == 0)
+        {
+            LogEpochFile.Write(Path.Combine(_directory, UpstreamEpochFileName), upstream);
+            Volatile.Write(ref _upstreamLogEpoch, upstream);
+            _logger.LogInformation("replica: copying the upstream's log epoch {Epoch}", upstream);
+            return;
+        }
+        throw new InvalidOperationException(
+            $"the upstream's log epoch changed from {recorded} to {upstream}: its journal was cut after damage and sequences after the cut were re-used, " +
+            $"so this replica's copy (applied up to sequence {_readModel.AppliedSequence}) may hold events the upstream no longer has. " +
+            $"The replica stopped following; delete '{_directory}' and restart it to rebuild from the upstream.");
     }
 
     /// <summary>Waits about <paramref name="delayMs"/> (±20% jitter, so replicas do not reconnect in lockstep); returns the next delay.</summary>

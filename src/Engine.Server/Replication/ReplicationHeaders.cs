@@ -9,6 +9,11 @@ public static class ReplicationHeaders
 {
     /// <summary>The newest durable sequence the server knew of.</summary>
     public const string HeadSequence = "credit-head-sequence";
+    /// <summary>
+    /// Subscribe response header: the log epoch of the stream (ReplicationStatus.log_epoch). A follower that resumes
+    /// under another epoch than it started with must stop: the log was cut and sequences after the cut re-used.
+    /// </summary>
+    public const string LogEpoch = "credit-log-epoch";
     /// <summary>The sequence the answer reflects (also in the reply's <c>sequence</c> field).</summary>
     public const string AppliedSequence = "credit-applied-sequence";
     /// <summary>head - applied, events.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Engine.Domain;
 using Engine.Journal;
 
@@ -367,22 +366,30 @@ internal sealed class JournalRetention : IDisposable
         {
             if (_read.TryGetValue(address, out FirstEvent known)) return known;
             if (!probe.TryRead(address, out ReadOnlySpan<byte> payload, out long recordAddress, out long nextAddress)) return default;
-            int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
-            if (count < 1) throw new JournalCorruptException(recordAddress, $"journal record at address {recordAddress} holds {count} events");
-            EventCodec.Decode(payload[EventBlock.HeaderBytes..], out LedgerEvent first);
-            var read = new FirstEvent(first.Sequence, first.TimestampUnixMs, first.Sequence + count - 1, recordAddress, nextAddress);
+            (long first, long last, long firstTimestampUnixMs) = SequenceRangeAt(payload, recordAddress);
+            var read = new FirstEvent(first, firstTimestampUnixMs, last, recordAddress, nextAddress);
             _read[address] = read;
             return read;
+        }
+
+        private static (long First, long Last, long FirstTimestampUnixMs) SequenceRangeAt(ReadOnlySpan<byte> payload, long recordAddress)
+        {
+            try
+            {
+                return EventBlock.SequenceRange(payload);
+            }
+            catch (FormatException e)
+            {
+                throw new JournalCorruptException(recordAddress, $"journal record at address {recordAddress} does not decode: {e.Message}");
+            }
         }
 
         private long TimestampOf(long address, long sequence)
         {
             probe.TryRead(address, out ReadOnlySpan<byte> payload, out _, out _);
-            int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
-            int at = EventBlock.HeaderBytes;
-            for (int i = 0; i < count; i++)
+            var block = new EventBlock.Reader(payload);
+            while (block.TryNext(out LedgerEvent e, out _))
             {
-                at += EventCodec.Decode(payload[at..], out LedgerEvent e);
                 if (e.Sequence == sequence) return e.TimestampUnixMs;
             }
             throw new JournalCorruptException(address, $"journal record at address {address} does not hold sequence {sequence} although its range says so");

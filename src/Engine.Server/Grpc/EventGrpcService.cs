@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Credit.V1;
 using Engine.Core;
 using Engine.Domain;
@@ -10,6 +9,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using DomainEvent = Engine.Domain.LedgerEvent;
+using EventBlock = Engine.Domain.EventBlock;
 
 namespace Engine.Server.Grpc;
 
@@ -207,15 +207,13 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
         return Task.FromResult(new DeleteCursorResponse { Deleted = deleted });
     }
 
-    /// <summary>The first and last sequence of a record: its count and its first event (events are dense).</summary>
+    /// <summary>The first and last sequence of a record (<see cref="EventBlock.SequenceRange"/>).</summary>
     private static (long First, long Last) SequenceRange(ReadOnlySpan<byte> payload, long address)
     {
         try
         {
-            int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
-            if (count < 1) throw new FormatException($"event block holds {count} events");
-            EventCodec.Decode(payload[Engine.Core.EventBlock.HeaderBytes..], out DomainEvent first);
-            return (first.Sequence, first.Sequence + count - 1);
+            (long first, long last, _) = EventBlock.SequenceRange(payload);
+            return (first, last);
         }
         catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException)
         {
@@ -255,7 +253,7 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
             _decoded.Clear();
             try
             {
-                Engine.Core.EventBlock.Decode(payload, this);
+                EventBlock.Decode(payload, this);
             }
             catch (FormatException e)
             {

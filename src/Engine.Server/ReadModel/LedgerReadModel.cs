@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using Credit.V1;
@@ -255,16 +254,8 @@ public sealed class LedgerReadModel : IDisposable
         _decoded.Clear();
         try
         {
-            if (payload.Length < 4) throw new FormatException("event block shorter than its header");
-            int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
-            int at = 4;
-            for (int i = 0; i < count; i++)
-            {
-                int start = at;
-                at += EventCodec.Decode(payload[at..], out DomainEvent e);
-                _decoded.Add((e, start));
-            }
-            if (at != payload.Length) throw new FormatException($"event block has {payload.Length - at} trailing bytes after {count} events");
+            var block = new Engine.Domain.EventBlock.Reader(payload);
+            while (block.TryNext(out DomainEvent e, out int offset)) _decoded.Add((e, offset));
         }
         catch (FormatException e)
         {

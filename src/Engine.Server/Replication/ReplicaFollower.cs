@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Credit.V1;
 using Engine.Core;
 using Engine.Domain;
@@ -7,6 +6,7 @@ using Engine.Server.ReadModel;
 using Grpc.Core;
 using Grpc.Net.Client;
 using DomainEvent = Engine.Domain.LedgerEvent;
+using EventBlock = Engine.Domain.EventBlock;
 
 namespace Engine.Server.Replication;
 
@@ -332,25 +332,11 @@ public sealed class ReplicaFollower : ISnapshotSource, IDisposable
         }
     }
 
-    /// <summary>Re-encodes a block without its events at or below <paramref name="applied"/>, so the local log has no duplicates.</summary>
+    /// <summary>The block without its events at or below <paramref name="applied"/>, so the local log has no duplicates.</summary>
     private ReadOnlySpan<byte> DropAppliedEvents(ReadOnlySpan<byte> payload, long applied)
     {
         if (_reencoded.Length < payload.Length) _reencoded = new byte[payload.Length];
-        int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
-        int at = Engine.Core.EventBlock.HeaderBytes, written = Engine.Core.EventBlock.HeaderBytes, kept = 0;
-        for (int i = 0; i < count; i++)
-        {
-            int length = EventCodec.Decode(payload[at..], out DomainEvent e);
-            if (e.Sequence > applied)
-            {
-                payload.Slice(at, length).CopyTo(_reencoded.AsSpan(written));
-                written += length;
-                kept++;
-            }
-            at += length;
-        }
-        BinaryPrimitives.WriteInt32LittleEndian(_reencoded, kept);
-        return _reencoded.AsSpan(0, written);
+        return _reencoded.AsSpan(0, EventBlock.DropThrough(payload, applied, _reencoded));
     }
 
     private async Task CommitLoopAsync(CancellationToken ct)

@@ -3,7 +3,7 @@ using Engine.Core;
 using Engine.Domain;
 using Engine.Journal;
 using Engine.Server.Hosting;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Engine.Server.Replication;
 using Google.Protobuf;
 using Grpc.Core;
@@ -41,7 +41,7 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
             throw GrpcErrors.InvalidArgument(nameError);
         if (lifetime.ApplicationStopping.IsCancellationRequested) throw GrpcErrors.NotRunning("the server is shutting down");
         if (readModel.Fault is not null) throw GrpcErrors.NotRunning("the read model stopped after an internal failure; see the server log");
-        EventJournal journal = readModel.Journal;
+        EventJournal journal = GrpcErrors.FromReadModel(() => readModel.Journal);
         long expected = Math.Max(1, request.FromSequence);
         (ConsumerCursors? cursors, bool createdCursor) = (null, false);
         if (request.DurableCursor)
@@ -62,7 +62,7 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
                 { ReplicationHeaders.HeadSequence, readModel.HeadSequence.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 { ReplicationHeaders.LogEpoch, feed.LogEpoch.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             }).ConfigureAwait(false);
-            using JournalReader reader = journal.OpenReader(readModel.StartAddressFor(expected));
+            using JournalReader reader = journal.OpenReader(GrpcErrors.FromReadModel(() => readModel.StartAddressFor(expected)));
             while (true)
             {
                 while (reader.TryReadNext(out ReadOnlySpan<byte> payload, out long address, out _))

@@ -1,7 +1,7 @@
 using Engine.Core;
 using Engine.Domain;
 using Engine.Server.Grpc;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Engine.Server.Replication;
 using Grpc.Core;
 using Grpc.Health.V1;

@@ -1,19 +1,18 @@
 using System.Diagnostics;
 using System.Globalization;
-using Credit.V1;
 using Engine.Domain;
 using Engine.Journal;
-using Engine.Server.Grpc;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using DomainEvent = Engine.Domain.LedgerEvent;
 
-namespace Engine.Server.ReadModel;
+namespace Engine.ReadModel;
 
 /// <summary>
 /// The read model (ARCHITECTURE.md "Reading"): its own <see cref="Ledger"/>, fed every durable event with
 /// <see cref="Ledger.Apply"/> (the one definition of what an event means), plus per-account indexes, answering the
 /// query RPCs. On a leader a <see cref="JournalProjector"/> feeds it from the engine's journal; on a read replica a
-/// <see cref="Replication.ReplicaFollower"/> feeds it from the leader's stream through the replica's own copy of the
+/// read replica's follower feeds it from the leader's stream through the replica's own copy of the
 /// log. Either way it indexes a <see cref="EventJournal"/> it can read back: per-account history is 12 bytes an
 /// event in memory (where the event sits, <see cref="EventLocation"/>) and the event itself on disk, so ListEvents
 /// pages through months.
@@ -86,9 +85,9 @@ public sealed class LedgerReadModel : IDisposable
     public long EventsSinceSnapshot => AppliedSequence - Volatile.Read(ref _snapshotSequence);
 
     /// <summary>The log this read model indexes; Subscribe serves from it.</summary>
-    public EventJournal Journal => _journal ?? throw GrpcErrors.NotRunning("the read model is starting up");
+    public EventJournal Journal => _journal ?? throw new ReadModelNotRunningException("the read model is starting up");
 
-    /// <summary>Set when the feeder stopped on an error; queries then fail with UNAVAILABLE.</summary>
+    /// <summary>Set when the feeder stopped on an error; queries then fail (UNAVAILABLE at the gRPC edge).</summary>
     public Exception? Fault => _fault;
 
     public void SetFault(Exception fault)
@@ -254,7 +253,7 @@ public sealed class LedgerReadModel : IDisposable
         _decoded.Clear();
         try
         {
-            var block = new Engine.Domain.EventBlock.Reader(payload);
+            var block = new EventBlock.Reader(payload);
             while (block.TryNext(out DomainEvent e, out int offset)) _decoded.Add((e, offset));
         }
         catch (FormatException e)
@@ -309,7 +308,7 @@ public sealed class LedgerReadModel : IDisposable
         account.Events.Add(location);
         _historyEvents++;
         // An Authorized event creates the authorization at its own sequence (declines carry no authorization).
-        if (e.Type == Engine.Domain.EventType.Authorized && e.AuthorizationId is { } authorizationId)
+        if (e.Type == EventType.Authorized && e.AuthorizationId is { } authorizationId)
             account.AddAuthorization(authorizationId, e.Sequence, _ledger);
     }
 
@@ -379,7 +378,7 @@ public sealed class LedgerReadModel : IDisposable
     }
 
     /// <summary>A record boundary at or before the record holding <paramref name="sequence"/>; the journal's begin when unknown.</summary>
-    internal long StartAddressFor(long sequence)
+    public long StartAddressFor(long sequence)
     {
         _lock.EnterReadLock();
         try
@@ -431,7 +430,7 @@ public sealed class LedgerReadModel : IDisposable
     /// <summary>Adds every authorization the ledger holds to its account's index, in creation order.</summary>
     private static Dictionary<string, AccountIndex> RebuildAccounts(Ledger ledger, Dictionary<string, AccountIndex> accounts)
     {
-        ReadOnlySpan<Engine.Domain.Account> all = ledger.Accounts;
+        ReadOnlySpan<Account> all = ledger.Accounts;
         var byAccount = new Dictionary<int, List<Authorization>>();
         foreach (Authorization authorization in ledger.Authorizations)
         {
@@ -462,32 +461,31 @@ public sealed class LedgerReadModel : IDisposable
         }
     }
 
-    public GetAccountResponse? GetAccount(string accountId)
+    /// <summary>The account now (temporary limit and available at the later of wall-clock and engine time); null when it does not exist.</summary>
+    public AccountView? GetAccount(string accountId)
     {
         _lock.EnterReadLock();
         try
         {
-            if (!_ledger.TryGetAccount(accountId, out Engine.Domain.Account account)) return null;
+            if (!_ledger.TryGetAccount(accountId, out Account account)) return null;
             long now = Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds(), _ledger.LastTimestampUnixMs);
             long temporary = account.ActiveTemporaryLimit(now);
-            var proto = new Credit.V1.Account
-            {
-                AccountId = account.Id,
-                CustomerId = account.CustomerId,
-                Currency = CurrencyCode.Unpack(account.CurrencyCode),
-                Status = (Credit.V1.AccountStatus)((int)account.Status + 1),
-                CreditLimit = account.CreditLimitMinor,
-                TemporaryLimit = account.TemporaryLimitMinor,
-                TemporaryLimitExpiresAtUnixMs = account.TemporaryLimitExpiresAtUnixMs,
-                TemporaryLimitActive = temporary > 0,
-                Held = account.HeldMinor,
-                Posted = account.PostedMinor,
-                Available = account.Available(now),
-                OvercapturePercent = account.OvercapturePercent,
-                OpenAuthorizationCount = account.OpenAuthorizations,
-            };
-            if (account.Controls is { } controls) proto.Controls = EventMapping.ToProto(controls.Spec);
-            return new GetAccountResponse { Account = proto, Sequence = _ledger.LastSequence };
+            return new AccountView(
+                AccountId: account.Id,
+                CustomerId: account.CustomerId,
+                Currency: CurrencyCode.Unpack(account.CurrencyCode),
+                Status: account.Status,
+                CreditLimitMinor: account.CreditLimitMinor,
+                TemporaryLimitMinor: account.TemporaryLimitMinor,
+                TemporaryLimitExpiresAtUnixMs: account.TemporaryLimitExpiresAtUnixMs,
+                TemporaryLimitActive: temporary > 0,
+                HeldMinor: account.HeldMinor,
+                PostedMinor: account.PostedMinor,
+                AvailableMinor: account.Available(now),
+                OvercapturePercent: account.OvercapturePercent,
+                OpenAuthorizationCount: account.OpenAuthorizations,
+                Controls: account.Controls?.Spec,
+                Sequence: _ledger.LastSequence);
         }
         finally
         {
@@ -496,38 +494,35 @@ public sealed class LedgerReadModel : IDisposable
     }
 
     /// <summary>Null when the account does not exist.</summary>
-    public ListAuthorizationsResponse? ListAuthorizations(string accountId, bool openOnly, long afterCreatedSequence, int pageSize)
+    public AuthorizationPage? ListAuthorizations(string accountId, bool openOnly, long afterCreatedSequence, int pageSize)
     {
         _lock.EnterReadLock();
         try
         {
             if (!_ledger.TryGetAccount(accountId, out _)) return null;
-            var response = new ListAuthorizationsResponse { Sequence = _ledger.LastSequence };
-            if (!_accounts.TryGetValue(accountId, out AccountIndex? index)) return response;
+            var authorizations = new List<AuthorizationView>();
+            if (!_accounts.TryGetValue(accountId, out AccountIndex? index)) return new AuthorizationPage(_ledger.LastSequence, authorizations, null);
             long lastReturned = 0;
             bool more = false;
             foreach (Authorization authorization in index.AuthorizationsAfter(afterCreatedSequence, _ledger))
             {
-                if (openOnly && authorization.State != Engine.Domain.AuthorizationState.Open) continue;
-                if (response.Authorizations.Count == pageSize) { more = true; break; }
-                response.Authorizations.Add(new AuthorizationView
-                {
-                    AuthorizationId = authorization.Id,
-                    AccountId = accountId,
-                    State = (Credit.V1.AuthorizationState)((int)authorization.State + 1),
-                    AuthorizedAmount = authorization.AuthorizedMinor,
-                    Held = authorization.HeldMinor,
-                    Captured = authorization.CapturedMinor,
-                    Refunded = authorization.RefundedMinor,
-                    Reversed = authorization.ReversedMinor,
-                    ExpiresAtUnixMs = authorization.ExpiresAtUnixMs,
-                    ClosedAtUnixMs = authorization.State == Engine.Domain.AuthorizationState.Open ? 0 : authorization.ClosedAtUnixMs,
-                    CreatedSequence = authorization.CreatedSequence,
-                });
+                if (openOnly && authorization.State != AuthorizationState.Open) continue;
+                if (authorizations.Count == pageSize) { more = true; break; }
+                authorizations.Add(new AuthorizationView(
+                    AuthorizationId: authorization.Id,
+                    AccountId: accountId,
+                    State: authorization.State,
+                    AuthorizedMinor: authorization.AuthorizedMinor,
+                    HeldMinor: authorization.HeldMinor,
+                    CapturedMinor: authorization.CapturedMinor,
+                    RefundedMinor: authorization.RefundedMinor,
+                    ReversedMinor: authorization.ReversedMinor,
+                    ExpiresAtUnixMs: authorization.ExpiresAtUnixMs,
+                    ClosedAtUnixMs: authorization.State == AuthorizationState.Open ? 0 : authorization.ClosedAtUnixMs,
+                    CreatedSequence: authorization.CreatedSequence));
                 lastReturned = authorization.CreatedSequence;
             }
-            if (more) response.NextPageToken = lastReturned.ToString(CultureInfo.InvariantCulture);
-            return response;
+            return new AuthorizationPage(_ledger.LastSequence, authorizations, more ? lastReturned : null);
         }
         finally
         {
@@ -539,12 +534,13 @@ public sealed class LedgerReadModel : IDisposable
     /// A page of an account's events from the log, null when the account does not exist. Locations are copied under
     /// the lock a chunk at a time; the events are read from disk outside it, so a long page never holds up the feeder.
     /// </summary>
-    public ListEventsResponse? ListEvents(string accountId, long fromSequence, int limit)
+    public EventPage? ListEvents(string accountId, long fromSequence, int limit)
     {
         const int ChunkEntries = 1024;
         var chunk = new List<EventLocation>(ChunkEntries);
         Span<byte> buffer = stackalloc byte[EventCodec.EncodedSizeMax];
-        ListEventsResponse? response = null;
+        List<DomainEvent>? events = null;
+        long sequence = 0, oldestRetained = 0;
         JournalByteReader? bytes = null;
         EventLocation? lastLocation = null;
         // Bounded: every pass moves past at least one location of this account, or stops.
@@ -555,27 +551,28 @@ public sealed class LedgerReadModel : IDisposable
             _lock.EnterReadLock();
             try
             {
-                if (response is null)
+                if (events is null)
                 {
                     if (!_ledger.TryGetAccount(accountId, out _)) return null;
-                    response = new ListEventsResponse { Sequence = _ledger.LastSequence };
-                    bytes = _bytes ?? throw GrpcErrors.NotRunning("the read model is starting up");
+                    events = [];
+                    sequence = _ledger.LastSequence;
+                    bytes = _bytes ?? throw new ReadModelNotRunningException("the read model is starting up");
                 }
                 if (_accounts.TryGetValue(accountId, out AccountIndex? index) && index.Events.Count > 0)
                 {
-                    EventLocations events = index.Events;
-                    if (lastLocation is null) oldestLocation = events[0];
+                    EventLocations locations = index.Events;
+                    if (lastLocation is null) oldestLocation = locations[0];
                     int at;
                     if (lastLocation is { } last)
                     {
                         // Resume after the last location read; positions may have shifted if retention dropped the front.
-                        at = events.FirstAfter(last);
+                        at = locations.FirstAfter(last);
                     }
                     else
                     {
-                        at = fromSequence > 1 && _sequenceIndex.AddressAtOrBefore(fromSequence) is { } startAddress ? events.FirstAtOrAfter(startAddress) : 0;
+                        at = fromSequence > 1 && _sequenceIndex.AddressAtOrBefore(fromSequence) is { } startAddress ? locations.FirstAtOrAfter(startAddress) : 0;
                     }
-                    events.CopyTo(at, Math.Min(events.Count - at, ChunkEntries), chunk);
+                    locations.CopyTo(at, Math.Min(locations.Count - at, ChunkEntries), chunk);
                 }
             }
             finally
@@ -584,19 +581,15 @@ public sealed class LedgerReadModel : IDisposable
             }
 
             if (oldestLocation is { } oldestAt && TryReadEvent(bytes!, oldestAt, accountId, buffer, out DomainEvent oldest))
-                response.OldestRetainedSequence = oldest.Sequence;
-            if (chunk.Count == 0) return response;
+                oldestRetained = oldest.Sequence;
+            if (chunk.Count == 0) return new EventPage(sequence, events, 0, oldestRetained);
             foreach (EventLocation location in chunk)
             {
                 lastLocation = location;
                 if (!TryReadEvent(bytes!, location, accountId, buffer, out DomainEvent e)) continue; // truncated away meanwhile
                 if (e.Sequence < fromSequence) continue;
-                if (response.Events.Count == limit)
-                {
-                    response.NextFromSequence = e.Sequence;
-                    return response;
-                }
-                response.Events.Add(EventMapping.ToProto(e));
+                if (events.Count == limit) return new EventPage(sequence, events, e.Sequence, oldestRetained);
+                events.Add(e);
             }
         }
     }

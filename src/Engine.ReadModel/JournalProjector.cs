@@ -33,7 +33,7 @@ public sealed class JournalProjector(LedgerReadModel readModel, ReadModelOptions
     public void Start(EventJournal journal, string dataDirectory, LedgerOptions ledgerOptions, LedgerReadModel.LedgerSnapshotSource engineSnapshots)
     {
         if (_feeder is not null) throw new InvalidOperationException("the projector is already running");
-        _snapshots = new SnapshotStore(SnapshotDirectory(dataDirectory), options.SnapshotsKept, line => logger.LogInformation("{SnapshotMessage}", line));
+        _snapshots = new SnapshotStore(SnapshotDirectory(dataDirectory), options.SnapshotsKept, logger);
         _ledgerOptions = ledgerOptions;
         _engineSnapshots = engineSnapshots;
         long fromAddress = readModel.Attach(journal, _snapshots, ledgerOptions, engineSnapshots);

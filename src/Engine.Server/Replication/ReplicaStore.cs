@@ -112,9 +112,8 @@ internal sealed class ReplicaStore : IDisposable
                 if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
             }
         }
-        _journal = EventJournal.Open(_engine.JournalOptionsAt(Path.Combine(DirectoryPath, "journal"), acknowledgesReplies: false),
-            line => _logger.LogInformation("{JournalMessage}", line));
-        _snapshots = new SnapshotStore(Path.Combine(DirectoryPath, "snapshots"), _readModelOptions.SnapshotsKept, line => _logger.LogInformation("{SnapshotMessage}", line));
+        _journal = EventJournal.Open(_engine.JournalOptionsAt(Path.Combine(DirectoryPath, "journal"), acknowledgesReplies: false), _logger);
+        _snapshots = new SnapshotStore(Path.Combine(DirectoryPath, "snapshots"), _readModelOptions.SnapshotsKept, _logger);
     }
 
     /// <summary>

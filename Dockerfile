@@ -11,6 +11,7 @@ COPY src/Engine.Domain/Engine.Domain.csproj src/Engine.Domain/
 COPY src/Engine.Ring/Engine.Ring.csproj src/Engine.Ring/
 COPY src/Engine.Journal/Engine.Journal.csproj src/Engine.Journal/
 COPY src/Engine.Core/Engine.Core.csproj src/Engine.Core/
+COPY src/Engine.ReadModel/Engine.ReadModel.csproj src/Engine.ReadModel/
 COPY src/Engine.Client/Engine.Client.csproj src/Engine.Client/
 COPY src/Engine.Server/Engine.Server.csproj src/Engine.Server/
 RUN dotnet restore src/Engine.Server/Engine.Server.csproj

@@ -65,7 +65,7 @@ internal static class PipelineBenchmark
             },
         };
         Console.WriteLine($"pipeline: accounts={accounts} seconds={seconds} producers={producers} batch={batchSize} in-flight/producer={inFlightPerProducer} wait={waitStrategy} decide-batch={decideBatchSizeMax} commit-batch={commitBatchSizeMax} durable={!noFsync} spill={spill} idempotency-memory-ids={idempotencyMemoryIds} data={dataDirectory}");
-        await using var engine = CreditEngine.Start(options, log: message => Console.WriteLine($"[engine] {message}"));
+        await using var engine = CreditEngine.Start(options, logger: new ConsoleLineLogger("engine"));
 
         var setupClock = Stopwatch.StartNew();
         await OpenAccountsAsync(engine, accounts);

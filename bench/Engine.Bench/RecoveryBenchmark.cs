@@ -38,7 +38,7 @@ internal static class RecoveryBenchmark
             Ledger = Sized(accounts, events),
         };
         var buildClock = Stopwatch.StartNew();
-        await using (var engine = CreditEngine.Start(buildOptions, log: message => Console.WriteLine($"[build] {message}")))
+        await using (var engine = CreditEngine.Start(buildOptions, logger: new ConsoleLineLogger("build")))
         {
             await PipelineBenchmark.OpenAccountsAsync(engine, accounts);
             await GenerateAsync(engine, accounts, events - accounts);
@@ -52,7 +52,7 @@ internal static class RecoveryBenchmark
         var recoverOptions = new EngineOptions { DataDirectory = dataDirectory, SnapshotOnShutdown = false, SnapshotIntervalSeconds = 0, SnapshotEveryEvents = 0, Ledger = Sized(accounts, events) };
         RecoveryReport report;
         long heapAfter;
-        await using (var engine = CreditEngine.Start(recoverOptions, log: message => Console.WriteLine($"[recover] {message}")))
+        await using (var engine = CreditEngine.Start(recoverOptions, logger: new ConsoleLineLogger("recover")))
         {
             recoveryClock.Stop();
             report = engine.Recovery;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Credit.V1;
 using Engine.Server.Hosting;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Grpc.Net.Client;
 using HdrHistogram;
 using Microsoft.AspNetCore.Builder;

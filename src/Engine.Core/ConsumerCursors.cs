@@ -50,23 +50,23 @@ public sealed class ConsumerCursors
 
     private readonly string _path;
     private readonly int _cursorsMax;
-    private readonly Action<string> _log;
+    private readonly ILogger _logger;
     private readonly object _lock = new();
     private Dictionary<string, ConsumerCursor> _cursors;
     // Copy-on-write list for readers (status, retention); replaced under _lock after each change.
     private volatile IReadOnlyList<ConsumerCursor> _published;
 
-    private ConsumerCursors(string path, int cursorsMax, Dictionary<string, ConsumerCursor> cursors, Action<string> log)
+    private ConsumerCursors(string path, int cursorsMax, Dictionary<string, ConsumerCursor> cursors, ILogger logger)
     {
         _path = path;
         _cursorsMax = cursorsMax;
         _cursors = cursors;
-        _log = log;
+        _logger = logger;
         _published = Publish(cursors);
     }
 
     /// <summary>Loads the cursors of <paramref name="dataDirectory"/> (none when the file does not exist). A file that does not parse stops start-up: cursors are never silently forgotten.</summary>
-    public static ConsumerCursors Open(string dataDirectory, int cursorsMax, Action<string> log)
+    public static ConsumerCursors Open(string dataDirectory, int cursorsMax, ILogger logger)
     {
         string path = Path.Combine(dataDirectory, FileName);
         var cursors = new Dictionary<string, ConsumerCursor>(StringComparer.Ordinal);
@@ -90,9 +90,9 @@ public sealed class ConsumerCursors
             {
                 throw new InvalidDataException($"the consumer cursor file '{path}' does not parse ({e.Message}); fix or remove it (removing it forgets every consumer's position)", e);
             }
-            log($"consumer cursors: {cursors.Count} loaded from {path}");
+            logger.LogInformation("consumer cursors: {Count} loaded from {Path}", cursors.Count, path);
         }
-        return new ConsumerCursors(path, cursorsMax, cursors, log);
+        return new ConsumerCursors(path, cursorsMax, cursors, logger);
     }
 
     /// <summary>Every cursor, live and dropped, ordered by name. An immutable copy.</summary>
@@ -126,7 +126,7 @@ public sealed class ConsumerCursors
             var cursor = new ConsumerCursor(name, ackedSequenceIfNew, nowUnixMs, nowUnixMs, null, 0);
             Change(c => c[name] = cursor);
             created = true;
-            _log($"consumer cursors: '{name}' registered at acknowledged sequence {ackedSequenceIfNew}");
+            _logger.LogInformation("consumer cursors: '{Name}' registered at acknowledged sequence {AckedSequence}", name, ackedSequenceIfNew);
             return cursor;
         }
     }
@@ -157,7 +157,7 @@ public sealed class ConsumerCursors
         {
             if (!_cursors.ContainsKey(name)) return false;
             Change(c => c.Remove(name));
-            _log($"consumer cursors: '{name}' deleted");
+            _logger.LogInformation("consumer cursors: '{Name}' deleted", name);
             return true;
         }
     }

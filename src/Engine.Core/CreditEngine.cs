@@ -17,7 +17,7 @@ public sealed class CreditEngine : IAsyncDisposable
     private static readonly Reply Unavailable = new() { Status = Status.EngineUnavailable };
 
     private readonly EngineOptions _options;
-    private readonly Action<string> _log;
+    private readonly ILogger _logger;
     private readonly DataDirectoryLock _directoryLock;
     private readonly EventJournal _journal;
     private readonly SnapshotStore _snapshots;
@@ -41,16 +41,16 @@ public sealed class CreditEngine : IAsyncDisposable
     private int _activeSubmitters;
     private int _stopState;
 
-    private CreditEngine(EngineOptions options, TimeProvider clock, Action<string> log)
+    private CreditEngine(EngineOptions options, TimeProvider clock, ILogger logger)
     {
         options.Validate();
         _options = options;
-        _log = log;
+        _logger = logger;
         // Before anything is opened: a second engine on this directory must not even read a log another one writes.
         _directoryLock = DataDirectoryLock.Acquire(options.DataDirectory, "engine");
         try
         {
-            _journal = EventJournal.Open(options.JournalOptionsAt(Path.Combine(options.DataDirectory, "journal")), log);
+            _journal = EventJournal.Open(options.JournalOptionsAt(Path.Combine(options.DataDirectory, "journal")), logger);
         }
         catch
         {
@@ -59,15 +59,15 @@ public sealed class CreditEngine : IAsyncDisposable
         }
         try
         {
-            _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, log) { FaultInjector = options.StorageFaults };
+            _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept, logger) { FaultInjector = options.StorageFaults };
             // Derived state, refilled by recovery (snapshot, then replay): see IdempotencyTable.
             string spillDirectory = Path.Combine(options.DataDirectory, "idempotency");
             if (options.IdempotencySpill)
                 _idempotencySpill = new FasterIdempotencySpillStore(spillDirectory, options.IdempotencySpillIndexSizeBits, options.IdempotencySpillMemorySizeBits, options.IdempotencySpillPageSizeBits);
             else if (Directory.Exists(spillDirectory))
                 Directory.Delete(spillDirectory, recursive: true);
-            (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, log, _idempotencySpill, options.Recovery);
-            _cursors = ConsumerCursors.Open(options.DataDirectory, options.Retention.CursorsMax, log);
+            (_ledger, Recovery) = LedgerRecovery.Recover(_journal, _snapshots, options.Ledger, logger, _idempotencySpill, options.Recovery);
+            _cursors = ConsumerCursors.Open(options.DataDirectory, options.Retention.CursorsMax, logger);
         }
         catch
         {
@@ -81,12 +81,12 @@ public sealed class CreditEngine : IAsyncDisposable
         _ring = new RingBuffer<CommandSlot>(options.RingSize, wait);
         if (options.TruncateJournal)
         {
-            _retention = new JournalRetention(_journal, _snapshots, _cursors, options, clock, log);
+            _retention = new JournalRetention(_journal, _snapshots, _cursors, options, clock, logger);
             // A journal that grew before retention was switched on is trimmed at once. The decide thread has not
             // started, so the snapshot store has no writer during the listing.
             _retention.OnSnapshotsChanged();
         }
-        _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, _retention, _idempotencySpill, log);
+        _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, _retention, _idempotencySpill, logger);
         // Before the decide thread starts: GetStatus and the log see the recovered window at once.
         _decideHandler.PublishWindow(clock.GetUtcNow().ToUnixTimeMilliseconds());
         _journalHandler = new JournalHandler(_journal);
@@ -100,12 +100,13 @@ public sealed class CreditEngine : IAsyncDisposable
         _accepting = true;
         _ticker = new Timer(_ => PublishTick(), null, options.TickIntervalMs, options.TickIntervalMs);
         if (options.AcknowledgeBeforeFsync)
-            log("WARNING: Engine:AcknowledgeBeforeFsync is ON. Replies are sent BEFORE events are fsync'd; a crash can lose acknowledged commands. Benchmarks only.");
+            logger.LogWarning("Engine:AcknowledgeBeforeFsync is ON. Replies are sent BEFORE events are fsync'd; a crash can lose " +
+                "acknowledged commands. Benchmarks only.");
     }
 
     /// <summary>Recovers state from <see cref="EngineOptions.DataDirectory"/> and starts the pipeline.</summary>
-    public static CreditEngine Start(EngineOptions options, TimeProvider? clock = null, Action<string>? log = null) =>
-        new(options, clock ?? TimeProvider.System, log ?? (_ => { }));
+    public static CreditEngine Start(EngineOptions options, TimeProvider? clock = null, ILogger? logger = null) =>
+        new(options, clock ?? TimeProvider.System, logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
     public RecoveryReport Recovery { get; }
     public EngineOptions Options => _options;
@@ -288,7 +289,7 @@ public sealed class CreditEngine : IAsyncDisposable
         if (_fault is null && _options.SnapshotOnShutdown)
         {
             // Not needed for correctness (the journal holds every event): a failure only makes the next start replay more.
-            if (!_decideHandler.TryTakeSnapshot("shutdown")) _log("WARNING: the shutdown snapshot failed; the next start replays the journal from the previous snapshot");
+            if (!_decideHandler.TryTakeSnapshot("shutdown")) _logger.LogWarning("the shutdown snapshot failed; the next start replays the journal from the previous snapshot");
         }
         // Serves the truncation the shutdown snapshot requested, then stops: the journal must outlive it.
         _retention?.Dispose();
@@ -296,7 +297,7 @@ public sealed class CreditEngine : IAsyncDisposable
         _idempotencySpill?.Dispose();
         // Last: the next engine on this directory may open the journal once this one has closed it.
         _directoryLock.Dispose();
-        _log($"engine stopped at sequence {_ledger.LastSequence}");
+        _logger.LogInformation("engine stopped at sequence {Sequence}", _ledger.LastSequence);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
@@ -320,19 +321,19 @@ public sealed class CreditEngine : IAsyncDisposable
         // Later stages fault too once the journal is abandoned; only the first failure drains and is reported.
         if (Interlocked.Exchange(ref _faultDrainStarted, 1) != 0)
         {
-            _log($"engine pipeline: a further stage stopped after the fault: {exception.Message}");
+            _logger.LogError("engine pipeline: a further stage stopped after the fault: {Error}", exception.Message);
             return;
         }
-        _log($"FATAL: engine pipeline stopped: {exception}");
+        _logger.LogCritical("engine pipeline stopped: {Exception}", exception);
         ThreadPool.QueueUserWorkItem(_ =>
         {
             if (!SpinWait.SpinUntil(() => Volatile.Read(ref _activeSubmitters) == 0, FaultDrainWait))
-                _log("WARNING: engine fault drain: submitters still publishing after the wait; their commands are released as they finish");
+                _logger.LogWarning("engine fault drain: submitters still publishing after the wait; their commands are released as they finish");
             _decide.Halt();
             _commit.Halt();
             _respond.Halt();
             bool stopped = _decide.Join(FaultDrainWait) & _commit.Join(FaultDrainWait) & _respond.Join(FaultDrainWait);
-            if (!stopped) _log("WARNING: engine fault drain: a pipeline stage has not stopped (blocked in I/O?); releasing waiters anyway");
+            if (!stopped) _logger.LogWarning("engine fault drain: a pipeline stage has not stopped (blocked in I/O?); releasing waiters anyway");
             // Safe even while a stage is still running: the respond stage and this drain take each waiter atomically,
             // so every waiter is completed once, and nothing after the last successful commit is ever answered as done.
             ReleaseUnanswered(_ring, _respond.Sequence.Value + 1, _ring.Cursor, Unavailable);

@@ -18,7 +18,7 @@ internal sealed class DecideHandler(
     TimeProvider clock,
     JournalRetention? retention,
     FasterIdempotencySpillStore? idempotencySpill,
-    Action<string> log) : IBatchEventHandler<CommandSlot>
+    ILogger logger) : IBatchEventHandler<CommandSlot>
 {
     /// <summary>How often (engine time) the idempotency window is published for GetStatus while commands flow.</summary>
     internal const int WindowStatusIntervalMs = 1_000;
@@ -78,9 +78,11 @@ internal sealed class DecideHandler(
         Volatile.Write(ref _window, window);
         if (window.EvictedInsideWindow > _windowWarnedEvictions && nowUnixMs - _windowWarnedUnixMs >= WindowWarningIntervalMs)
         {
-            log($"WARNING: idempotency window below the configured one: {window.EvictedInsideWindow} request ids forgotten inside it since start " +
-                $"(Engine:Ledger:IdempotencyMaxEntries {limits.IdempotencyMaxEntries} reached with Engine:IdempotencySpill off); the oldest answerable id is " +
-                $"{window.EffectiveWindowMs} ms old, configured {limits.IdempotencyMinAgeMs} ms or {limits.IdempotencyMinEntries} ids. A retry older than that runs again.");
+            logger.LogWarning("idempotency window below the configured one: {EvictedInsideWindow} request ids forgotten inside it " +
+                "since start (Engine:Ledger:IdempotencyMaxEntries {IdempotencyMaxEntries} reached with " +
+                "Engine:IdempotencySpill off); the oldest answerable id is {EffectiveWindowMs} ms old, configured " +
+                "{IdempotencyMinAgeMs} ms or {IdempotencyMinEntries} ids. A retry older than that runs again.",
+                window.EvictedInsideWindow, limits.IdempotencyMaxEntries, window.EffectiveWindowMs, limits.IdempotencyMinAgeMs, limits.IdempotencyMinEntries);
             _windowWarnedUnixMs = nowUnixMs;
             _windowWarnedEvictions = window.EvictedInsideWindow;
         }
@@ -121,14 +123,18 @@ internal sealed class DecideHandler(
         {
             _snapshotRetryDelayMs = Math.Clamp(_snapshotRetryDelayMs * 2, SnapshotRetryDelayMinMs, SnapshotRetryDelayMaxMs);
             _snapshotRetryAtUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds() + _snapshotRetryDelayMs;
-            log($"WARNING: snapshot ({reason}) at sequence {ledger.LastSequence} FAILED: {e.Message}. The engine carries on (the journal holds every event); next attempt in {_snapshotRetryDelayMs} ms");
+            logger.LogWarning("snapshot ({Reason}) at sequence {Sequence} FAILED: {Error}. The engine carries on (the journal " +
+                "holds every event); next attempt in {RetryDelayMs} ms",
+                reason, ledger.LastSequence, e.Message, _snapshotRetryDelayMs);
             return false;
         }
         _snapshotRetryDelayMs = 0;
         _snapshotRetryAtUnixMs = 0;
         _lastSnapshotSequence = ledger.LastSequence;
         _lastSnapshotUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        log($"snapshot ({reason}) at sequence {info.Sequence}, journal address {info.JournalAddress}, {info.BodyLength} bytes in {Environment.TickCount64 - started} ms");
+        logger.LogInformation("snapshot ({Reason}) at sequence {Sequence}, journal address {JournalAddress}, {Bytes} bytes in " +
+            "{ElapsedMs} ms",
+            reason, info.Sequence, info.JournalAddress, info.BodyLength, Environment.TickCount64 - started);
         retention?.OnSnapshotsChanged();
         return true;
     }

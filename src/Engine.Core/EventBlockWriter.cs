@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Engine.Domain;
 using Engine.Journal;
 
@@ -25,7 +24,7 @@ internal sealed class EventBlockWriter(EventJournal journal, int recordBytesMax)
     public void Flush()
     {
         if (_count == 0) return;
-        BinaryPrimitives.WriteInt32LittleEndian(_buffer, _count);
+        EventBlock.WriteCount(_buffer, _count);
         journal.Append(_buffer.AsSpan(0, _length));
         _length = EventBlock.HeaderBytes;
         _count = 0;

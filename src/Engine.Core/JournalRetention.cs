@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Engine.Domain;
 using Engine.Journal;
 
@@ -41,7 +40,7 @@ internal sealed class JournalRetention : IDisposable
     private readonly long _retainBytesMin;
     private readonly long _pageSizeBytes;
     private readonly long _budgetBytes;
-    private readonly Action<string> _log;
+    private readonly ILogger _logger;
     private readonly AutoResetEvent _wake = new(initialState: false);
     private readonly object _passLock = new();
     private readonly Thread _thread;
@@ -59,7 +58,7 @@ internal sealed class JournalRetention : IDisposable
     private volatile RetentionStatus _status;
     private int _disposed;
 
-    public JournalRetention(EventJournal journal, SnapshotStore snapshots, ConsumerCursors cursors, EngineOptions options, TimeProvider clock, Action<string> log)
+    public JournalRetention(EventJournal journal, SnapshotStore snapshots, ConsumerCursors cursors, EngineOptions options, TimeProvider clock, ILogger logger)
     {
         _journal = journal;
         _snapshots = snapshots;
@@ -68,11 +67,14 @@ internal sealed class JournalRetention : IDisposable
         _clock = clock;
         _retainBytesMin = options.JournalRetainBytesMin;
         _pageSizeBytes = 1L << options.JournalPageSizeBits;
-        _log = log;
+        _logger = logger;
         _budgetBytes = _settings.DiskBudgetBytes > 0 ? _settings.DiskBudgetBytes : AutomaticBudgetBytes(journal, options.DataDirectory);
         _status = new RetentionStatus { Enabled = true, DiskBudgetBytes = _budgetBytes, EventAgeMinMs = _settings.EventAgeMinMs, BeginAddress = journal.BeginAddress };
-        log($"journal retention: keep events younger than {_settings.EventAgeMinMs} ms and what {cursors.All.Count(c => !c.Dropped)} consumer cursor(s) have not acknowledged, within a disk budget of {_budgetBytes} bytes" +
-            (_settings.DiskBudgetBytes > 0 ? "" : " (automatic: the journal's size plus half the data volume's free space at start)"));
+        logger.LogInformation("journal retention: keep events younger than {EventAgeMinMs} ms and what {Cursors} consumer " +
+            "cursor(s) have not acknowledged, within a disk budget of {DiskBudgetBytes} bytes{BudgetSource}",
+            
+            _settings.EventAgeMinMs, cursors.All.Count(c => !c.Dropped), _budgetBytes,
+            _settings.DiskBudgetBytes > 0 ? "" : " (automatic: the journal's size plus half the data volume's free space at start)");
         _thread = new Thread(Run) { Name = "engine-journal-retention", IsBackground = true };
         _thread.Start();
     }
@@ -91,7 +93,7 @@ internal sealed class JournalRetention : IDisposable
     {
         if (!_snapshots.TryGetOldestJournalAddress(out long oldest))
         {
-            _log("journal retention: the oldest snapshot's journal address is unknown (no snapshot, or a damaged header); not truncating this time");
+            _logger.LogInformation("journal retention: the oldest snapshot's journal address is unknown (no snapshot, or a damaged header); not truncating this time");
             return;
         }
         long seen = Volatile.Read(ref _snapshotAddress);
@@ -132,7 +134,7 @@ internal sealed class JournalRetention : IDisposable
                 // Everything, deliberately: an exception escaping this dedicated thread would kill the process, and a
                 // failed pass loses nothing (the log is only longer). I/O failures also fault the journal, which
                 // stops the engine through its next commit.
-                Warn($"WARNING: journal retention: the pass FAILED; the journal keeps its begin {_journal.BeginAddress}. {e}");
+                Warn($"journal retention: the pass FAILED; the journal keeps its begin {_journal.BeginAddress}. {e}");
             }
         }
     }
@@ -197,7 +199,7 @@ internal sealed class JournalRetention : IDisposable
             if (budgetTarget > target)
             {
                 string overridden = string.Join(", ", holders.Where(h => h.Address < budgetTarget).Select(h => h.Holder));
-                Warn($"WARNING: journal retention: the journal holds {committed - target} bytes, more than the disk budget of {_budgetBytes} bytes " +
+                Warn($"journal retention: the journal holds {committed - target} bytes, more than the disk budget of {_budgetBytes} bytes " +
                      $"(Engine:Retention:DiskBudgetBytes); truncating to address {budgetTarget} although {overridden} wanted more kept");
                 foreach ((ConsumerCursor cursor, long address) in cursorAddresses)
                 {
@@ -212,7 +214,7 @@ internal sealed class JournalRetention : IDisposable
             }
         }
         if (committed - target > _budgetBytes && target >= snapshotBound && heldBy == RetentionHolder.Snapshot)
-            Warn($"WARNING: journal retention: the journal holds {committed - target} bytes, more than the disk budget of {_budgetBytes} bytes, but recovery needs everything after the oldest kept snapshot (address {snapshotBound})");
+            Warn($"journal retention: the journal holds {committed - target} bytes, more than the disk budget of {_budgetBytes} bytes, but recovery needs everything after the oldest kept snapshot (address {snapshotBound})");
 
         if (target > begin) Truncate(target, heldBy);
         long newBegin = _journal.BeginAddress;
@@ -247,20 +249,22 @@ internal sealed class JournalRetention : IDisposable
         if (_journal.TruncateBefore(target))
         {
             Interlocked.Increment(ref _truncations);
-            _log($"journal retention: the journal now begins at address {target} (was {before}; held by {heldBy}) after {Environment.TickCount64 - started} ms");
+            _logger.LogInformation("journal retention: the journal now begins at address {BeginAddress} (was {PreviousBegin}; held by " +
+                "{HeldBy}) after {ElapsedMs} ms",
+                target, before, heldBy, Environment.TickCount64 - started);
         }
     }
 
     private void Drop(ConsumerCursor cursor, string reason, long nowUnixMs)
     {
         if (_cursors.Drop(cursor, reason, nowUnixMs))
-            Warn($"WARNING: journal retention: consumer cursor '{cursor.Name}' DROPPED at acknowledged sequence {cursor.AckedSequence}: {reason}; it no longer holds retention, and its next Subscribe is refused until DeleteCursor");
+            Warn($"journal retention: consumer cursor '{cursor.Name}' DROPPED at acknowledged sequence {cursor.AckedSequence}: {reason}; it no longer holds retention, and its next Subscribe is refused until DeleteCursor");
     }
 
     private void Warn(string message)
     {
         Volatile.Write(ref _lastWarning, message);
-        _log(message);
+        _logger.LogWarning("{RetentionWarning}", message);
     }
 
     /// <summary>The journal's current size plus half the data volume's free space, both at start.</summary>
@@ -286,7 +290,7 @@ internal sealed class JournalRetention : IDisposable
         _stopping = true;
         _wake.Set();
         if (!_thread.Join(StopTimeout))
-            _log($"journal retention: the retention thread did not stop within {StopTimeout.TotalSeconds:F0} s");
+            _logger.LogWarning("journal retention: the retention thread did not stop within {StopTimeoutSeconds:F0} s", StopTimeout.TotalSeconds);
         else
             _wake.Dispose();
     }
@@ -367,22 +371,30 @@ internal sealed class JournalRetention : IDisposable
         {
             if (_read.TryGetValue(address, out FirstEvent known)) return known;
             if (!probe.TryRead(address, out ReadOnlySpan<byte> payload, out long recordAddress, out long nextAddress)) return default;
-            int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
-            if (count < 1) throw new JournalCorruptException(recordAddress, $"journal record at address {recordAddress} holds {count} events");
-            EventCodec.Decode(payload[EventBlock.HeaderBytes..], out LedgerEvent first);
-            var read = new FirstEvent(first.Sequence, first.TimestampUnixMs, first.Sequence + count - 1, recordAddress, nextAddress);
+            (long first, long last, long firstTimestampUnixMs) = SequenceRangeAt(payload, recordAddress);
+            var read = new FirstEvent(first, firstTimestampUnixMs, last, recordAddress, nextAddress);
             _read[address] = read;
             return read;
+        }
+
+        private static (long First, long Last, long FirstTimestampUnixMs) SequenceRangeAt(ReadOnlySpan<byte> payload, long recordAddress)
+        {
+            try
+            {
+                return EventBlock.SequenceRange(payload);
+            }
+            catch (FormatException e)
+            {
+                throw new JournalCorruptException(recordAddress, $"journal record at address {recordAddress} does not decode: {e.Message}");
+            }
         }
 
         private long TimestampOf(long address, long sequence)
         {
             probe.TryRead(address, out ReadOnlySpan<byte> payload, out _, out _);
-            int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
-            int at = EventBlock.HeaderBytes;
-            for (int i = 0; i < count; i++)
+            var block = new EventBlock.Reader(payload);
+            while (block.TryNext(out LedgerEvent e, out _))
             {
-                at += EventCodec.Decode(payload[at..], out LedgerEvent e);
                 if (e.Sequence == sequence) return e.TimestampUnixMs;
             }
             throw new JournalCorruptException(address, $"journal record at address {address} does not hold sequence {sequence} although its range says so");

@@ -27,7 +27,7 @@ public sealed record RecoveryReport(
 public static class LedgerRecovery
 {
     /// <param name="idempotencySpill">An empty spill store for the ledger's request ids beyond its memory bound, or null.</param>
-    public static (Ledger Ledger, RecoveryReport Report) Recover(EventJournal journal, SnapshotStore snapshots, LedgerOptions options, Action<string> log,
+    public static (Ledger Ledger, RecoveryReport Report) Recover(EventJournal journal, SnapshotStore snapshots, LedgerOptions options, ILogger logger,
         IIdempotencySpillStore? idempotencySpill = null, RecoveryOptions? recovery = null)
     {
         recovery ??= new RecoveryOptions();
@@ -51,7 +51,9 @@ public static class LedgerRecovery
                 throw new JournalCorruptException(snapshot.JournalAddress,
                     $"snapshot {snapshot.Path} covers the journal up to address {snapshot.JournalAddress}, but the journal ends at {journal.TailAddress}: the log is missing committed records");
             fromAddress = snapshot.JournalAddress;
-            log($"recovery: snapshot at sequence {snapshot.Sequence} ({snapshot.BodyLength} bytes) loaded; replaying the journal from address {fromAddress}");
+            logger.LogInformation("recovery: snapshot at sequence {Sequence} ({Bytes} bytes) loaded; replaying the journal from " +
+                "address {Address}",
+                snapshot.Sequence, snapshot.BodyLength, fromAddress);
         }
         else
         {
@@ -88,7 +90,7 @@ public static class LedgerRecovery
                 var damage = new CommittedTailDamagedException(damaged, journal.CommittedUntilAddress, ledger.LastSequence, journal.LogEpoch);
                 if (!recovery.CutDamagedTail) throw damage;
                 cutAt = damaged;
-                log($"WARNING: recovery: Engine:Recovery:CutDamagedTail is set, so the damaged committed tail is cut. {damage.Message}");
+                logger.LogWarning("recovery: Engine:Recovery:CutDamagedTail is set, so the damaged committed tail is cut. {Damage}", damage.Message);
             }
         }
         if (cutAt is { } cut)
@@ -98,7 +100,9 @@ public static class LedgerRecovery
             snapshots.DeleteNewerThan(ledger.LastSequence);
             recovery.BeforeCut?.Invoke(ledger.LastSequence);
             journal.CutTail(cut);
-            log($"WARNING: recovery: journal cut at address {cut}; log epoch is now {journal.LogEpoch}; the next event is sequence {ledger.LastSequence + 1}");
+            logger.LogWarning("recovery: journal cut at address {Address}; log epoch is now {LogEpoch}; the next event is sequence " +
+                "{NextSequence}",
+                cut, journal.LogEpoch, ledger.LastSequence + 1);
         }
 
         long replayedAt = Environment.TickCount64;
@@ -108,8 +112,10 @@ public static class LedgerRecovery
             SnapshotLoad: TimeSpan.FromMilliseconds(snapshotLoadedAt - started),
             Replay: TimeSpan.FromMilliseconds(replayedAt - snapshotLoadedAt),
             LogEpoch: journal.LogEpoch);
-        log($"recovery: {report.ReplayedEvents} events replayed after snapshot sequence {report.SnapshotSequence}; last sequence {report.LastSequence}; log epoch {report.LogEpoch}; " +
-            $"{report.Elapsed.TotalMilliseconds:F0} ms (snapshot load {report.SnapshotLoad.TotalMilliseconds:F0} ms, replay {report.Replay.TotalMilliseconds:F0} ms)");
+        logger.LogInformation("recovery: {ReplayedEvents} events replayed after snapshot sequence {SnapshotSequence}; last " +
+            "sequence {LastSequence}; log epoch {LogEpoch}; {ElapsedMs:F0} ms (snapshot load {SnapshotLoadMs:F0} " +
+            "ms, replay {ReplayMs:F0} ms)",
+            report.ReplayedEvents, report.SnapshotSequence, report.LastSequence, report.LogEpoch, report.Elapsed.TotalMilliseconds, report.SnapshotLoad.TotalMilliseconds, report.Replay.TotalMilliseconds);
         return (ledger, report);
     }
 

@@ -39,7 +39,7 @@ internal sealed class CommitMetadataFile : ILogCommitManager
     private readonly string _directoryPath;
     private readonly int _segmentSizeBits;
     private readonly SafeFileHandle _handle;
-    private readonly Action<string> _log;
+    private readonly ILogger _logger;
     private readonly object _writeLock = new();
     private readonly byte[] _slotBuffer = new byte[SlotBytes];
 
@@ -62,12 +62,12 @@ internal sealed class CommitMetadataFile : ILogCommitManager
     // failed fsync the kernel may have dropped the dirty pages, so retrying could report lost data as saved.
     private volatile Exception? _fault;
 
-    private CommitMetadataFile(string directoryPath, int segmentSizeBits, SafeFileHandle handle, Action<string> log)
+    private CommitMetadataFile(string directoryPath, int segmentSizeBits, SafeFileHandle handle, ILogger logger)
     {
         _directoryPath = directoryPath;
         _segmentSizeBits = segmentSizeBits;
         _handle = handle;
-        _log = log;
+        _logger = logger;
     }
 
     /// <summary>The newest commit whose slot verifies.</summary>
@@ -117,7 +117,7 @@ internal sealed class CommitMetadataFile : ILogCommitManager
     /// <see cref="JournalRecoveryException"/> when no slot is valid but some slot is damaged: then nothing says how
     /// much of the log was committed.
     /// </summary>
-    public static CommitMetadataFile Open(string directoryPath, int segmentSizeBits, Action<string> log)
+    public static CommitMetadataFile Open(string directoryPath, int segmentSizeBits, ILogger logger)
     {
         string path = Path.Combine(directoryPath, FileName);
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
@@ -127,7 +127,7 @@ internal sealed class CommitMetadataFile : ILogCommitManager
             if (length != SlotBytes * SlotCount)
                 throw new JournalRecoveryException($"journal commit file '{path}' is {length} bytes, expected {SlotBytes * SlotCount}: it is damaged; start-up is stopped rather than guess how much of the log is durable.");
 
-            var file = new CommitMetadataFile(directoryPath, segmentSizeBits, handle, log);
+            var file = new CommitMetadataFile(directoryPath, segmentSizeBits, handle, logger);
             file.LoadSlots(path);
             return file;
         }
@@ -159,7 +159,9 @@ internal sealed class CommitMetadataFile : ILogCommitManager
             else if (state == SlotState.Damaged)
             {
                 damaged++;
-                _log($"journal: commit slot {index} of '{path}' is damaged ({reason}); it is the torn write of a commit that never completed and is ignored.");
+                _logger.LogWarning("journal: commit slot {Slot} of '{Path}' is damaged ({Reason}); it is the torn write of a commit " +
+                    "that never completed and is ignored.",
+                    index, path, reason);
             }
         }
 
@@ -190,7 +192,9 @@ internal sealed class CommitMetadataFile : ILogCommitManager
         catch (Exception e)
         {
             _fault = e;
-            _log($"journal: FAILED to make commit {commitNum} (until address {untilAddress}) durable: {e.Message}. The journal stops accepting commits.");
+            _logger.LogError("journal: FAILED to make commit {CommitNum} (until address {UntilAddress}) durable: {Error}. The " +
+                "journal stops accepting commits.",
+                commitNum, untilAddress, e.Message);
             lock (_writeLock) Monitor.PulseAll(_writeLock); // wake WaitForDurableBegin so it reports the failure
         }
     }

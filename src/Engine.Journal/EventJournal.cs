@@ -4,7 +4,9 @@ namespace Engine.Journal;
 
 /// <summary>
 /// The durable event log: checksummed records appended to a FASTER <see cref="FasterLog"/>, made durable in groups by
-/// <see cref="Commit"/>. A reply may be sent only after the commit covering its event has returned.
+/// <see cref="Commit"/>. A reply may be sent only after the commit covering its event has returned. This file holds
+/// append and commit; opening and recovery are in <c>EventJournal.Recovery.cs</c>, retention (truncating the front)
+/// in <c>EventJournal.Retention.cs</c>.
 /// </summary>
 /// <remarks>
 /// <para><b>How a commit becomes durable on Linux.</b> <c>Devices.CreateLogDevice</c> returns FASTER's
@@ -22,7 +24,7 @@ namespace Engine.Journal;
 /// <see cref="CommitAsync"/>, <see cref="WaitForCommitAsync"/> and <see cref="OpenReader"/> concurrently with it.
 /// <see cref="CutTail"/> is for start-up, with no other call in flight.</para>
 /// </remarks>
-public sealed class EventJournal : IDisposable
+public sealed partial class EventJournal : IDisposable
 {
     /// <summary>FASTER's first valid log address (<c>Constants.kFirstValidAddress</c>): where an empty log begins.</summary>
     public const long FirstValidAddress = 64;
@@ -34,7 +36,7 @@ public sealed class EventJournal : IDisposable
     private readonly string _directoryPath;
     private readonly string _segmentBasePath;
     private readonly CommitMetadataFile _commits;
-    private readonly Action<string> _log;
+    private readonly ILogger _logger;
     private readonly object _lifecycleLock = new();
 
     // Replaced only by CutTail (start-up, nothing else running); volatile so other threads see the new instance.
@@ -53,70 +55,13 @@ public sealed class EventJournal : IDisposable
     private volatile bool _disposed;
     private volatile Exception? _fault;
 
-    private EventJournal(JournalOptions options, string directoryPath, CommitMetadataFile commits, Action<string> log)
+    private EventJournal(JournalOptions options, string directoryPath, CommitMetadataFile commits, ILogger logger)
     {
         _options = options;
         _directoryPath = directoryPath;
         _segmentBasePath = Path.Combine(directoryPath, SegmentFilePrefix);
         _commits = commits;
-        _log = log;
-    }
-
-    /// <summary>
-    /// Opens the journal in <see cref="JournalOptions.DirectoryPath"/>, creating it when absent and otherwise
-    /// recovering it to its last commit.
-    /// </summary>
-    /// <param name="options">Settings; validated.</param>
-    /// <param name="log">Receives warnings and recovery notes (one line each). Optional.</param>
-    /// <exception cref="JournalRecoveryException">The commit metadata is missing or damaged, or FASTER failed to restore it.</exception>
-    public static EventJournal Open(JournalOptions options, Action<string>? log = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        log ??= static _ => { };
-        if (options.AcknowledgeBeforeFsync)
-        {
-            const string warning = "WARNING: journal AcknowledgeBeforeFsync is ON. Commit() returns BEFORE records are fsync'd; " +
-                "a crash or power loss can lose records that were already acknowledged. BENCHMARKS ONLY, never in production.";
-            Console.Error.WriteLine(warning);
-            log(warning);
-        }
-
-        string directoryPath = Path.GetFullPath(options.DirectoryPath);
-        DurableFile.CreateDirectoryDurably(directoryPath);
-        if (!CommitMetadataFile.Exists(directoryPath))
-        {
-            string? segment = Directory.EnumerateFiles(directoryPath, SegmentFilePrefix + ".*").FirstOrDefault();
-            if (segment is not null)
-                throw new JournalRecoveryException($"journal directory '{directoryPath}' holds segment file '{Path.GetFileName(segment)}' but no commit file '{CommitMetadataFile.FileName}': the commit metadata was lost, so nothing says how much of the log is durable. Start-up is stopped to avoid serving wrong balances.");
-            CommitMetadataFile.Create(directoryPath, EmptyLogCommit());
-        }
-
-        CommitMetadataFile commits = CommitMetadataFile.Open(directoryPath, options.SegmentSizeBits, log);
-        commits.FaultInjector = options.FaultInjector;
-        var journal = new EventJournal(options, directoryPath, commits, log);
-        try
-        {
-            journal.StartFaster();
-        }
-        catch
-        {
-            commits.Dispose();
-            throw;
-        }
-        try
-        {
-            journal.CheckBeginSegmentPresent();
-            journal.DeleteSegmentsBelow(journal.BeginAddress, "left over from a truncation interrupted after its begin address became durable");
-        }
-        catch
-        {
-            journal.Dispose();
-            throw;
-        }
-        CommitSlot newest = commits.Newest;
-        log($"journal: opened '{directoryPath}' at commit {newest.CommitNum}, log epoch {newest.LogEpoch}: addresses [{newest.BeginAddress}, {newest.UntilAddress}) are durable");
-        return journal;
+        _logger = logger;
     }
 
     /// <summary>
@@ -230,16 +175,9 @@ public sealed class EventJournal : IDisposable
     /// <exception cref="IOException">The flush or the metadata write failed; the journal accepts no more commits.</exception>
     public long Commit()
     {
-        ThrowIfUnusable();
-        FasterLog log = _fasterLog;
-        long target = log.TailAddress;
-        long durable = _commits.DurableUntilAddress;
-        if (durable >= target) return durable;
+        if (!TryStartCommit(out FasterLog log, out long target, out long committed)) return committed;
         try
         {
-            log.Commit(spinWait: false);
-            if (_options.AcknowledgeBeforeFsync) return target;
-
             // Blocks this thread (no spinning: FASTER's own spinWait would burn a core through the fsync).
             ValueTask wait = log.WaitForCommitAsync(target, commitNum: 0);
             if (wait.IsCompleted) wait.GetAwaiter().GetResult();
@@ -250,6 +188,30 @@ public sealed class EventJournal : IDisposable
             throw Fail(e, target);
         }
         return CheckDurable(target);
+    }
+
+    /// <summary>
+    /// The start shared by <see cref="Commit"/> and <see cref="CommitAsync"/>: asks FASTER to flush everything up to the
+    /// tail. Returns false, with the address to report in <paramref name="committed"/>, when there is nothing to wait
+    /// for: nothing new was appended, or the benchmark mode acknowledges before the fsync.
+    /// </summary>
+    private bool TryStartCommit(out FasterLog log, out long target, out long committed)
+    {
+        ThrowIfUnusable();
+        log = _fasterLog;
+        target = log.TailAddress;
+        committed = _commits.DurableUntilAddress;
+        if (committed >= target) return false;
+        try
+        {
+            log.Commit(spinWait: false);
+        }
+        catch (FasterException e)
+        {
+            throw Fail(e, target);
+        }
+        committed = target;
+        return !_options.AcknowledgeBeforeFsync;
     }
 
     /// <summary>
@@ -269,15 +231,9 @@ public sealed class EventJournal : IDisposable
     /// <summary>Asynchronous <see cref="Commit"/>: completes once every record appended before the call is durable.</summary>
     public async ValueTask<long> CommitAsync(CancellationToken ct = default)
     {
-        ThrowIfUnusable();
-        FasterLog log = _fasterLog;
-        long target = log.TailAddress;
-        long durable = _commits.DurableUntilAddress;
-        if (durable >= target) return durable;
+        if (!TryStartCommit(out FasterLog log, out long target, out long committed)) return committed;
         try
         {
-            log.Commit(spinWait: false);
-            if (_options.AcknowledgeBeforeFsync) return target;
             await log.WaitForCommitAsync(target, commitNum: 0, ct).ConfigureAwait(false);
         }
         catch (FasterException e)
@@ -332,206 +288,6 @@ public sealed class EventJournal : IDisposable
     internal void OnReaderDisposed() => Interlocked.Decrement(ref _openReaders);
 
     /// <summary>
-    /// Cuts a torn tail: after this, the log ends at <paramref name="fromAddress"/> (the address a reader reported as
-    /// <see cref="JournalReadEndKind.TornTail"/>), durably, and new appends go there, overwriting the damaged bytes,
-    /// and <see cref="LogEpoch"/> is one higher. The reader never reads past the committed end, so what is cut here was
-    /// committed: the caller decides whether losing it is acceptable (the engine refuses unless told to).
-    /// For start-up only: every reader must be disposed, nothing may be appended but uncommitted, and no other call
-    /// may run concurrently.
-    /// </summary>
-    /// <remarks>
-    /// Refuses to cut anything that verifies: it rescans [<paramref name="fromAddress"/>, committed end) and throws
-    /// if any valid record is there. The cut itself is one new commit slot whose FASTER metadata ends at
-    /// <paramref name="fromAddress"/> (fdatasync'd, so it is atomic and survives a crash); FASTER is then reopened
-    /// on it, which clears its in-memory tail page beyond the new end.
-    /// </remarks>
-    public void CutTail(long fromAddress)
-    {
-        lock (_lifecycleLock)
-        {
-            ThrowIfUnusable();
-            if (Volatile.Read(ref _openReaders) != 0)
-                throw new InvalidOperationException("CutTail needs every JournalReader disposed first.");
-            long durable = _commits.DurableUntilAddress;
-            long tail = _fasterLog.TailAddress;
-            if (tail != durable)
-                throw new InvalidOperationException($"CutTail is for start-up: records were appended after the last commit (tail {tail}, committed until {durable}).");
-            if (fromAddress < BeginAddress || fromAddress > durable || fromAddress % RecordFormat.EntryAlignmentBytes != 0)
-                throw new ArgumentOutOfRangeException(nameof(fromAddress), fromAddress, $"the cut must be a record boundary in [{BeginAddress}, {durable}]");
-            if (fromAddress == durable) return;
-
-            using (var cursor = new LogPageCursor(_segmentBasePath, _options.SegmentSizeBits, _options.PageSizeBits))
-            {
-                long valid = cursor.FindValidRecord(fromAddress, durable);
-                if (valid >= 0)
-                    throw new InvalidOperationException($"refusing to cut the journal at {fromAddress}: the record at {valid} verifies, so [{fromAddress}, {durable}) is not a torn tail.");
-            }
-
-            CommitSlot newest = _commits.Newest;
-            var info = new FasterLogRecoveryInfo();
-            using (var reader = new BinaryReader(new MemoryStream(newest.Metadata)))
-                info.Initialize(reader);
-            info.UntilAddress = fromAddress;
-            info.CommitNum = newest.CommitNum + 1;
-            // The cut raises the log epoch in the same fdatasync'd slot that moves the end back: no append can reuse
-            // the cut addresses before the new epoch is durable.
-            var cut = new CommitSlot(info.CommitNum, info.BeginAddress, fromAddress, info.ToByteArray(), newest.LogEpoch + 1);
-
-            StopFaster();
-            try
-            {
-                _commits.WriteRewind(cut);
-                StartFaster();
-            }
-            catch (Exception e)
-            {
-                _fault = e;
-                throw;
-            }
-            _log($"journal: cut the torn tail [{fromAddress}, {durable}) ({durable - fromAddress} bytes that never verified); the log now ends at {fromAddress}, log epoch {cut.LogEpoch}");
-        }
-    }
-
-    /// <summary>How long <see cref="TruncateBefore"/> waits for the commit that makes the new begin durable.</summary>
-    public static readonly TimeSpan TruncateCommitTimeout = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// Retention: makes every record before <paramref name="address"/> unreadable, durably, and deletes the segment
-    /// files that lie entirely below it. <paramref name="address"/> must be a record boundary the journal handed out
-    /// (a record's address or next-address, e.g. a snapshot's journal address) at or before
-    /// <see cref="CommittedUntilAddress"/>. An address at or before the current <see cref="BeginAddress"/> changes
-    /// nothing (the begin only moves forward). Blocks for one metadata commit (fdatasync), the unlinks and a directory
-    /// fsync: call it off latency-sensitive threads.
-    /// </summary>
-    /// <remarks>
-    /// <para>Order, so that a crash at any point leaves a consistent journal: (1) raise <see cref="BeginAddress"/> in
-    /// memory, so new readers are refused and open readers stop at their next read; (2) FASTER's
-    /// <c>TruncateUntil</c> plus a commit, which writes the new begin into a commit slot and fdatasyncs it (FASTER does
-    /// not persist a truncation until the next commit); (3) only once that slot is durable, delete the segment files
-    /// entirely below the begin and fsync the directory. A crash before (2) completes keeps the old begin with all
-    /// its files; a crash between (2) and (3) leaves files below the durable begin, which <see cref="Open"/> deletes.
-    /// The durable begin never points at a deleted file.</para>
-    /// <para>FASTER also deletes those segments itself (asynchronously, on a thread-pool task started after the commit
-    /// that carries the begin, possibly after this method returns); that is what closes its own write handles. Both
-    /// deletes are idempotent and both only ever touch files below the durable begin.</para>
-    /// </remarks>
-    /// <returns>True when the begin moved; false when <paramref name="address"/> was at or before it already.</returns>
-    /// <exception cref="ArgumentOutOfRangeException">The address is beyond the committed end or not 8-byte aligned.</exception>
-    /// <exception cref="ArgumentException">No record (or filler) starts at the address.</exception>
-    /// <exception cref="IOException">The commit carrying the new begin failed; the journal accepts no more work.</exception>
-    public bool TruncateBefore(long address)
-    {
-        lock (_lifecycleLock)
-        {
-            ThrowIfUnusable();
-            long begin = BeginAddress;
-            if (address <= begin) return false;
-            long committed = _commits.DurableUntilAddress;
-            if (address > committed || address % RecordFormat.EntryAlignmentBytes != 0)
-                throw new ArgumentOutOfRangeException(nameof(address), address, $"the journal can be truncated only at a record boundary in [{begin}, {committed}] (the committed end)");
-            if (address < committed) CheckRecordStartsAt(address, committed);
-
-            Volatile.Write(ref _beginAddress, address);
-            try
-            {
-                FasterLog log = _fasterLog;
-                log.TruncateUntil(address);
-                // A commit with nothing new to flush still writes metadata when the begin moved (FASTER's
-                // ShouldCommmitMetadata), so this always produces a slot carrying the new begin.
-                log.Commit(spinWait: false);
-            }
-            catch (FasterException e)
-            {
-                throw Fail(e, address);
-            }
-            try
-            {
-                _commits.WaitForDurableBegin(address, TruncateCommitTimeout);
-            }
-            catch (Exception e) when (e is IOException or TimeoutException)
-            {
-                throw Fail(e, address);
-            }
-
-            DeleteSegmentsBelow(address, "truncated by retention");
-            _log($"journal: truncated before address {address} (was {begin}); segment files below {address >> _options.SegmentSizeBits} deleted");
-            return true;
-        }
-    }
-
-    /// <summary>Throws <see cref="ArgumentException"/> unless a verifying record or filler starts at <paramref name="address"/>.</summary>
-    private void CheckRecordStartsAt(long address, long committed)
-    {
-        using var cursor = new LogPageCursor(_segmentBasePath, _options.SegmentSizeBits, _options.PageSizeBits);
-        long page = cursor.PageOf(address);
-        long pageStart = cursor.PageStart(page);
-        int offset = (int)(address - pageStart);
-        long entryEndMax = address + RecordFormat.EntrySize(_options.MaxRecordBytes);
-        int until = (int)Math.Min(cursor.PageSize, Math.Min(committed, entryEndMax) - pageStart);
-        int readable = cursor.Load(page, offset, until);
-        EntryKind kind = RecordFormat.Parse(cursor.Page, offset, readable, cursor.PageSize, out _, out _, out _, out string? reason);
-        if (kind == EntryKind.Bad)
-            throw new ArgumentException($"no journal record starts at address {address} ({reason}); truncation needs a record boundary such as a snapshot's journal address", nameof(address));
-    }
-
-    /// <summary>
-    /// Deletes the segment files whose whole address range lies below <paramref name="beginAddress"/>, then fsyncs
-    /// the directory so the deletions survive power loss. A file that cannot be deleted is logged and left for the
-    /// next call (it is never read again: it is below the begin).
-    /// </summary>
-    private int DeleteSegmentsBelow(long beginAddress, string why)
-    {
-        long firstKeptSegment = beginAddress >> _options.SegmentSizeBits;
-        if (firstKeptSegment == 0) return 0;
-        int deleted = 0;
-        foreach ((long segment, string path) in ListSegmentFiles())
-        {
-            if (segment >= firstKeptSegment) continue;
-            try
-            {
-                File.Delete(path);
-                deleted++;
-                _log($"journal: deleted segment file '{Path.GetFileName(path)}' ({why}; begin address {beginAddress})");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _log($"journal: could not delete segment file '{path}' below begin address {beginAddress}: {e.Message}; it will be retried");
-            }
-        }
-        if (deleted > 0) DurableFile.FlushDirectory(_directoryPath);
-        return deleted;
-    }
-
-    private List<(long Segment, string Path)> ListSegmentFiles()
-    {
-        var segments = new List<(long, string)>();
-        string prefix = SegmentFilePrefix + ".";
-        foreach (string path in Directory.EnumerateFiles(_directoryPath, prefix + "*"))
-        {
-            string suffix = Path.GetFileName(path)[prefix.Length..];
-            if (long.TryParse(suffix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long segment))
-                segments.Add((segment, path));
-        }
-        return segments;
-    }
-
-    /// <summary>
-    /// Start-up check: when the log holds committed records, the segment file holding the begin address must exist.
-    /// Retention deletes files only after the begin above them is durable, so a missing one means the files were lost
-    /// (or a truncation's commit failed after FASTER had already deleted them): stop rather than serve a log with a
-    /// hole at its start.
-    /// </summary>
-    private void CheckBeginSegmentPresent()
-    {
-        long begin = BeginAddress;
-        if (_commits.DurableUntilAddress <= begin) return;
-        long segment = begin >> _options.SegmentSizeBits;
-        string path = SegmentFileReader.SegmentPath(_segmentBasePath, segment);
-        if (!File.Exists(path))
-            throw new JournalRecoveryException($"journal '{_directoryPath}': the commit metadata says the log begins at address {begin}, but its segment file '{Path.GetFileName(path)}' is missing. Start-up is stopped to avoid serving wrong balances.");
-    }
-
-    /// <summary>
     /// Fail-stop from outside: after this the journal commits nothing more (not even on <see cref="Dispose"/>), so
     /// records appended since the last commit are never made durable; a restart recovers to the last commit. For an
     /// engine whose pipeline failed: what it appended after the failure may be the half of a decision.
@@ -541,7 +297,7 @@ public sealed class EventJournal : IDisposable
         ArgumentNullException.ThrowIfNull(cause);
         if (_fault is not null) return;
         _fault = new IOException($"the journal was abandoned after a failure elsewhere; records after address {_commits.DurableUntilAddress} are not made durable", cause);
-        _log($"journal: abandoned ({cause.Message}); nothing after address {_commits.DurableUntilAddress} will be committed");
+        _logger.LogError("journal: abandoned ({Cause}); nothing after address {DurableUntil} will be committed", cause.Message, _commits.DurableUntilAddress);
     }
 
     /// <summary>
@@ -574,7 +330,7 @@ public sealed class EventJournal : IDisposable
         catch (Exception e)
         {
             failure = e;
-            _log($"journal: the final commit on close FAILED: {e.Message}");
+            _logger.LogError("journal: the final commit on close FAILED: {Error}", e.Message);
         }
         finally
         {
@@ -583,75 +339,6 @@ public sealed class EventJournal : IDisposable
         }
         if (failure is not null)
             throw new IOException("journal: records appended before Dispose could not be made durable", failure);
-    }
-
-    private void StartFaster()
-    {
-        CommitSlot newest = _commits.Newest;
-        _device = Devices.CreateLogDevice(_segmentBasePath, preallocateFile: false, deleteOnClose: false);
-        var settings = new FasterLogSettings
-        {
-            LogDevice = _device,
-            PageSizeBits = _options.PageSizeBits,
-            MemorySizeBits = _options.MemorySizeBits,
-            SegmentSizeBits = _options.SegmentSizeBits,
-            LogCommitManager = _commits,
-            LogChecksum = LogChecksumType.None, // our records carry their own CRC-32C
-            FastCommitMode = false, // every commit writes metadata: recovery never scans the log for commit records
-            TryRecoverLatest = false, // it swallows errors; we recover explicitly below
-            AutoRefreshSafeTailAddress = false,
-            AutoCommit = false,
-            MutableFraction = 0,
-        };
-
-        FasterLog log;
-        try
-        {
-            log = new FasterLog(settings);
-        }
-        catch
-        {
-            _device.Dispose();
-            throw;
-        }
-
-        try
-        {
-            log.Recover(newest.CommitNum);
-        }
-        catch (Exception e)
-        {
-            log.Dispose();
-            _device.Dispose();
-            throw new JournalRecoveryException($"journal '{_directoryPath}': FASTER could not restore commit {newest.CommitNum} (addresses [{newest.BeginAddress}, {newest.UntilAddress})): {e.Message}. Start-up is stopped to avoid serving wrong balances.", e);
-        }
-
-        if (log.BeginAddress != newest.BeginAddress || log.CommittedUntilAddress != newest.UntilAddress || log.TailAddress != newest.UntilAddress)
-        {
-            string found = $"begin {log.BeginAddress}, committed until {log.CommittedUntilAddress}, tail {log.TailAddress}";
-            log.Dispose();
-            _device.Dispose();
-            throw new JournalRecoveryException($"journal '{_directoryPath}': FASTER restored {found}, but commit {newest.CommitNum} says begin {newest.BeginAddress}, until {newest.UntilAddress}. Start-up is stopped to avoid serving wrong balances.");
-        }
-        _fasterLog = log;
-        Volatile.Write(ref _beginAddress, newest.BeginAddress);
-    }
-
-    private void StopFaster()
-    {
-        _fasterLog.Dispose();
-        _device.Dispose();
-    }
-
-    private static CommitSlot EmptyLogCommit()
-    {
-        var info = new FasterLogRecoveryInfo
-        {
-            BeginAddress = FirstValidAddress,
-            UntilAddress = FirstValidAddress,
-            CommitNum = 0,
-        };
-        return new CommitSlot(0, FirstValidAddress, FirstValidAddress, info.ToByteArray(), LogEpoch: 0);
     }
 
     private long CheckDurable(long target)
@@ -667,14 +354,14 @@ public sealed class EventJournal : IDisposable
     {
         var failure = new IOException($"journal commit up to address {target} FAILED; records after {_commits.DurableUntilAddress} are not durable and the journal accepts no more work. Stop the engine.", cause);
         _fault ??= failure;
-        _log(failure.Message + " Cause: " + cause.Message);
+        _logger.LogError("{Failure} Cause: {Cause}", failure.Message, cause.Message);
         return failure;
     }
 
     private Exception Fault(Exception e)
     {
         _fault ??= e;
-        _log("journal: " + e.Message);
+        _logger.LogCritical("journal: {Error}", e.Message);
         return e;
     }
 

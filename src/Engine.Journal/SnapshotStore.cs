@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Engine.Journal;
 
@@ -33,18 +34,18 @@ public sealed class SnapshotStore
 
     private readonly string _directoryPath;
     private readonly int _keep;
-    private readonly Action<string> _log;
+    private readonly ILogger _logger;
 
     /// <param name="directoryPath">Where snapshots live; created if absent.</param>
     /// <param name="keep">How many of the newest snapshots to keep (at least 1).</param>
-    /// <param name="log">Receives one line per notable event (corrupt snapshot skipped, leftovers removed). Optional.</param>
-    public SnapshotStore(string directoryPath, int keep = 3, Action<string>? log = null)
+    /// <param name="logger">Receives notable events (corrupt snapshot skipped, leftovers removed). Optional.</param>
+    public SnapshotStore(string directoryPath, int keep = 3, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directoryPath);
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         _directoryPath = Path.GetFullPath(directoryPath);
         _keep = keep;
-        _log = log ?? (static _ => { });
+        _logger = logger ?? NullLogger.Instance;
         DurableFile.CreateDirectoryDurably(_directoryPath);
         DeleteLeftoverTemporaryFiles();
     }
@@ -133,7 +134,7 @@ public sealed class SnapshotStore
                 }
                 catch (IOException e)
                 {
-                    _log($"snapshot: '{path}' cannot be opened ({e.Message}); skipping it and trying the next older snapshot.");
+                    _logger.LogWarning("snapshot: '{Path}' cannot be opened ({Error}); skipping it and trying the next older snapshot.", path, e.Message);
                     continue;
                 }
 
@@ -145,11 +146,11 @@ public sealed class SnapshotStore
                         body = new BufferedStream(file, StreamBufferBytes);
                         return true;
                     }
-                    _log($"snapshot: '{path}' is damaged ({problem}); skipping it and trying the next older snapshot.");
+                    _logger.LogWarning("snapshot: '{Path}' is damaged ({Problem}); skipping it and trying the next older snapshot.", path, problem);
                 }
                 catch (IOException e)
                 {
-                    _log($"snapshot: '{path}' cannot be read ({e.Message}); skipping it and trying the next older snapshot.");
+                    _logger.LogWarning("snapshot: '{Path}' cannot be read ({Error}); skipping it and trying the next older snapshot.", path, e.Message);
                 }
                 file.Dispose();
             }
@@ -179,7 +180,7 @@ public sealed class SnapshotStore
                 using FileStream file = OpenForRead(path);
                 if (!TryReadHeader(file, header, sequence, out SnapshotHeader decoded, out string? problem))
                 {
-                    _log($"snapshot: '{path}' has a damaged header ({problem}); the oldest journal address is unknown.");
+                    _logger.LogWarning("snapshot: '{Path}' has a damaged header ({Problem}); the oldest journal address is unknown.", path, problem);
                     return false;
                 }
                 journalAddress = Math.Min(journalAddress, decoded.JournalAddress);
@@ -190,7 +191,7 @@ public sealed class SnapshotStore
             }
             catch (IOException e)
             {
-                _log($"snapshot: '{path}' cannot be read ({e.Message}); the oldest journal address is unknown.");
+                _logger.LogWarning("snapshot: '{Path}' cannot be read ({Error}); the oldest journal address is unknown.", path, e.Message);
                 return false;
             }
         }
@@ -307,7 +308,7 @@ public sealed class SnapshotStore
             if (snapshotSequence <= sequence) continue;
             File.Delete(path);
             deleted++;
-            _log($"snapshot: deleted '{path}': it holds events after sequence {sequence}, which the journal is about to cut");
+            _logger.LogWarning("snapshot: deleted '{Path}': it holds events after sequence {Sequence}, which the journal is about to cut", path, sequence);
         }
         if (deleted > 0) DurableFile.FlushDirectory(_directoryPath);
         return deleted;
@@ -327,7 +328,7 @@ public sealed class SnapshotStore
         foreach (string path in Directory.EnumerateFiles(_directoryPath, FilePrefix + "*" + TemporarySuffix))
         {
             if (TryDelete(path))
-                _log($"snapshot: removed '{path}', left over from a snapshot write that did not finish.");
+                _logger.LogInformation("snapshot: removed '{Path}', left over from a snapshot write that did not finish.", path);
         }
     }
 
@@ -340,12 +341,12 @@ public sealed class SnapshotStore
         }
         catch (IOException e)
         {
-            _log($"snapshot: could not delete '{path}': {e.Message}");
+            _logger.LogWarning("snapshot: could not delete '{Path}': {Error}", path, e.Message);
             return false;
         }
         catch (UnauthorizedAccessException e)
         {
-            _log($"snapshot: could not delete '{path}': {e.Message}");
+            _logger.LogWarning("snapshot: could not delete '{Path}': {Error}", path, e.Message);
             return false;
         }
     }

@@ -7,6 +7,7 @@ using Desk.Web.Data;
 using Desk.Web.Pages.Admin;
 using Desk.Web.Services;
 using Engine.Server.Hosting;
+using Engine.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -145,62 +146,29 @@ public sealed partial class DeskClient : IDisposable
     public void Dispose() => _http.Dispose();
 }
 
-/// <summary>The desk as its own process (dotnet Desk.Web.dll), so a test can kill it with SIGKILL mid-way.</summary>
-public sealed partial class ChildDesk : IDisposable
+/// <summary>The desk as its own process (dotnet Desk.Web.dll, through the shared <see cref="ChildProcess"/>), so a test can kill it with SIGKILL mid-way.</summary>
+public sealed class ChildDesk : IDisposable
 {
-    private readonly Process _process;
-    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<string> _output = [];
+    private readonly ChildProcess _child;
+
+    private ChildDesk(IEnumerable<string> args) => _child = new ChildProcess("Desk.Web.dll", args, "desk");
 
     public string Address { get; private set; } = "";
-    public Process Process => _process;
-    public string Output { get { lock (_output) return string.Join('\n', _output); } }
-
-    private ChildDesk(IEnumerable<string> args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Desk.Web.dll"));
-        foreach (string a in args) start.ArgumentList.Add(a);
-        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException("desk exited before listening:\n" + Output));
-        _process.Start();
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
+    public Process Process => _child.Process;
+    public string Output => _child.Output;
 
     public static async Task<ChildDesk> StartAsync(string engineAddress, string dataDirectory, params string[] extra)
     {
         var child = new ChildDesk(DeskHost.Arguments(engineAddress, dataDirectory, extra));
-        try { child.Address = await child._listening.Task.WaitAsync(TimeSpan.FromSeconds(60)); }
+        try { child.Address = await child._child.WaitUntilListeningAsync(TimeSpan.FromSeconds(60)); }
         catch { child.Dispose(); throw; }
         return child;
     }
 
     /// <summary>Waits for the process to end by itself (a fail point kills it) within the bound.</summary>
-    public async Task WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
-    }
+    public Task WaitForExitAsync(TimeSpan timeout) => _child.WaitForExitAsync(timeout);
 
-    private void OnLine(string? line)
-    {
-        if (line is null) return;
-        lock (_output) _output.Add(line);
-        Match m = Listening().Match(line);
-        if (m.Success) _listening.TrySetResult(m.Groups[1].Value);
-    }
-
-    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
-    private static partial Regex Listening();
-
-    public void Dispose()
-    {
-        if (!_process.HasExited) { _process.Kill(); _process.WaitForExit(30_000); }
-        _process.Dispose();
-    }
+    public void Dispose() => _child.Dispose();
 }
 
 public static class Wait

@@ -1,3 +1,4 @@
+using Engine.Testing;
 using Engine.Core;
 using Engine.Domain;
 using Engine.Journal;
@@ -19,8 +20,8 @@ public sealed class EngineFaultTests
         var faults = new StorageFaults();
         Command open = Command.OpenAccount("open", "a", "c", "USD", 1_000);
         Command failed = Command.Repay("repay-during-fault", "a", 5);
-        var lines = new List<string>();
-        await using (var engine = CreditEngine.Start(data.Options(o => { o.StorageFaults = faults; o.SnapshotOnShutdown = false; }), log: lines.Add))
+        var log = new ListLogger();
+        await using (var engine = CreditEngine.Start(data.Options(o => { o.StorageFaults = faults; o.SnapshotOnShutdown = false; }), logger: log))
         {
             Assert.Equal(Status.Ok, (await engine.SubmitAsync(open)).Status);
             faults.FailCommits(errno);
@@ -31,7 +32,7 @@ public sealed class EngineFaultTests
             Assert.Equal(errno, Assert.IsType<IOException>(cause).InnerException?.HResult);
             Assert.False(engine.IsAccepting);
             Assert.Equal(Status.EngineUnavailable, (await engine.SubmitAsync(Command.Repay("after-fault", "a", 1))).Status);
-            Assert.Contains(lines, l => l.StartsWith("FATAL", StringComparison.Ordinal) && l.Contains(StorageFaults.Name(errno), StringComparison.Ordinal));
+            Assert.Contains(log.Entries, l => l.Level == LogLevel.Critical && l.Message.Contains(StorageFaults.Name(errno), StringComparison.Ordinal));
         }
 
         // The command whose commit failed was never durable: after a restart it is new, not a replay.
@@ -73,16 +74,15 @@ public sealed class EngineFaultTests
         using var data = new TempDataDirectory();
         var faults = new StorageFaults();
         faults.FailSnapshots(StorageFaults.ENOSPC);
-        var lines = new List<string>();
-        object linesLock = new();
+        var log = new ListLogger();
         await using var engine = CreditEngine.Start(data.Options(o => { o.StorageFaults = faults; o.SnapshotEveryEvents = 5; }),
-            log: line => { lock (linesLock) lines.Add(line); });
+            logger: log);
         Assert.Equal(Status.Ok, (await engine.SubmitAsync(Command.OpenAccount("open", "a", "c", "USD", 1_000))).Status);
         for (int i = 0; i < 10; i++) Assert.Equal(Status.Ok, (await engine.SubmitAsync(Command.Repay($"repay-{i}", "a", 1))).Status);
 
         Assert.True(faults.SnapshotFailures >= 1);
         Assert.Null(engine.Fault);
-        lock (linesLock) Assert.Contains(lines, l => l.StartsWith("WARNING: snapshot", StringComparison.Ordinal) && l.Contains("ENOSPC", StringComparison.Ordinal));
+        Assert.Contains(log.Entries, l => l.Level == LogLevel.Warning && l.Message.StartsWith("snapshot", StringComparison.Ordinal) && l.Message.Contains("ENOSPC", StringComparison.Ordinal));
         Assert.Empty(Directory.GetFiles(data.SnapshotDirectory, "*.snap"));
 
         // The disk has room again: a later attempt (after the backoff; engine ticks keep the decide stage running) succeeds.

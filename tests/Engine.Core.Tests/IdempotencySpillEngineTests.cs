@@ -1,3 +1,4 @@
+using Engine.Testing;
 using Engine.Core;
 using Engine.Domain;
 using Xunit.Abstractions;
@@ -154,13 +155,13 @@ public sealed class IdempotencySpillEngineTests(ITestOutputHelper output)
     {
         using var data = new TempDataDirectory();
         var clock = new ManualClock(Start);
-        var log = new List<string>();
+        var log = new ListLogger();
         EngineOptions options = data.Options(o =>
         {
             o.Ledger = new LedgerOptions { IdempotencyMaxEntries = 100 };
             o.IdempotencySpill = false;
         });
-        await using var engine = CreditEngine.Start(options, clock, message => { lock (log) log.Add(message); });
+        await using var engine = CreditEngine.Start(options, clock, log);
         await engine.SubmitAsync(Command.OpenAccount("open", "acct-1", "cust", "USD", 1_000_000));
         Command first = Command.Repay("first", "acct-1", 1);
         await engine.SubmitAsync(first);
@@ -173,7 +174,7 @@ public sealed class IdempotencySpillEngineTests(ITestOutputHelper output)
         Assert.True(window.BelowConfigured);
         Assert.Equal(100, window.Entries);
         Assert.True(window.EvictedInsideWindow >= 900, $"evicted {window.EvictedInsideWindow}");
-        lock (log) Assert.Contains(log, line => line.StartsWith("WARNING: idempotency window below the configured one", StringComparison.Ordinal));
+        Assert.Contains(log.Entries, line => line.Level == LogLevel.Warning && line.Message.StartsWith("idempotency window below the configured one", StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(data.Path, "idempotency")));
         // This is what the spill tier prevents: the forgotten id runs again.
         Assert.False((await engine.SubmitAsync(first)).Replayed);

@@ -1,3 +1,4 @@
+using Engine.Testing;
 using Engine.Core;
 using Engine.Domain;
 using Engine.Journal;
@@ -43,13 +44,13 @@ public sealed class JournalDamageTests
         TruncateSegment(data, lastAddress + 10);
 
         long lastSequence;
-        var lines = new List<string>();
-        await using (var engine = CreditEngine.Start(data.Options(o => { NoShutdownSnapshot(o); o.Recovery.CutDamagedTail = true; }), log: lines.Add))
+        var log = new ListLogger();
+        await using (var engine = CreditEngine.Start(data.Options(o => { NoShutdownSnapshot(o); o.Recovery.CutDamagedTail = true; }), logger: log))
         {
             Assert.Equal(lastAddress, engine.Recovery.TornTailCutAtAddress);
             Assert.Equal(1, engine.Recovery.LogEpoch);
             Assert.Equal(1, engine.Journal.LogEpoch);
-            Assert.Contains(lines, l => l.StartsWith("WARNING", StringComparison.Ordinal) && l.Contains($"address {lastAddress}", StringComparison.Ordinal));
+            Assert.Contains(log.Entries, l => l.Level == LogLevel.Warning && l.Message.Contains($"address {lastAddress}", StringComparison.Ordinal));
             lastSequence = engine.Recovery.LastSequence;
             Assert.Equal(29, lastSequence);
             Reply next = await engine.SubmitAsync(Command.Repay("after-cut", "a", 1));

@@ -1,3 +1,4 @@
+using Engine.Testing;
 using System.Collections.Concurrent;
 using Engine.Core;
 using Engine.CrashHost;
@@ -20,7 +21,7 @@ public sealed class RetentionFloorAndCursorTests
     private sealed class Harness : IAsyncDisposable
     {
         public ManualClock Clock { get; } = new(Start);
-        public ConcurrentQueue<string> Log { get; } = new();
+        public ListLogger Log { get; } = new();
         public TempDataDirectory Data { get; } = new();
         public CreditEngine Engine { get; private set; } = null!;
         private readonly Action<RetentionOptions> _configure;
@@ -43,7 +44,7 @@ public sealed class RetentionFloorAndCursorTests
             o.JournalRecordBytesMax = 16 * 1024;
             o.TickIntervalMs = 1000;
             _configure(o.Retention);
-        }), Clock, Log.Enqueue);
+        }), Clock, Log);
 
         public async Task RestartAsync()
         {
@@ -122,7 +123,7 @@ public sealed class RetentionFloorAndCursorTests
         Assert.True(h.Engine.Journal.BeginAddress > EventJournal.FirstValidAddress, "the budget forced truncation inside the floor");
         Assert.True(status.BudgetOverrides >= 1);
         Assert.Contains("disk budget", status.LastWarning, StringComparison.Ordinal);
-        Assert.Contains(h.Log, line => line.StartsWith("WARNING: journal retention: the journal holds", StringComparison.Ordinal));
+        Assert.Contains(h.Log.Entries, line => line.Level == LogLevel.Warning && line.Message.StartsWith("journal retention: the journal holds", StringComparison.Ordinal));
         Assert.True(h.Engine.Snapshots.TryGetOldestJournalAddress(out long oldestSnapshot));
         Assert.True(h.Engine.Journal.BeginAddress <= oldestSnapshot, "never past what recovery needs");
         long retained = h.Engine.Journal.CommittedUntilAddress - h.Engine.Journal.BeginAddress;
@@ -179,7 +180,7 @@ public sealed class RetentionFloorAndCursorTests
         Assert.True(dropped.Dropped);
         Assert.Contains("CursorLagMaxMs", dropped.DroppedReason, StringComparison.Ordinal);
         Assert.Empty(h.Engine.RetentionStatus.CursorLags);
-        Assert.Contains(h.Log, line => line.Contains("consumer cursor 'risk' DROPPED", StringComparison.Ordinal));
+        Assert.Contains(h.Log.Messages, line => line.Contains("consumer cursor 'risk' DROPPED", StringComparison.Ordinal));
         Assert.True(h.Engine.Journal.BeginAddress > EventJournal.FirstValidAddress, "a dropped cursor holds nothing");
 
         await h.RestartAsync();

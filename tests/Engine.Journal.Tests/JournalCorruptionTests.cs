@@ -1,3 +1,4 @@
+using Engine.Testing;
 namespace Engine.Journal.Tests;
 
 public sealed class JournalCorruptionTests
@@ -218,10 +219,10 @@ public sealed class JournalCorruptionTests
         }
         DamageCommitSlot(dir.Path, newest: true);
 
-        var lines = new List<string>();
-        using (var journal = EventJournal.Open(Journals.Small(dir.Path), lines.Add))
+        var log = new ListLogger();
+        using (var journal = EventJournal.Open(Journals.Small(dir.Path), log))
         {
-            Assert.Contains(lines, l => l.Contains("damaged", StringComparison.Ordinal));
+            Assert.Contains(log.Entries, l => l.Level == LogLevel.Warning && l.Message.Contains("damaged", StringComparison.Ordinal));
             Assert.Equal(firstCommit, journal.CommittedUntilAddress);
             Assert.Equal(10, Journals.ReadAll(journal).Payloads.Count);
         }

@@ -1,3 +1,4 @@
+using Engine.Testing;
 using System.Globalization;
 
 namespace Engine.Journal.Tests;
@@ -174,10 +175,10 @@ public sealed class JournalDurabilityTests
     public void AcknowledgeBeforeFsync_still_persists_everything_on_clean_dispose()
     {
         using var dir = new TempDirectory();
-        var lines = new List<string>();
-        using (var journal = EventJournal.Open(Journals.Small(dir.Path, acknowledgeBeforeFsync: true), lines.Add))
+        var log = new ListLogger();
+        using (var journal = EventJournal.Open(Journals.Small(dir.Path, acknowledgeBeforeFsync: true), log))
         {
-            Assert.Contains(lines, line => line.Contains("AcknowledgeBeforeFsync is ON", StringComparison.Ordinal));
+            Assert.Contains(log.Entries, line => line.Level == LogLevel.Warning && line.Message.Contains("AcknowledgeBeforeFsync is ON", StringComparison.Ordinal));
             for (int i = 0; i < 100; i++) journal.Append(Journals.Payload(i, 200));
             journal.Commit(); // returns before the fsync
             for (int i = 100; i < 150; i++) journal.Append(Journals.Payload(i, 200)); // never committed explicitly

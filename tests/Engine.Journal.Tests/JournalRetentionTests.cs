@@ -1,3 +1,4 @@
+using Engine.Testing;
 using System.Globalization;
 
 namespace Engine.Journal.Tests;
@@ -187,12 +188,12 @@ public sealed class JournalRetentionTests
         File.Copy(Path.Combine(dir.Path, "journal.commit"), Path.Combine(crashed.Path, "journal.commit"));
         Assert.True(File.Exists(Journals.SegmentPath(crashed.Path, 0)));
 
-        var lines = new List<string>();
-        using var reopened = EventJournal.Open(Journals.Small(crashed.Path), lines.Add);
+        var log = new ListLogger();
+        using var reopened = EventJournal.Open(Journals.Small(crashed.Path), log);
         Assert.Equal(begin, reopened.BeginAddress);
         for (long segment = 0; segment < begin >> SegmentBits; segment++)
             Assert.False(File.Exists(Journals.SegmentPath(crashed.Path, segment)), $"segment {segment} lies below the durable begin");
-        Assert.Contains(lines, line => line.Contains("journal.log.0", StringComparison.Ordinal) && line.Contains("left over", StringComparison.Ordinal));
+        Assert.Contains(log.Messages, line => line.Contains("journal.log.0", StringComparison.Ordinal) && line.Contains("left over", StringComparison.Ordinal));
         Assert.Equal(2000 - 1500, Journals.ReadAll(reopened).Payloads.Count);
     }
 

@@ -1,3 +1,4 @@
+using Engine.Testing;
 namespace Engine.Journal.Tests;
 
 public sealed class SnapshotStoreTests
@@ -74,8 +75,8 @@ public sealed class SnapshotStoreTests
     public void A_damaged_newest_snapshot_is_reported_and_the_next_older_one_is_used(int damageAt)
     {
         using var dir = new TempDirectory();
-        var lines = new List<string>();
-        var store = new SnapshotStore(dir.Path, keep: 3, lines.Add);
+        var log = new ListLogger();
+        var store = new SnapshotStore(dir.Path, keep: 3, log);
         store.Write(1, 100, body => WriteBody(body, 1, 5000));
         SnapshotInfo newest = store.Write(2, 200, body => WriteBody(body, 2, 5000));
 
@@ -94,7 +95,7 @@ public sealed class SnapshotStoreTests
         Assert.True(store.TryOpenNewestValid(out SnapshotInfo info, out Stream body));
         using (body) Assert.Equal(Body(1, 5000), ReadToEnd(body));
         Assert.Equal(1, info.Sequence);
-        Assert.Contains(lines, line => line.Contains(newest.Path, StringComparison.Ordinal) && line.Contains("damaged", StringComparison.Ordinal));
+        Assert.Contains(log.Entries, line => line.Level == LogLevel.Warning && line.Message.Contains(newest.Path, StringComparison.Ordinal) && line.Message.Contains("damaged", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -106,10 +107,10 @@ public sealed class SnapshotStoreTests
         string leftover = Path.Combine(dir.Path, "snapshot-00000000000000000006.snap.tmp");
         File.WriteAllBytes(leftover, new byte[1000]);
 
-        var lines = new List<string>();
-        var store = new SnapshotStore(dir.Path, log: lines.Add);
+        var log = new ListLogger();
+        var store = new SnapshotStore(dir.Path, logger: log);
         Assert.False(File.Exists(leftover));
-        Assert.Contains(lines, line => line.Contains(leftover, StringComparison.Ordinal));
+        Assert.Contains(log.Messages, line => line.Contains(leftover, StringComparison.Ordinal));
         Assert.True(store.TryOpenNewestValid(out SnapshotInfo info, out Stream body));
         body.Dispose();
         Assert.Equal(5, info.Sequence);

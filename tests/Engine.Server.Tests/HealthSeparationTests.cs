@@ -1,6 +1,6 @@
 using Credit.V1;
 using Engine.Server.Hosting;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Microsoft.Extensions.DependencyInjection;

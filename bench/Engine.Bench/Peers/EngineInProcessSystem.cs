@@ -34,7 +34,7 @@ internal sealed class EngineInProcessSystem : IAuthorizeSystem
             // The read-back replays the whole journal, so it checks what is on disk, not a snapshot of memory.
             SnapshotOnShutdown = false,
         };
-        _engine = CreditEngine.Start(engineOptions, log: message => Console.WriteLine($"[engine] {message}"));
+        _engine = CreditEngine.Start(engineOptions, logger: new ConsoleLineLogger("engine"));
         _accountIds = workload.AccountIds;
         await EngineWork.OpenAccountsAsync(_engine, workload.AccountIds, options.CreditLimitMinor).ConfigureAwait(false);
         _settings["acknowledge_before_fsync"] = _engine.Options.AcknowledgeBeforeFsync ? "true" : "false";
@@ -58,7 +58,7 @@ internal sealed class EngineInProcessSystem : IAuthorizeSystem
         EngineOptions options = engine.Options;
         using EventJournal journal = EventJournal.Open(options.JournalOptionsAt(Path.Combine(options.DataDirectory, "journal")));
         var snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"), options.SnapshotsKept);
-        (Ledger ledger, RecoveryReport report) = LedgerRecovery.Recover(journal, snapshots, options.Ledger, _ => { });
+        (Ledger ledger, RecoveryReport report) = LedgerRecovery.Recover(journal, snapshots, options.Ledger, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         _settings["read_back"] = $"ledger rebuilt from the journal on disk: {report.ReplayedEvents} events replayed (snapshot at {report.SnapshotSequence})";
         return EngineWork.SumHeld(ledger, _accountIds);
     }

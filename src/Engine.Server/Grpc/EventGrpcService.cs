@@ -1,15 +1,15 @@
-using System.Buffers.Binary;
 using Credit.V1;
 using Engine.Core;
 using Engine.Domain;
 using Engine.Journal;
 using Engine.Server.Hosting;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Engine.Server.Replication;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using DomainEvent = Engine.Domain.LedgerEvent;
+using EventBlock = Engine.Domain.EventBlock;
 
 namespace Engine.Server.Grpc;
 
@@ -41,7 +41,7 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
             throw GrpcErrors.InvalidArgument(nameError);
         if (lifetime.ApplicationStopping.IsCancellationRequested) throw GrpcErrors.NotRunning("the server is shutting down");
         if (readModel.Fault is not null) throw GrpcErrors.NotRunning("the read model stopped after an internal failure; see the server log");
-        EventJournal journal = readModel.Journal;
+        EventJournal journal = GrpcErrors.FromReadModel(() => readModel.Journal);
         long expected = Math.Max(1, request.FromSequence);
         (ConsumerCursors? cursors, bool createdCursor) = (null, false);
         if (request.DurableCursor)
@@ -62,7 +62,7 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
                 { ReplicationHeaders.HeadSequence, readModel.HeadSequence.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 { ReplicationHeaders.LogEpoch, feed.LogEpoch.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             }).ConfigureAwait(false);
-            using JournalReader reader = journal.OpenReader(readModel.StartAddressFor(expected));
+            using JournalReader reader = journal.OpenReader(GrpcErrors.FromReadModel(() => readModel.StartAddressFor(expected)));
             while (true)
             {
                 while (reader.TryReadNext(out ReadOnlySpan<byte> payload, out long address, out _))
@@ -207,15 +207,13 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
         return Task.FromResult(new DeleteCursorResponse { Deleted = deleted });
     }
 
-    /// <summary>The first and last sequence of a record: its count and its first event (events are dense).</summary>
+    /// <summary>The first and last sequence of a record (<see cref="EventBlock.SequenceRange"/>).</summary>
     private static (long First, long Last) SequenceRange(ReadOnlySpan<byte> payload, long address)
     {
         try
         {
-            int count = BinaryPrimitives.ReadInt32LittleEndian(payload);
-            if (count < 1) throw new FormatException($"event block holds {count} events");
-            EventCodec.Decode(payload[Engine.Core.EventBlock.HeaderBytes..], out DomainEvent first);
-            return (first.Sequence, first.Sequence + count - 1);
+            (long first, long last, _) = EventBlock.SequenceRange(payload);
+            return (first, last);
         }
         catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException)
         {
@@ -255,7 +253,7 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
             _decoded.Clear();
             try
             {
-                Engine.Core.EventBlock.Decode(payload, this);
+                EventBlock.Decode(payload, this);
             }
             catch (FormatException e)
             {

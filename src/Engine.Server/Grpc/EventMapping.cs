@@ -12,9 +12,9 @@ public static class EventMapping
         {
             Sequence = e.Sequence,
             TimestampUnixMs = e.TimestampUnixMs,
-            Type = (Credit.V1.EventType)(int)e.Type,
-            Command = (Credit.V1.CommandType)(int)e.Command,
-            Status = ReplyMapping.ToProto(e.Status),
+            Type = EnumMapping.ToProto(e.Type),
+            Command = EnumMapping.ToProto(e.Command),
+            Status = EnumMapping.ToProto(e.Status),
             ResponseCode = ResponseCodes.For(e.Status),
             RequestId = e.RequestId ?? "",
             AccountId = e.AccountId ?? "",

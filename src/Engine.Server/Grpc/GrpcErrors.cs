@@ -47,6 +47,19 @@ public static class GrpcErrors
     public static RpcException Cursor(Engine.Core.ConsumerCursorException e) =>
         new(new global::Grpc.Core.Status(e.Error == Engine.Core.ConsumerCursorError.NotFound ? StatusCode.NotFound : StatusCode.FailedPrecondition, e.Message));
 
+    /// <summary>Runs a read-model call, answering UNAVAILABLE when the read model cannot answer yet (it is starting up).</summary>
+    public static T FromReadModel<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (Engine.ReadModel.ReadModelNotRunningException e)
+        {
+            throw NotRunning(e.Message);
+        }
+    }
+
     public static RpcException DeadlineExceeded(string what) =>
         new(new global::Grpc.Core.Status(StatusCode.DeadlineExceeded, what));
 }

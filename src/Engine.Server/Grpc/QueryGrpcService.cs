@@ -1,7 +1,7 @@
 using System.Globalization;
 using Credit.V1;
 using Engine.Domain;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Engine.Server.Replication;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -9,7 +9,9 @@ using Microsoft.Extensions.Options;
 namespace Engine.Server.Grpc;
 
 /// <summary>
-/// credit.v1.QueryService, answered from the <see cref="LedgerReadModel"/> (on a leader or a read replica).
+/// credit.v1.QueryService, answered from the <see cref="LedgerReadModel"/> (on a leader or a read replica): maps its
+/// views to protos (<see cref="QueryMapping"/>), a missing account to NOT_FOUND and a read model that cannot answer to
+/// UNAVAILABLE.
 /// <c>min_sequence</c> waits (outside any lock) until the read model has applied that sequence, bounded by the call's
 /// deadline; then DEADLINE_EXCEEDED — never an older answer. Every reply states the sequence it reflects, and its
 /// trailers say how fresh that is (<see cref="ReplicationHeaders"/>): lag, and on a replica whether its leader is
@@ -23,7 +25,7 @@ public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed fe
     {
         CheckAccountId(request.AccountId);
         await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
-        return Labelled(readModel.GetAccount(request.AccountId) ?? throw AccountNotFound(request.AccountId), context);
+        return Labelled(QueryMapping.ToProto(readModel.GetAccount(request.AccountId) ?? throw AccountNotFound(request.AccountId)), context);
     }
 
     public override async Task<ListAuthorizationsResponse> ListAuthorizations(ListAuthorizationsRequest request, ServerCallContext context)
@@ -40,7 +42,7 @@ public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed fe
         if (request.PageToken.Length > 0 && (!long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
             throw GrpcErrors.InvalidArgument("page_token", "is not a token this server returned");
         await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
-        return Labelled(readModel.ListAuthorizations(request.AccountId, openOnly, after, pageSize) ?? throw AccountNotFound(request.AccountId), context);
+        return Labelled(QueryMapping.ToProto(readModel.ListAuthorizations(request.AccountId, openOnly, after, pageSize) ?? throw AccountNotFound(request.AccountId)), context);
     }
 
     public override async Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
@@ -49,7 +51,8 @@ public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed fe
         if (request.FromSequence < 0) throw GrpcErrors.InvalidArgument("from_sequence", "must be >= 0");
         int limit = PageSize(request.Limit, "limit");
         await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
-        return Labelled(readModel.ListEvents(request.AccountId, request.FromSequence, limit) ?? throw AccountNotFound(request.AccountId), context);
+        EventPage page = GrpcErrors.FromReadModel(() => readModel.ListEvents(request.AccountId, request.FromSequence, limit)) ?? throw AccountNotFound(request.AccountId);
+        return Labelled(QueryMapping.ToProto(page), context);
     }
 
     private static void CheckAccountId(string accountId)
@@ -78,12 +81,12 @@ public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed fe
 
     private T Labelled<T>(T response, ServerCallContext context)
     {
-        ReplicaFollower? follower = feed.Follower;
+        IUpstreamStatus? upstream = feed.Upstream;
         long applied = readModel.AppliedSequence;
         context.ResponseTrailers.Add(ReplicationHeaders.AppliedSequence, applied.ToString(CultureInfo.InvariantCulture));
         context.ResponseTrailers.Add(ReplicationHeaders.LagEvents, Math.Max(0, readModel.HeadSequence - applied).ToString(CultureInfo.InvariantCulture));
-        context.ResponseTrailers.Add(ReplicationHeaders.LagMs, readModel.LagMs(follower?.Connected ?? true).ToString(CultureInfo.InvariantCulture));
-        if (follower is not null) context.ResponseTrailers.Add(ReplicationHeaders.LeaderConnected, follower.Connected ? "true" : "false");
+        context.ResponseTrailers.Add(ReplicationHeaders.LagMs, readModel.LagMs(upstream?.Connected ?? true).ToString(CultureInfo.InvariantCulture));
+        if (upstream is not null) context.ResponseTrailers.Add(ReplicationHeaders.LeaderConnected, upstream.Connected ? "true" : "false");
         return response;
     }
 

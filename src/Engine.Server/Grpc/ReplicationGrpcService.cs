@@ -2,7 +2,7 @@ using Credit.V1;
 using Engine.Core;
 using Engine.Journal;
 using Engine.Server.Hosting;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Engine.Server.Replication;
 using Google.Protobuf;
 using Grpc.Core;
@@ -22,7 +22,7 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
 
     public override Task<ReplicationStatus> GetStatus(GetReplicationStatusRequest request, ServerCallContext context)
     {
-        ReplicaFollower? follower = feed.Follower;
+        IUpstreamStatus? follower = feed.Upstream;
         bool upstreamCurrent = follower?.Connected ?? true;
         long applied = readModel.AppliedSequence;
         long head = readModel.HeadSequence;
@@ -131,7 +131,7 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
 
     public override async Task GetSnapshot(GetSnapshotRequest request, IServerStreamWriter<SnapshotChunk> responseStream, ServerCallContext context)
     {
-        ISnapshotSource source = feed.Source ?? throw GrpcErrors.NotRunning("the read model is starting up");
+        IReadModelFeeder source = feed.Feeder ?? throw GrpcErrors.NotRunning("the read model is starting up");
         if (readModel.Fault is not null) throw GrpcErrors.NotRunning("the read model stopped after an internal failure");
         SnapshotInfo info;
         Stream body;
@@ -140,7 +140,7 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
         try
         {
             // A snapshot is only useful if the log still holds everything after it; else write a fresh one.
-            if (!source.Snapshots.TryOpenNewestValid(out info, out body) || info.JournalAddress < readModel.Journal.BeginAddress)
+            if (!source.Snapshots.TryOpenNewestValid(out info, out body) || info.JournalAddress < GrpcErrors.FromReadModel(() => readModel.Journal).BeginAddress)
             {
                 body.Dispose();
                 SnapshotInfo written = await Task.Run(source.WriteSnapshot, context.CancellationToken).ConfigureAwait(false);

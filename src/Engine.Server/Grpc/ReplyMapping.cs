@@ -5,10 +5,10 @@ using ProtoStatus = Credit.V1.Status;
 
 namespace Engine.Server.Grpc;
 
-/// <summary>Domain replies and enums → proto. Proto enums are the domain's values + 1 (proto reserves 0 for UNSPECIFIED).</summary>
+/// <summary>Domain replies → proto (enums through <see cref="EnumMapping"/>).</summary>
 public static class ReplyMapping
 {
-    public static ProtoStatus ToProto(DomainStatus status) => (ProtoStatus)((int)status + 1);
+    public static ProtoStatus ToProto(DomainStatus status) => EnumMapping.ToProto(status);
 
     public static T Fill<T>(T target, in Reply reply) where T : ICommandReply
     {

@@ -1,7 +1,7 @@
 using Engine.Core;
 using Engine.Domain;
 using Engine.Server.Grpc;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Engine.Server.Replication;
 using Grpc.Core;
 using Grpc.Health.V1;
@@ -108,8 +108,8 @@ public sealed class EngineHost : IHostedService, IDisposable
         // A cut of a damaged journal tail must also drop read-model snapshots of the lost events (they would be loaded
         // again once new events re-use those sequences).
         _options.Recovery.BeforeCut = lastGoodSequence =>
-            new Engine.Journal.SnapshotStore(JournalProjector.SnapshotDirectory(_options.DataDirectory), log: LogEngine).DeleteNewerThan(lastGoodSequence);
-        _engine = CreditEngine.Start(_options, TimeProvider.System, LogEngine);
+            new Engine.Journal.SnapshotStore(JournalProjector.SnapshotDirectory(_options.DataDirectory), logger: _logger).DeleteNewerThan(lastGoodSequence);
+        _engine = CreditEngine.Start(_options, TimeProvider.System, _logger);
         _logger.LogInformation("engine recovered: {Recovery}", _engine.Recovery);
         _projector.Start(_engine.Journal, _options.DataDirectory, _options.Ledger, _engine.TryOpenNewestSnapshot);
         CreditEngine started = _engine;
@@ -177,13 +177,6 @@ public sealed class EngineHost : IHostedService, IDisposable
         _health.SetStatus("", commands);
         foreach (string name in CommandServiceNames) _health.SetStatus(name, commands);
         foreach (string name in ReadServiceNames) _health.SetStatus(name, reads);
-    }
-
-    private void LogEngine(string message)
-    {
-        if (message.StartsWith("FATAL", StringComparison.Ordinal)) _logger.LogCritical("{EngineMessage}", message);
-        else if (message.StartsWith("WARNING", StringComparison.Ordinal)) _logger.LogWarning("{EngineMessage}", message);
-        else _logger.LogInformation("{EngineMessage}", message);
     }
 
     public void Dispose() => _watchdog?.Dispose();

@@ -1,5 +1,5 @@
 using Engine.Core;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Engine.Server.Replication;
 using Grpc.Health.V1;
 using Grpc.HealthCheck;

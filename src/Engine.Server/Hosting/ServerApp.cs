@@ -1,6 +1,6 @@
 using Engine.Core;
 using Engine.Server.Grpc;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Engine.Server.Replication;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Server.Kestrel.Core;

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 
 namespace Engine.Server.Replication;
 
@@ -20,8 +20,8 @@ public sealed class ReplicationMetrics : IDisposable
         _meter.CreateObservableGauge("credit.read_model.applied_sequence", () => readModel.AppliedSequence, description: "last sequence applied by the read model");
         _meter.CreateObservableGauge("credit.read_model.head_sequence", () => readModel.HeadSequence, description: "newest sequence known upstream");
         _meter.CreateObservableGauge("credit.read_model.lag_events", () => Math.Max(0, readModel.HeadSequence - readModel.AppliedSequence), unit: "{event}");
-        _meter.CreateObservableGauge("credit.read_model.lag_ms", () => readModel.LagMs(feed.Follower?.Connected ?? true), unit: "ms");
-        _meter.CreateObservableGauge("credit.replica.leader_connected", () => feed.Follower is { } follower ? (follower.Connected ? 1 : 0) : 1);
+        _meter.CreateObservableGauge("credit.read_model.lag_ms", () => readModel.LagMs(feed.Upstream?.Connected ?? true), unit: "ms");
+        _meter.CreateObservableGauge("credit.replica.leader_connected", () => feed.Upstream is { } upstream ? (upstream.Connected ? 1 : 0) : 1);
         _meter.CreateObservableGauge("credit.subscribers", () => registry.Count, unit: "{subscriber}");
         _meter.CreateObservableGauge("credit.subscribers.max_lag_events", () =>
         {

@@ -1,6 +1,6 @@
 using Engine.Domain;
 
-namespace Engine.Server.ReadModel;
+namespace Engine.ReadModel;
 
 /// <summary>
 /// The read model's per-account indexes: where its events sit in the journal, and its authorizations in creation

@@ -1,4 +1,4 @@
-namespace Engine.Server.ReadModel;
+namespace Engine.ReadModel;
 
 /// <summary>
 /// A sparse map from event sequence to the journal address of the record holding it, so a subscriber or a history

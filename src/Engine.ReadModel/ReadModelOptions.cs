@@ -1,4 +1,4 @@
-namespace Engine.Server.ReadModel;
+namespace Engine.ReadModel;
 
 /// <summary>Limits of the read model (leader and read replica alike), bound from configuration section <c>ReadModel</c>.</summary>
 public sealed class ReadModelOptions

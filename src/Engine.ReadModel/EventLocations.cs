@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace Engine.Server.ReadModel;
+namespace Engine.ReadModel;
 
 /// <summary>
 /// Where one account's events sit in the journal, oldest first (<see cref="EventLocation"/>, 12 bytes an event), so

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Engine.Server.ReadModel;
+namespace Engine.ReadModel;
 
 /// <summary>
 /// Where one event sits in the journal: the address of its record and its byte offset inside the record's payload.

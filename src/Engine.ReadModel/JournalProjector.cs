@@ -1,7 +1,8 @@
 using Engine.Domain;
 using Engine.Journal;
+using Microsoft.Extensions.Logging;
 
-namespace Engine.Server.ReadModel;
+namespace Engine.ReadModel;
 
 /// <summary>
 /// The leader's read-model feeder: tails the engine's durable journal and applies each record to the
@@ -9,7 +10,7 @@ namespace Engine.Server.ReadModel;
 /// <c>{Engine:DataDirectory}/readmodel</c>) when it still matches the log, so a restart does not replay everything,
 /// and writes a new one every ReadModel:SnapshotEveryEvents events and when it stops.
 /// </summary>
-public sealed class JournalProjector(LedgerReadModel readModel, ReadModelOptions options, ILogger logger) : Replication.ISnapshotSource
+public sealed class JournalProjector(LedgerReadModel readModel, ReadModelOptions options, ILogger logger) : IReadModelFeeder
 {
     private CancellationTokenSource? _stopping;
     private Task? _feeder;
@@ -22,6 +23,9 @@ public sealed class JournalProjector(LedgerReadModel readModel, ReadModelOptions
 
     public SnapshotInfo WriteSnapshot() => readModel.WriteSnapshot(Snapshots);
 
+    /// <summary>None: a leader's read model follows the engine's own journal.</summary>
+    public IUpstreamStatus? Upstream => null;
+
     /// <summary>
     /// Loads the read model's snapshot (synchronously: the server serves queries only after) and starts tailing.
     /// <paramref name="engineSnapshots"/> is the fallback when the engine's retention truncated the log past it.
@@ -29,7 +33,7 @@ public sealed class JournalProjector(LedgerReadModel readModel, ReadModelOptions
     public void Start(EventJournal journal, string dataDirectory, LedgerOptions ledgerOptions, LedgerReadModel.LedgerSnapshotSource engineSnapshots)
     {
         if (_feeder is not null) throw new InvalidOperationException("the projector is already running");
-        _snapshots = new SnapshotStore(SnapshotDirectory(dataDirectory), options.SnapshotsKept, line => logger.LogInformation("{SnapshotMessage}", line));
+        _snapshots = new SnapshotStore(SnapshotDirectory(dataDirectory), options.SnapshotsKept, logger);
         _ledgerOptions = ledgerOptions;
         _engineSnapshots = engineSnapshots;
         long fromAddress = readModel.Attach(journal, _snapshots, ledgerOptions, engineSnapshots);

@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
 using Engine.Domain;
 using Engine.Journal;
-using Engine.Server.ReadModel;
+using Engine.ReadModel;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Engine.Server.Tests;
+namespace Engine.ReadModel.Tests;
 
 /// <summary>
 /// No address limit inside the lifetime of a log (issue 9): FASTER addresses never restart, and FasterLog's tail (a
@@ -148,7 +148,8 @@ public sealed class EventLocationTests
         ledger.Execute(Command.Authorize("auth-1", "acct-1", 100, "USD"), 1_700_000_000_001, sink);
         ledger.Execute(Command.Authorize("auth-2", "acct-1", 100, "USD"), 1_700_000_000_002, sink);
         long[] addresses = [TwoPow43 + 64, TwoPow48 + 64, (1L << 62) + 64];
-        string directory = TestServer.NewDataDirectory();
+        string directory = Path.Combine(Path.GetTempPath(), "engine-readmodel-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
         try
         {
             using var readModel = new LedgerReadModel(Options.Create(new ReadModelOptions()), TimeProvider.System, NullLogger<LedgerReadModel>.Instance);
@@ -159,7 +160,7 @@ public sealed class EventLocationTests
                 offsets.Add(offset);
                 Assert.Equal(1, readModel.ApplyRecord(block, addresses[i], addresses[i] + block.Length + 64));
             }
-            Assert.Equal(200, readModel.GetAccount("acct-1")!.Account.Held);
+            Assert.Equal(200, readModel.GetAccount("acct-1")!.HeldMinor);
 
             var store = new SnapshotStore(directory);
             readModel.WriteSnapshot(store);

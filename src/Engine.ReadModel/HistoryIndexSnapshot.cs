@@ -1,4 +1,4 @@
-namespace Engine.Server.ReadModel;
+namespace Engine.ReadModel;
 
 /// <summary>
 /// The read-model section of a read-model snapshot, after the ledger: the sequence index and every account's event

@@ -1,4 +1,4 @@
-namespace Engine.Server.ReadModel;
+namespace Engine.ReadModel;
 
 /// <summary>
 /// "Something changed" for async waiters: <see cref="WaitAsync"/> returns a task that completes at the next

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using Engine.Domain;
+using Engine.Journal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using DomainEvent = Engine.Domain.LedgerEvent;
+
+namespace Engine.ReadModel;
+
+/// <summary>The queries: each copies what it needs under the read lock and returns a plain view; history is read from disk outside it.</summary>
+public sealed partial class LedgerReadModel
+{
+    /// <summary>A 128-bit digest of the read model's ledger, hex; equal on every server at the same applied sequence.</summary>
+    public (long Sequence, string Digest) ComputeDigest()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return (_ledger.LastSequence, _ledger.ComputeDigest().ToString("x32", CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>The account now (temporary limit and available at the later of wall-clock and engine time); null when it does not exist.</summary>
+    public AccountView? GetAccount(string accountId)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_ledger.TryGetAccount(accountId, out Account account)) return null;
+            long now = Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds(), _ledger.LastTimestampUnixMs);
+            long temporary = account.ActiveTemporaryLimit(now);
+            return new AccountView(
+                AccountId: account.Id,
+                CustomerId: account.CustomerId,
+                Currency: CurrencyCode.Unpack(account.CurrencyCode),
+                Status: account.Status,
+                CreditLimitMinor: account.CreditLimitMinor,
+                TemporaryLimitMinor: account.TemporaryLimitMinor,
+                TemporaryLimitExpiresAtUnixMs: account.TemporaryLimitExpiresAtUnixMs,
+                TemporaryLimitActive: temporary > 0,
+                HeldMinor: account.HeldMinor,
+                PostedMinor: account.PostedMinor,
+                AvailableMinor: account.Available(now),
+                OvercapturePercent: account.OvercapturePercent,
+                OpenAuthorizationCount: account.OpenAuthorizations,
+                Controls: account.Controls?.Spec,
+                Sequence: _ledger.LastSequence);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Null when the account does not exist.</summary>
+    public AuthorizationPage? ListAuthorizations(string accountId, bool openOnly, long afterCreatedSequence, int pageSize)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (!_ledger.TryGetAccount(accountId, out _)) return null;
+            var authorizations = new List<AuthorizationView>();
+            if (!_accounts.TryGetValue(accountId, out AccountIndex? index)) return new AuthorizationPage(_ledger.LastSequence, authorizations, null);
+            long lastReturned = 0;
+            bool more = false;
+            foreach (Authorization authorization in index.AuthorizationsAfter(afterCreatedSequence, _ledger))
+            {
+                if (openOnly && authorization.State != AuthorizationState.Open) continue;
+                if (authorizations.Count == pageSize) { more = true; break; }
+                authorizations.Add(new AuthorizationView(
+                    AuthorizationId: authorization.Id,
+                    AccountId: accountId,
+                    State: authorization.State,
+                    AuthorizedMinor: authorization.AuthorizedMinor,
+                    HeldMinor: authorization.HeldMinor,
+                    CapturedMinor: authorization.CapturedMinor,
+                    RefundedMinor: authorization.RefundedMinor,
+                    ReversedMinor: authorization.ReversedMinor,
+                    ExpiresAtUnixMs: authorization.ExpiresAtUnixMs,
+                    ClosedAtUnixMs: authorization.State == AuthorizationState.Open ? 0 : authorization.ClosedAtUnixMs,
+                    CreatedSequence: authorization.CreatedSequence));
+                lastReturned = authorization.CreatedSequence;
+            }
+            return new AuthorizationPage(_ledger.LastSequence, authorizations, more ? lastReturned : null);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// A page of an account's events from the log, null when the account does not exist. Locations are copied under
+    /// the lock a chunk at a time; the events are read from disk outside it, so a long page never holds up the feeder.
+    /// </summary>
+    public EventPage? ListEvents(string accountId, long fromSequence, int limit)
+    {
+        const int ChunkEntries = 1024;
+        var chunk = new List<EventLocation>(ChunkEntries);
+        Span<byte> buffer = stackalloc byte[EventCodec.EncodedSizeMax];
+        List<DomainEvent>? events = null;
+        long sequence = 0, oldestRetained = 0;
+        JournalByteReader? bytes = null;
+        EventLocation? lastLocation = null;
+        // Bounded: every pass moves past at least one location of this account, or stops.
+        while (true)
+        {
+            chunk.Clear();
+            EventLocation? oldestLocation = null;
+            _lock.EnterReadLock();
+            try
+            {
+                if (events is null)
+                {
+                    if (!_ledger.TryGetAccount(accountId, out _)) return null;
+                    events = [];
+                    sequence = _ledger.LastSequence;
+                    bytes = _bytes ?? throw new ReadModelNotRunningException("the read model is starting up");
+                }
+                if (_accounts.TryGetValue(accountId, out AccountIndex? index) && index.Events.Count > 0)
+                {
+                    EventLocations locations = index.Events;
+                    if (lastLocation is null) oldestLocation = locations[0];
+                    int at;
+                    if (lastLocation is { } last)
+                    {
+                        // Resume after the last location read; positions may have shifted if retention dropped the front.
+                        at = locations.FirstAfter(last);
+                    }
+                    else
+                    {
+                        at = fromSequence > 1 && _sequenceIndex.AddressAtOrBefore(fromSequence) is { } startAddress ? locations.FirstAtOrAfter(startAddress) : 0;
+                    }
+                    locations.CopyTo(at, Math.Min(locations.Count - at, ChunkEntries), chunk);
+                }
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+
+            if (oldestLocation is { } oldestAt && TryReadEvent(bytes!, oldestAt, accountId, buffer, out DomainEvent oldest))
+                oldestRetained = oldest.Sequence;
+            if (chunk.Count == 0) return new EventPage(sequence, events, 0, oldestRetained);
+            foreach (EventLocation location in chunk)
+            {
+                lastLocation = location;
+                if (!TryReadEvent(bytes!, location, accountId, buffer, out DomainEvent e)) continue; // truncated away meanwhile
+                if (e.Sequence < fromSequence) continue;
+                if (events.Count == limit) return new EventPage(sequence, events, e.Sequence, oldestRetained);
+                events.Add(e);
+            }
+        }
+    }
+
+    private static bool TryReadEvent(JournalByteReader bytes, EventLocation location, string accountId, Span<byte> buffer, out DomainEvent e)
+    {
+        long address = location.RecordAddress + JournalByteReader.PayloadOffset + location.PayloadOffset;
+        int read = bytes.Read(address, buffer);
+        e = default;
+        if (read == 0) return false;
+        EventCodec.Decode(buffer[..read], out e);
+        // Always-on: the index must lead to this account's event, or the page would show someone else's money.
+        if (!string.Equals(e.AccountId, accountId, StringComparison.Ordinal))
+            throw new InvalidOperationException($"history index points at log address {address} for account '{accountId}' but the event there (sequence {e.Sequence}) is for '{e.AccountId}'");
+        return true;
+    }
+}

@@ -217,6 +217,8 @@ public sealed class CreditEngine : IAsyncDisposable
                 {
                     ref CommandSlot slot = ref _ring[low + i];
                     slot.Command = commands[published + i];
+                    // On the submitting thread: the decide thread then hashes no id (see Fingerprints.StampKeys).
+                    Fingerprints.StampKeys(ref slot.Command);
                     slot.Waiter = batch;
                     slot.WaiterIndex = published + i;
                 }

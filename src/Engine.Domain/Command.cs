@@ -94,3 +94,19 @@ public struct Command
     /// <summary>The engine's own time signal; expires due holds.</summary>
     public static Command Tick() => new() { Type = CommandType.Tick, RequestId = "", Mcc = -1 };
 }
+
+/// <summary>
+/// What <see cref="Fingerprints.StampKeys(ref Command)"/> writes into a command, computed apart so a producer can hash
+/// before it claims ring slots and only copy while it holds them.
+/// </summary>
+public readonly record struct CommandKeys(UInt128 RequestKey, UInt128 AccountKey, UInt128 AuthorizationKey, ulong PayloadFingerprint)
+{
+    public void StampOnto(ref Command command)
+    {
+        command.RequestKey = RequestKey;
+        command.AccountKey = AccountKey;
+        command.AuthorizationKey = AuthorizationKey;
+        command.PayloadFingerprint = PayloadFingerprint;
+        command.KeysStamped = true;
+    }
+}

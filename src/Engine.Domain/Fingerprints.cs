@@ -24,14 +24,14 @@ public static class Fingerprints
     /// Computes the command's keys and payload fingerprint into it, once, on the producer's thread (the edge, the SDK,
     /// the engine's submit path), so the decide thread never hashes a string. Call after the command's last change.
     /// </summary>
-    public static void StampKeys(ref Command command)
-    {
-        command.RequestKey = command.RequestId is null ? UInt128.Zero : RequestKey(command.RequestId);
-        command.AccountKey = IdKey(command.AccountId);
-        command.AuthorizationKey = IdKey(command.AuthorizationId);
-        command.PayloadFingerprint = Payload(command);
-        command.KeysStamped = true;
-    }
+    public static void StampKeys(ref Command command) => KeysOf(command).StampOnto(ref command);
+
+    /// <summary>The command's keys and payload fingerprint, to stamp later (<see cref="CommandKeys.StampOnto"/>).</summary>
+    public static CommandKeys KeysOf(in Command command) => new(
+        command.RequestId is null ? UInt128.Zero : RequestKey(command.RequestId),
+        IdKey(command.AccountId),
+        IdKey(command.AuthorizationId),
+        Payload(command));
 
     /// <summary>Computes an event's id keys (a decoded or hand-built event) so applying it hashes nothing.</summary>
     public static void StampKeys(ref LedgerEvent e)

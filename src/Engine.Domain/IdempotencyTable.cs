@@ -68,7 +68,7 @@ public sealed class IdempotencyTable
     private readonly KeyTable _index;
     // Keys with their records, oldest first. An entry whose key was recorded again later is stale: the index points
     // at the newer position.
-    private readonly PositionalQueue<StoredRecord> _entries = new();
+    private readonly PositionalQueue<StoredRecord> _entries;
     // Stale entries in the FIFO (only when a log recorded under a smaller window is replayed under a larger one);
     // while 0, eviction needs no staleness check.
     private long _staleEntries;
@@ -97,7 +97,9 @@ public sealed class IdempotencyTable
         _memoryEntriesMax = Math.Min(options.IdempotencyMaxEntries, MemoryEntriesLimit);
         // Eviction runs after each insert, so memory briefly holds one more than its bound.
         long indexEntriesMax = _memoryEntriesMax + EvictionsPerInsertMax;
-        _index = KeyTable.Create(Math.Min(options.ExpectedRequestIds, indexEntriesMax), indexEntriesMax);
+        long expected = Math.Min(options.ExpectedRequestIds, indexEntriesMax);
+        _index = KeyTable.Create(expected, indexEntriesMax);
+        _entries = new PositionalQueue<StoredRecord>(expected);
     }
 
     /// <summary>Request ids remembered, both tiers.</summary>

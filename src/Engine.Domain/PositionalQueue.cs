@@ -6,7 +6,9 @@ namespace Engine.Domain;
 /// A FIFO whose items keep their absolute position (0, 1, 2, … in enqueue order) for life, so an index can point at
 /// an item by position and read it in O(1) (<see cref="At"/>). Items live in fixed-size chunks found through a small
 /// circular array of chunk references: growing adds a chunk and never copies items, and a chunk the head has left is
-/// kept as a spare for the tail, so a steady-state FIFO allocates nothing.
+/// kept as a spare for the tail, so a steady-state FIFO allocates nothing. Chunks for the expected size are allocated
+/// up front: a chunk is a large object, and allocating them as the queue fills would trigger full collections on the
+/// decide thread's heap.
 /// </summary>
 internal sealed class PositionalQueue<T> where T : struct
 {
@@ -17,7 +19,17 @@ internal sealed class PositionalQueue<T> where T : struct
     // Chunk number c (= position >> ChunkBits) lives at _chunks[c & (_chunks.Length - 1)]; the array is a power of two
     // longer than the live chunk count, doubled when the tail would wrap onto the head.
     private T[]?[] _chunks = new T[]?[16];
-    private T[]? _spare;
+    // Chunks ready for the tail: the ones allocated up front and those the head has left (at most that many, plus one).
+    private readonly Stack<T[]> _spares = new();
+    private readonly int _sparesMax;
+
+    /// <param name="expectedItems">Items expected at once; their chunks are allocated now.</param>
+    public PositionalQueue(long expectedItems = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedItems);
+        _sparesMax = (int)Math.Min(int.MaxValue, (expectedItems + ChunkSize - 1) / ChunkSize) + 1;
+        for (int i = 1; i < _sparesMax; i++) _spares.Push(new T[ChunkSize]);
+    }
 
     /// <summary>Position of the oldest item (equal to <see cref="TailPosition"/> when empty).</summary>
     public long HeadPosition { get; private set; }
@@ -69,7 +81,7 @@ internal sealed class PositionalQueue<T> where T : struct
         {
             long chunk = position >> ChunkBits;
             ref T[]? reference = ref _chunks[chunk & (_chunks.Length - 1)];
-            _spare = reference;
+            if (_spares.Count < _sparesMax) _spares.Push(reference!);
             reference = null;
         }
     }
@@ -84,7 +96,6 @@ internal sealed class PositionalQueue<T> where T : struct
             for (long c = headChunk; c < chunk; c++) grown[c & (grown.Length - 1)] = _chunks[c & (_chunks.Length - 1)];
             _chunks = grown;
         }
-        _chunks[chunk & (_chunks.Length - 1)] = _spare ?? new T[ChunkSize];
-        _spare = null;
+        _chunks[chunk & (_chunks.Length - 1)] = _spares.Count > 0 ? _spares.Pop() : new T[ChunkSize];
     }
 }

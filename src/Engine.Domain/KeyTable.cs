@@ -50,18 +50,49 @@ public sealed class KeyTable
     /// <summary>
     /// A zeroed entry array, made resident now. The OS maps a fresh large array lazily, and a hash table touches it in
     /// random order, so without this every early insert would take a page fault (measured: opening 1M accounts took
-    /// 2.4× as long); writing it once sequentially costs about a second per GB, at start-up or growth.
+    /// 2.4× as long); writing one word per page once costs well under a second per GB, at start-up or growth.
+    /// On Linux the array is first advised into transparent huge pages (2 MiB): a probe into a table of hundreds of
+    /// megabytes then misses the TLB far less often. The array is pinned (allocated on the pinned heap) so the advice
+    /// stays with its memory.
     /// </summary>
     private static Entry[] NewEntries(long capacity)
     {
-        var entries = new Entry[capacity];
+        Entry[] entries = GC.AllocateArray<Entry>(checked((int)capacity), pinned: capacity >= HugePageEntriesMin);
+        if (capacity >= HugePageEntriesMin && OperatingSystem.IsLinux()) AdviseHugePages(entries);
         const int entriesPerPage = 4096 / 24;
         for (long i = 0; i < capacity; i += entriesPerPage) entries[i].ValuePlusOne = 0;
         return entries;
     }
 
+    // Below a few huge pages the advice buys nothing and the pinned heap is not worth using.
+    private const long HugePageEntriesMin = 4 * HugePageBytes / 24;
+    private const long HugePageBytes = 2 << 20;
+    private const int MadviseHugePage = 14;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(nint address, nuint length, int advice);
+
+    private static void AdviseHugePages(Entry[] entries)
+    {
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(entries, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            long start = handle.AddrOfPinnedObject();
+            long end = start + entries.LongLength * 24;
+            // madvise wants page-aligned bounds; the huge-page-aligned middle is what can become huge pages.
+            long alignedStart = (start + HugePageBytes - 1) & ~(HugePageBytes - 1);
+            long alignedEnd = end & ~(HugePageBytes - 1);
+            // Advice only: a kernel without THP answers an error and the table works the same, with 4 KiB pages.
+            if (alignedEnd > alignedStart) _ = Madvise((nint)alignedStart, (nuint)(alignedEnd - alignedStart), MadviseHugePage);
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
     /// <param name="expected">Entries expected at once (0: start small and grow).</param>
-    /// <param name="entriesMax">Entries the table must be able to hold; more are refused by <see cref="TryAdd"/>.</param>
+    /// <param name="entriesMax">Entries the table must be able to hold; <see cref="HasRoom"/> turns false past it.</param>
     public static KeyTable Create(long expected, long entriesMax)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(expected);

@@ -203,6 +203,10 @@ public sealed class CreditEngine : IAsyncDisposable
 
     private void Publish(ReadOnlySpan<Command> commands, ReplyBatch batch, bool waitForCapacity)
     {
+        // Hash before claiming: the decide thread waits for every claimed slot to be published, so a producer holding
+        // a claim must only copy (on a loaded machine a producer preempted mid-claim stalls the whole pipeline).
+        CommandKeys[] keys = System.Buffers.ArrayPool<CommandKeys>.Shared.Rent(commands.Length);
+        for (int i = 0; i < commands.Length; i++) keys[i] = Fingerprints.KeysOf(commands[i]);
         Interlocked.Increment(ref _activeSubmitters);
         int published = 0;
         try
@@ -218,6 +222,8 @@ public sealed class CreditEngine : IAsyncDisposable
                 {
                     ref CommandSlot slot = ref _ring[low + i];
                     slot.Command = commands[published + i];
+                    // Computed on the submitting thread above: the decide thread hashes no id.
+                    keys[published + i].StampOnto(ref slot.Command);
                     slot.Waiter = batch;
                     slot.WaiterIndex = published + i;
                 }
@@ -228,6 +234,7 @@ public sealed class CreditEngine : IAsyncDisposable
         finally
         {
             Interlocked.Decrement(ref _activeSubmitters);
+            System.Buffers.ArrayPool<CommandKeys>.Shared.Return(keys);
         }
         if (published < commands.Length) batch.CompleteUnpublished(published, Unavailable);
     }

@@ -6,6 +6,8 @@ namespace Engine.Domain;
 public struct Account
 {
     public string Id;
+    /// <summary><see cref="Fingerprints.IdKey"/> of <see cref="Id"/>: the account index's key, carried into events.</summary>
+    public UInt128 Key;
     public string CustomerId;
     /// <summary>Null for the common account without spending controls (costs 8 bytes, not an object).</summary>
     public AccountControls? Controls;

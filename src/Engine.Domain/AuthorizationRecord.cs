@@ -9,6 +9,8 @@ internal struct AuthorizationRecord
 {
     /// <summary>The request id of the Authorize that created it; null while the slot is free.</summary>
     public string? Id;
+    /// <summary><see cref="Fingerprints.IdKey"/> of <see cref="Id"/> (= the creating request's key): the store's index key.</summary>
+    public UInt128 Key;
     /// <summary>When the Authorize was approved (its event sequence): breaks expiry ties deterministically.</summary>
     public long CreatedSequence;
     /// <summary>Authorized amount including increments: the base for over-capture tolerance.</summary>

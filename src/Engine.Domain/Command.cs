@@ -35,6 +35,19 @@ public struct Command
     /// <summary>SetSpendingControls: the controls to install.</summary>
     public SpendingControls? Controls;
 
+    // Computed once by the producer (Fingerprints.StampKeys), carried in the ring slot so the decide thread hashes no
+    // string. Not part of the payload: the fingerprint covers the fields above only.
+    /// <summary><see cref="Fingerprints.RequestKey"/> of <see cref="RequestId"/>.</summary>
+    public UInt128 RequestKey;
+    /// <summary><see cref="Fingerprints.IdKey"/> of <see cref="AccountId"/> (0 when absent).</summary>
+    public UInt128 AccountKey;
+    /// <summary><see cref="Fingerprints.IdKey"/> of <see cref="AuthorizationId"/> (0 when absent or empty).</summary>
+    public UInt128 AuthorizationKey;
+    /// <summary><see cref="Fingerprints.Payload"/> of this command.</summary>
+    public ulong PayloadFingerprint;
+    /// <summary>The four fields above are set; when false, <see cref="Ledger.Execute"/> computes them itself.</summary>
+    public bool KeysStamped;
+
     public static Command OpenAccount(string requestId, string accountId, string customerId, string currency, long creditLimitMinor, int overcapturePercent = 0) =>
         new() { Type = CommandType.OpenAccount, RequestId = requestId, AccountId = accountId, CustomerId = customerId, Currency = currency, AmountMinor = creditLimitMinor, OvercapturePercent = overcapturePercent, Mcc = -1 };
 
@@ -80,4 +93,20 @@ public struct Command
 
     /// <summary>The engine's own time signal; expires due holds.</summary>
     public static Command Tick() => new() { Type = CommandType.Tick, RequestId = "", Mcc = -1 };
+}
+
+/// <summary>
+/// What <see cref="Fingerprints.StampKeys(ref Command)"/> writes into a command, computed apart so a producer can hash
+/// before it claims ring slots and only copy while it holds them.
+/// </summary>
+public readonly record struct CommandKeys(UInt128 RequestKey, UInt128 AccountKey, UInt128 AuthorizationKey, ulong PayloadFingerprint)
+{
+    public void StampOnto(ref Command command)
+    {
+        command.RequestKey = RequestKey;
+        command.AccountKey = AccountKey;
+        command.AuthorizationKey = AuthorizationKey;
+        command.PayloadFingerprint = PayloadFingerprint;
+        command.KeysStamped = true;
+    }
 }

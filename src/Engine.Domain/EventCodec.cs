@@ -130,6 +130,8 @@ public static class EventCodec
         {
             throw new FormatException("event is truncated");
         }
+        // The format carries ids, not keys: hash each once here, on the reader's thread, so applying hashes nothing.
+        Fingerprints.StampKeys(ref e);
         return at;
     }
 

@@ -14,6 +14,34 @@ public static class Fingerprints
     public static UInt128 RequestKey(ReadOnlySpan<char> requestId) =>
         XxHash128.HashToUInt128(MemoryMarshal.AsBytes(requestId));
 
+    /// <summary>
+    /// 128-bit key of any id the ledger indexes (account, authorization): the same function as <see cref="RequestKey"/>,
+    /// so an authorization's key is the key of the Authorize request that created it. Null or empty: 0, "none".
+    /// </summary>
+    public static UInt128 IdKey(string? id) => string.IsNullOrEmpty(id) ? UInt128.Zero : RequestKey(id);
+
+    /// <summary>
+    /// Computes the command's keys and payload fingerprint into it, once, on the producer's thread (the edge, the SDK,
+    /// the engine's submit path), so the decide thread never hashes a string. Call after the command's last change.
+    /// </summary>
+    public static void StampKeys(ref Command command) => KeysOf(command).StampOnto(ref command);
+
+    /// <summary>The command's keys and payload fingerprint, to stamp later (<see cref="CommandKeys.StampOnto"/>).</summary>
+    public static CommandKeys KeysOf(in Command command) => new(
+        command.RequestId is null ? UInt128.Zero : RequestKey(command.RequestId),
+        IdKey(command.AccountId),
+        IdKey(command.AuthorizationId),
+        Payload(command));
+
+    /// <summary>Computes an event's id keys (a decoded or hand-built event) so applying it hashes nothing.</summary>
+    public static void StampKeys(ref LedgerEvent e)
+    {
+        e.RequestKey = string.IsNullOrEmpty(e.RequestId) ? UInt128.Zero : RequestKey(e.RequestId);
+        e.AccountKey = IdKey(e.AccountId);
+        e.AuthorizationKey = IdKey(e.AuthorizationId);
+        e.KeysStamped = true;
+    }
+
     /// <summary>Fingerprint of everything in a command except its request id. Equal payloads give equal fingerprints.</summary>
     public static ulong Payload(in Command command)
     {

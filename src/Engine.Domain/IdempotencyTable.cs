@@ -31,6 +31,9 @@ public struct IdempotencyRecord
 /// the window go, oldest first, to an <see cref="IIdempotencySpillStore"/> on disk when the ledger has one (the
 /// engine's default), so the window holds at any sustained rate the disk can take; without one (spill off, read
 /// models) they are dropped and the window is shorter than configured, which <see cref="EvictedInsideWindow"/> counts.
+/// The memory tier is a FIFO of fixed-size (key, record) entries in insertion order and a <see cref="KeyTable"/> from
+/// key to FIFO position, sized from <see cref="LedgerOptions.ExpectedRequestIds"/>: a look-up is one probe of 24-byte
+/// entries and one read of the record, and eviction reads the FIFO's head sequentially.
 /// A look-up tries memory, then the spill store only if it holds anything: its in-memory hash index answers unknown
 /// ids (the common case) without I/O; only a retry of a spilled id reads the disk.
 /// </para>
@@ -47,25 +50,37 @@ public sealed class IdempotencyTable
 {
     /// <summary>Spilled ids are forgotten this many at a time (one begin-address move of the spill log each).</summary>
     public const int SpillBlockEntries = 1024;
+    /// <summary>
+    /// Most request ids the in-memory tier holds whatever <see cref="LedgerOptions.IdempotencyMaxEntries"/> says (the
+    /// index's <see cref="KeyTable.CapacityLimit"/> at 3/4 load): a larger setting behaves as this one.
+    /// </summary>
+    public const long MemoryEntriesLimit = KeyTable.CapacityLimit / 4 * 3 - EvictionsPerInsertMax;
 
     // Entries evicted per insertion at most: keeps each apply O(1) while a backlog drains.
     private const int EvictionsPerInsertMax = 4;
 
     private readonly LedgerOptions _options;
     private readonly IIdempotencySpillStore? _spill;
-    private readonly Dictionary<UInt128, IdempotencyRecord> _records;
-    // Keys with their engine time and sequence, oldest first: the eviction check reads this sequentially instead of
-    // looking the oldest record up in the dictionary (a cache miss per insert). The sequence tells a stale entry
-    // (its key was recorded again later) from the live one.
-    private readonly ChunkedQueue<OrderEntry> _order = new();
-    // Order entries whose key was recorded again later (only when a log recorded under a smaller window is replayed
-    // under a larger one); while 0, eviction needs no staleness check.
-    private long _staleOrderEntries;
+    // IdempotencyMaxEntries, capped at what the index can hold.
+    private readonly long _memoryEntriesMax;
+    // Key → position in _entries of its live record. Eviction keeps the count at most _memoryEntriesMax + 1, and
+    // the table is sized for that, so it never refuses a key.
+    private readonly KeyTable _index;
+    // Keys with their records, oldest first. An entry whose key was recorded again later is stale: the index points
+    // at the newer position.
+    private readonly PositionalQueue<StoredRecord> _entries;
+    // Stale entries in the FIFO (only when a log recorded under a smaller window is replayed under a larger one);
+    // while 0, eviction needs no staleness check.
+    private long _staleEntries;
     // Closed spill blocks, oldest first, and the one being filled; all spilled ids are older than every memory entry.
     private readonly ChunkedQueue<SpillBlock> _spillBlocks = new();
     private SpillBlock _openBlock;
 
-    private readonly record struct OrderEntry(UInt128 Key, long TimestampUnixMs, long Sequence);
+    private struct StoredRecord
+    {
+        public UInt128 Key;
+        public IdempotencyRecord Record;
+    }
 
     private struct SpillBlock
     {
@@ -79,28 +94,41 @@ public sealed class IdempotencyTable
     {
         _options = options;
         _spill = spill;
-        _records = new Dictionary<UInt128, IdempotencyRecord>(options.ExpectedRequestIds);
+        _memoryEntriesMax = Math.Min(options.IdempotencyMaxEntries, MemoryEntriesLimit);
+        // Eviction runs after each insert, so memory briefly holds one more than its bound.
+        long indexEntriesMax = _memoryEntriesMax + EvictionsPerInsertMax;
+        long expected = Math.Min(options.ExpectedRequestIds, indexEntriesMax);
+        _index = KeyTable.Create(expected, indexEntriesMax);
+        _entries = new PositionalQueue<StoredRecord>(expected);
     }
 
     /// <summary>Request ids remembered, both tiers.</summary>
-    public long Count => _records.Count + SpilledCount;
+    public long Count => _index.Count + SpilledCount;
     /// <summary>Request ids remembered in the spill store.</summary>
     public long SpilledCount { get; private set; }
     /// <summary>Request ids dropped while still inside the window (memory bound reached with no spill store), since start.</summary>
     public long EvictedInsideWindow { get; private set; }
+    /// <summary>How often the in-memory index doubled (a full rehash each): 0 when ExpectedRequestIds was big enough.</summary>
+    public int IndexGrowths => _index.Growths;
 
     /// <summary>Engine time of the oldest request id still answerable (0 when none): the start of the effective window.</summary>
     public long OldestTimestampUnixMs =>
         _spillBlocks.Count > 0 ? _spillBlocks.Peek().OldestUnixMs
         : _openBlock.Entries > 0 ? _openBlock.OldestUnixMs
-        : _order.Count > 0 ? _order.Peek().TimestampUnixMs
+        : _entries.Count > 0 ? _entries.Peek().Record.TimestampUnixMs
         : 0;
 
     public bool TryGet(UInt128 requestKey, out IdempotencyRecord record)
     {
-        if (_records.TryGetValue(requestKey, out record)) return true;
+        if (_index.TryGetValue(requestKey, out long position))
+        {
+            record = _entries.At(position).Record;
+            return true;
+        }
         // Memory is newer than the spill store, so a hit there wins; only a miss consults the store.
-        return SpilledCount > 0 && _spill!.TryRead(requestKey, out record);
+        if (SpilledCount > 0) return _spill!.TryRead(requestKey, out record);
+        record = default;
+        return false;
     }
 
     /// <summary>
@@ -110,42 +138,54 @@ public sealed class IdempotencyTable
     /// </summary>
     public void Add(UInt128 requestKey, in IdempotencyRecord record, bool fromLog)
     {
-        if (!_records.TryAdd(requestKey, record))
-        {
-            if (!fromLog) throw new LedgerInvariantException($"request key {requestKey:X32} recorded twice (sequence {record.Sequence})");
-            _records[requestKey] = record;
-            _staleOrderEntries++;
-        }
-        _order.Enqueue(new OrderEntry(requestKey, record.TimestampUnixMs, record.Sequence));
+        Insert(requestKey, record, fromLog);
         Evict(record.TimestampUnixMs);
+    }
+
+    private void Insert(UInt128 requestKey, in IdempotencyRecord record, bool fromLog)
+    {
+        long position = _entries.Enqueue(new StoredRecord { Key = requestKey, Record = record });
+        if (_index.TryAdd(requestKey, position)) return;
+        if (!fromLog)
+        {
+            _entries.DropNewest();
+            throw new LedgerInvariantException($"request key {requestKey:X32} recorded twice (sequence {record.Sequence})");
+        }
+        _index.Set(requestKey, position);
+        _staleEntries++;
     }
 
     private void Evict(long nowUnixMs)
     {
         ForgetExpiredSpillBlock(nowUnixMs);
-        for (int i = 0; i < EvictionsPerInsertMax && _order.Count > 0; i++)
+        for (int i = 0; i < EvictionsPerInsertMax && _entries.Count > 0; i++)
         {
-            OrderEntry oldest = _order.Peek();
-            if (DequeueIfStale(oldest)) continue;
+            if (DequeueIfStale()) continue;
+            ref readonly StoredRecord oldest = ref _entries.Peek();
             // The entry and every newer one are in memory: spilled ids are all older.
-            bool beyondWindow = _records.Count > _options.IdempotencyMinEntries && nowUnixMs - oldest.TimestampUnixMs > _options.IdempotencyMinAgeMs;
-            if (!beyondWindow && _records.Count <= _options.IdempotencyMaxEntries) return;
-            _order.Dequeue();
-            _records.Remove(oldest.Key, out IdempotencyRecord record);
+            bool beyondWindow = _index.Count > _options.IdempotencyMinEntries && nowUnixMs - oldest.Record.TimestampUnixMs > _options.IdempotencyMinAgeMs;
+            if (!beyondWindow && _index.Count <= _memoryEntriesMax) return;
+            StoredRecord evicted = oldest;
+            _entries.Dequeue();
+            _index.Remove(evicted.Key);
             if (beyondWindow) continue;
-            if (_spill is not null) Spill(oldest.Key, record);
+            if (_spill is not null) Spill(evicted.Key, evicted.Record);
             else EvictedInsideWindow++;
         }
     }
 
-    private bool DequeueIfStale(in OrderEntry entry)
+    /// <summary>Drops the FIFO's head if a newer record of its key exists; true when it did.</summary>
+    private bool DequeueIfStale()
     {
-        if (_staleOrderEntries == 0) return false;
-        if (_records.TryGetValue(entry.Key, out IdempotencyRecord current) && current.Sequence == entry.Sequence) return false;
-        _order.Dequeue();
-        _staleOrderEntries--;
+        if (_staleEntries == 0) return false;
+        if (IsLive(_entries.HeadPosition)) return false;
+        _entries.Dequeue();
+        _staleEntries--;
         return true;
     }
+
+    private bool IsLive(long position) =>
+        _index.TryGetValue(_entries.At(position).Key, out long live) && live == position;
 
     private void Spill(UInt128 requestKey, in IdempotencyRecord record)
     {
@@ -181,12 +221,16 @@ public sealed class IdempotencyTable
             foreach ((UInt128 key, IdempotencyRecord record) in _spill.ReadAll())
             {
                 // A key in memory was recorded again after it spilled (see Add): the memory record is the live one.
-                if (!_records.ContainsKey(key)) yield return (key, record);
+                if (!_index.ContainsKey(key)) yield return (key, record);
             }
         }
-        foreach (OrderEntry entry in _order.Items)
+        for (long position = _entries.HeadPosition; position < _entries.TailPosition; position++)
         {
-            if (_records.TryGetValue(entry.Key, out IdempotencyRecord record) && record.Sequence == entry.Sequence) yield return (entry.Key, record);
+            if (_staleEntries == 0 || IsLive(position))
+            {
+                StoredRecord entry = _entries.At(position);
+                yield return (entry.Key, entry.Record);
+            }
         }
     }
 
@@ -197,19 +241,14 @@ public sealed class IdempotencyTable
     /// </summary>
     internal void Restore(UInt128 requestKey, in IdempotencyRecord record)
     {
-        if (!_records.TryAdd(requestKey, record))
+        Insert(requestKey, record, fromLog: true);
+        while (_index.Count > _memoryEntriesMax)
         {
-            _records[requestKey] = record;
-            _staleOrderEntries++;
-        }
-        _order.Enqueue(new OrderEntry(requestKey, record.TimestampUnixMs, record.Sequence));
-        while (_records.Count > _options.IdempotencyMaxEntries)
-        {
-            OrderEntry oldest = _order.Peek();
-            if (DequeueIfStale(oldest)) continue;
-            _order.Dequeue();
-            _records.Remove(oldest.Key, out IdempotencyRecord spilled);
-            if (_spill is not null) Spill(oldest.Key, spilled);
+            if (DequeueIfStale()) continue;
+            StoredRecord oldest = _entries.Peek();
+            _entries.Dequeue();
+            _index.Remove(oldest.Key);
+            if (_spill is not null) Spill(oldest.Key, oldest.Record);
             else EvictedInsideWindow++;
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 namespace Engine.Domain;
 
 /// <summary>
@@ -7,15 +8,29 @@ namespace Engine.Domain;
 /// </summary>
 public sealed partial class Ledger
 {
-    public void Apply(in LedgerEvent e) =>
-        Apply(e, e.RequestId.Length > 0 ? Fingerprints.RequestKey(e.RequestId) : default, fromLog: true);
+    /// <summary>
+    /// Applies an event read from a log. <see cref="EventCodec.Decode"/> stamps its keys; an event built by hand
+    /// without them (<see cref="LedgerEvent.KeysStamped"/> false) is stamped here.
+    /// </summary>
+    public void Apply(in LedgerEvent e)
+    {
+        if (e.KeysStamped)
+        {
+            Apply(e, fromLog: true);
+            return;
+        }
+        LedgerEvent stamped = e;
+        Fingerprints.StampKeys(ref stamped);
+        Apply(stamped, fromLog: true);
+    }
 
     /// <summary>
-    /// Apply with the request key already computed (the live path hashed it for the idempotency check).
+    /// Apply with the event's keys set (by Decide live, by decoding otherwise): no id is hashed here.
     /// <paramref name="fromLog"/>: the event was read from a log, which may repeat a request id its writer had forgotten.
     /// </summary>
-    private void Apply(in LedgerEvent e, UInt128 requestKey, bool fromLog = false)
+    private void Apply(in LedgerEvent e, bool fromLog)
     {
+        Debug.Assert(e.KeysStamped, "Apply needs the event's keys");
         if (e.Sequence != LastSequence + 1)
             throw new LedgerInvariantException($"event sequence {e.Sequence} does not follow {LastSequence}: sequences must be dense");
         if (e.TimestampUnixMs < LastTimestampUnixMs)
@@ -28,6 +43,7 @@ public sealed partial class Ledger
                 accountIndex = AddAccount(new Account
                 {
                     Id = e.AccountId,
+                    Key = e.AccountKey,
                     CustomerId = e.CustomerId ?? "",
                     CreditLimitMinor = e.AmountMinor,
                     CurrencyCode = e.CurrencyCode,
@@ -83,7 +99,7 @@ public sealed partial class Ledger
                 AccountAt(accountIndex).PostedMinor -= e.AmountMinor;
                 if (e.AuthorizationId is { } refundedAuthorization)
                 {
-                    ref AuthorizationRecord refunded = ref _authorizations.At(SlotOf(refundedAuthorization));
+                    ref AuthorizationRecord refunded = ref _authorizations.At(SlotOf(e));
                     refunded.RefundedMinor = CounterAfter(e, refunded.RefundedMinor, "refunded");
                     if (refunded.RefundedMinor > refunded.CapturedMinor)
                         throw new LedgerInvariantException($"event {e.Sequence}: refunds {refunded.RefundedMinor} of {refundedAuthorization}, more than its {refunded.CapturedMinor} captured");
@@ -94,7 +110,7 @@ public sealed partial class Ledger
                 AccountAt(accountIndex).PostedMinor -= e.AmountMinor;
                 break;
             case EventType.Declined:
-                if (e.AccountId.Length > 0 && !_accountIndex.TryGetValue(e.AccountId, out accountIndex)) accountIndex = -1;
+                if (!TryFindAccount(e.AccountKey, out accountIndex)) accountIndex = -1;
                 break;
             default:
                 throw new LedgerInvariantException($"event {e.Sequence} has unknown type {(int)e.Type}");
@@ -105,7 +121,7 @@ public sealed partial class Ledger
         LastTimestampUnixMs = e.TimestampUnixMs;
         if (e.RequestId.Length > 0)
         {
-            _idempotency.Add(requestKey, new IdempotencyRecord
+            _idempotency.Add(e.RequestKey, new IdempotencyRecord
             {
                 PayloadFingerprint = e.PayloadFingerprint,
                 Sequence = e.Sequence,
@@ -126,6 +142,7 @@ public sealed partial class Ledger
         int slot = _authorizations.Add(new AuthorizationRecord
         {
             Id = e.AuthorizationId ?? throw new LedgerInvariantException($"event {e.Sequence}: Authorized without authorization id"),
+            Key = e.AuthorizationKey,
             AccountIndex = index,
             CreatedSequence = e.Sequence,
             AuthorizedMinor = e.AmountMinor,
@@ -142,7 +159,7 @@ public sealed partial class Ledger
 
     private int ApplyIncreased(in LedgerEvent e)
     {
-        ref AuthorizationRecord authorization = ref _authorizations.At(SlotOf(e.AuthorizationId));
+        ref AuthorizationRecord authorization = ref _authorizations.At(SlotOf(e));
         if (authorization.State != AuthorizationState.Open) throw new LedgerInvariantException($"event {e.Sequence}: increase of {authorization.State} authorization {authorization.Id}");
         ref Account account = ref AccountAt(authorization.AccountIndex);
         authorization.AuthorizedMinor += e.AmountMinor;
@@ -155,7 +172,7 @@ public sealed partial class Ledger
     /// <summary>Captured, Voided, Expired: release hold, post what was captured, and close when the event says so.</summary>
     private int ApplyRelease(in LedgerEvent e)
     {
-        int slot = SlotOf(e.AuthorizationId);
+        int slot = SlotOf(e);
         ref AuthorizationRecord authorization = ref _authorizations.At(slot);
         ref Account account = ref AccountAt(authorization.AccountIndex);
         if (e.HoldReleasedMinor < 0 || e.HoldReleasedMinor > authorization.HeldMinor)
@@ -250,15 +267,19 @@ public sealed partial class Ledger
 
     private int IndexOf(in LedgerEvent e)
     {
-        // Live, Decide has just looked this very string up: reuse its answer instead of hashing it again.
-        if (ReferenceEquals(e.AccountId, _lastLookedUpAccountId)) return _lastLookedUpAccountIndex;
-        return _accountIndex.TryGetValue(e.AccountId, out int index)
-            ? index
-            : throw new LedgerInvariantException($"event {e.Sequence} ({e.Type}) names unknown account '{e.AccountId}'");
+        // Live, Decide has just looked this very account up: reuse its answer instead of probing again.
+        if (e.AccountKey == _lastLookedUpAccountKey && e.AccountKey != UInt128.Zero) return _lastLookedUpAccountIndex;
+        if (!TryFindAccount(e.AccountKey, out int index))
+            throw new LedgerInvariantException($"event {e.Sequence} ({e.Type}) names unknown account '{e.AccountId}'");
+        Debug.Assert(AccountAt(index).Id == e.AccountId, "two account ids with one 128-bit key");
+        return index;
     }
 
-    private int SlotOf(string? authorizationId) =>
-        authorizationId is not null && _authorizations.TryFind(authorizationId, out int slot)
-            ? slot
-            : throw new LedgerInvariantException($"event names unknown authorization '{authorizationId}'");
+    private int SlotOf(in LedgerEvent e)
+    {
+        if (e.AuthorizationId is null || !_authorizations.TryFind(e.AuthorizationKey, out int slot))
+            throw new LedgerInvariantException($"event {e.Sequence} names unknown authorization '{e.AuthorizationId}'");
+        Debug.Assert(_authorizations.At(slot).Id == e.AuthorizationId, "two authorization ids with one 128-bit key");
+        return slot;
+    }
 }

@@ -8,22 +8,28 @@ namespace Engine.Domain;
 public sealed partial class Ledger
 {
     // The account Decide found last, for Apply to reuse (accounts are never removed, so an index stays valid).
-    private string? _lastLookedUpAccountId;
+    private UInt128 _lastLookedUpAccountKey;
     private int _lastLookedUpAccountIndex;
 
-    private LedgerEvent Decide(in Command command, long now, ulong payloadFingerprint)
+    /// <summary>Decides a command whose keys are stamped: every id is looked up by its 128-bit key, none is hashed here.</summary>
+    private LedgerEvent Decide(in Command command, long now)
     {
+        bool byAuthorization = IsAddressedByAuthorization(command.Type);
         var outcome = new LedgerEvent
         {
             Sequence = LastSequence + 1,
             TimestampUnixMs = now,
             Command = command.Type,
             RequestId = command.RequestId,
-            PayloadFingerprint = payloadFingerprint,
+            RequestKey = command.RequestKey,
+            PayloadFingerprint = command.PayloadFingerprint,
             // Commands addressed by authorization learn their account from it, never from a stray account_id.
-            AccountId = IsAddressedByAuthorization(command.Type) ? "" : command.AccountId ?? "",
-            // An empty authorization_id means "none" (a refund not linked to an authorization).
+            AccountId = byAuthorization ? "" : command.AccountId ?? "",
+            AccountKey = byAuthorization ? UInt128.Zero : command.AccountKey,
+            // An empty authorization_id means "none" (a refund not linked to an authorization); its key is 0 then.
             AuthorizationId = string.IsNullOrEmpty(command.AuthorizationId) ? null : command.AuthorizationId,
+            AuthorizationKey = command.AuthorizationKey,
+            KeysStamped = true,
             AmountMinor = command.AmountMinor,
             MerchantId = command.MerchantId,
             Mcc = (short)command.Mcc,
@@ -56,8 +62,8 @@ public sealed partial class Ledger
 
     private void DecideOpenAccount(in Command command, ref LedgerEvent outcome)
     {
-        if (_accountIndex.ContainsKey(command.AccountId!)) { DeclineFor(ref outcome, Status.AccountExists, _accountIndex[command.AccountId!]); return; }
-        if (_accountCount >= Options.MaxAccounts) { Decline(ref outcome, Status.EngineCapacityExceeded); return; }
+        if (TryFindAccount(command.AccountKey, out int existing)) { DeclineFor(ref outcome, Status.AccountExists, existing); return; }
+        if (_accountCount >= Options.MaxAccounts || !AccountIndexHasRoom) { Decline(ref outcome, Status.EngineCapacityExceeded); return; }
         outcome.Type = EventType.AccountOpened;
         outcome.CustomerId = command.CustomerId;
         outcome.CurrencyCode = CurrencyCode.Pack(command.Currency);
@@ -134,12 +140,15 @@ public sealed partial class Ledger
         }
         // An authorization id must name one authorization: a request id reused after the idempotency
         // window while its authorization is still known is refused, not merged.
-        if (status == Status.Ok && _authorizations.Contains(command.RequestId)) status = Status.RequestIdReused;
+        if (status == Status.Ok && _authorizations.Contains(command.RequestKey)) status = Status.RequestIdReused;
+        // A full authorization table refuses, journaled like any decline, instead of failing the insert in Apply.
+        if (status == Status.Ok && !_authorizations.HasRoom) status = Status.EngineCapacityExceeded;
         if (status == Status.Ok && account.OpenAuthorizations >= Options.MaxOpenAuthorizationsPerAccount) status = Status.OpenAuthorizationLimitExceeded;
         if (status == Status.Ok) status = CheckHoldIncrease(account, command.AmountMinor, outcome.TimestampUnixMs);
         if (status != Status.Ok) { DeclineFor(ref outcome, status, index); return; }
 
         outcome.AuthorizationId = command.RequestId;
+        outcome.AuthorizationKey = command.RequestKey;
         int expiresInSeconds = command.ExpiresInSeconds > 0 ? command.ExpiresInSeconds : Options.DefaultHoldExpirySeconds;
         outcome.ExpiresAtUnixMs = outcome.TimestampUnixMs + expiresInSeconds * 1000L;
         Approve(ref outcome, EventType.Authorized, account.CreditLimitMinor, account.TemporaryLimitMinor, account.TemporaryLimitExpiresAtUnixMs, account.HeldMinor + command.AmountMinor, account.PostedMinor);
@@ -165,9 +174,9 @@ public sealed partial class Ledger
 
     private void DecideCapture(in Command command, ref LedgerEvent outcome)
     {
-        if (!_authorizations.TryFind(outcome.AuthorizationId!, out int slot)) { Decline(ref outcome, Status.AuthorizationNotFound); return; }
+        if (!TryFindAuthorization(outcome, out int slot)) { Decline(ref outcome, Status.AuthorizationNotFound); return; }
         ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
-        outcome.AccountId = AccountAt(authorization.AccountIndex).Id;
+        NameAccount(ref outcome, authorization.AccountIndex);
         // A capture against an expired authorization still posts: clearing arrives late in real life.
         Status status = authorization.State switch
         {
@@ -231,10 +240,10 @@ public sealed partial class Ledger
     private void DecideRefund(in Command command, ref LedgerEvent outcome)
     {
         if (!TryActiveOrFrozenAccount(ref outcome, out int index)) return;
-        if (outcome.AuthorizationId is { } authorizationId)
+        if (outcome.AuthorizationId is not null)
         {
             // A linked refund must name an authorization of this account and stay within what was captured on it.
-            if (!_authorizations.TryFind(authorizationId, out int slot) || _authorizations.At(slot).AccountIndex != index)
+            if (!TryFindAuthorization(outcome, out int slot) || _authorizations.At(slot).AccountIndex != index)
             {
                 DeclineFor(ref outcome, Status.AuthorizationNotFound, index);
                 return;
@@ -279,9 +288,10 @@ public sealed partial class Ledger
 
     private bool TryAccount(ref LedgerEvent outcome, out int index)
     {
-        if (_accountIndex.TryGetValue(outcome.AccountId, out index))
+        if (TryFindAccount(outcome.AccountKey, out index))
         {
-            _lastLookedUpAccountId = outcome.AccountId;
+            Debug.Assert(AccountAt(index).Id == outcome.AccountId, "two account ids with one 128-bit key");
+            _lastLookedUpAccountKey = outcome.AccountKey;
             _lastLookedUpAccountIndex = index;
             return true;
         }
@@ -301,9 +311,9 @@ public sealed partial class Ledger
     /// <summary>Finds an authorization that is still open; names the account in the outcome either way.</summary>
     private bool TryOpenAuthorization(ref LedgerEvent outcome, out int slot)
     {
-        if (!_authorizations.TryFind(outcome.AuthorizationId!, out slot)) { Decline(ref outcome, Status.AuthorizationNotFound); return false; }
+        if (!TryFindAuthorization(outcome, out slot)) { Decline(ref outcome, Status.AuthorizationNotFound); return false; }
         ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
-        outcome.AccountId = AccountAt(authorization.AccountIndex).Id;
+        NameAccount(ref outcome, authorization.AccountIndex);
         Status status = authorization.State switch
         {
             AuthorizationState.Open => Status.Ok,
@@ -314,6 +324,21 @@ public sealed partial class Ledger
         DeclineFor(ref outcome, status, authorization.AccountIndex);
         slot = -1;
         return false;
+    }
+
+    private bool TryFindAuthorization(in LedgerEvent outcome, out int slot)
+    {
+        if (!_authorizations.TryFind(outcome.AuthorizationKey, out slot)) return false;
+        Debug.Assert(_authorizations.At(slot).Id == outcome.AuthorizationId, "two authorization ids with one 128-bit key");
+        return true;
+    }
+
+    /// <summary>Names the account in the outcome, id and key together.</summary>
+    private void NameAccount(ref LedgerEvent outcome, int accountIndex)
+    {
+        ref readonly Account account = ref AccountAt(accountIndex);
+        outcome.AccountId = account.Id;
+        outcome.AccountKey = account.Key;
     }
 
     private void Approve(ref LedgerEvent outcome, EventType type, long creditLimit, long temporaryLimit, long temporaryLimitExpiresAt, long heldAfter, long postedAfter)
@@ -336,6 +361,7 @@ public sealed partial class Ledger
         outcome.Type = EventType.Declined;
         outcome.Status = status;
         outcome.AccountId = account.Id;
+        outcome.AccountKey = account.Key;
         outcome.HeldMinor = account.HeldMinor;
         outcome.PostedMinor = account.PostedMinor;
         outcome.AvailableMinor = account.Available(outcome.TimestampUnixMs);

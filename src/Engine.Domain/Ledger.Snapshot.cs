@@ -143,6 +143,8 @@ public sealed partial class Ledger
                     WindowAmountMinor = reader.ReadInt64(),
                 };
             }
+            // Keys are not stored (the format predates them): one hash per id at load, as decoding an event does.
+            account.Key = Fingerprints.IdKey(account.Id);
             ledger.AddAccount(account);
         }
 
@@ -231,6 +233,7 @@ public sealed partial class Ledger
         record.ExpiresAtUnixMs = reader.ReadInt64();
         record.ClosedAtUnixMs = reader.ReadInt64();
         record.State = (AuthorizationState)reader.ReadByte();
+        record.Key = Fingerprints.IdKey(record.Id);
         if (version == SnapshotVersion1 && record.State == AuthorizationState.Open)
         {
             // Held = authorized − reversed − what captures released, and a capture releases at most its amount, so

@@ -14,7 +14,9 @@ public sealed partial class Ledger
 {
     private Account[] _accounts = new Account[1024];
     private int _accountCount;
-    private readonly Dictionary<string, int> _accountIndex;
+    // Account key (Fingerprints.IdKey of its id) → index in _accounts. Bounded only by KeyTable.CapacityLimit, so a log
+    // with more accounts than this ledger's MaxAccounts still replays; Decide refuses beyond MaxAccounts.
+    private readonly KeyTable _accountIndex;
     private readonly AuthorizationStore _authorizations;
     private readonly ExpiryHeap _expiryHeap;
     // Closed / voided / expired authorizations in the order they left Open (engine time is monotonic,
@@ -30,11 +32,11 @@ public sealed partial class Ledger
     public Ledger(LedgerOptions? options = null, IIdempotencySpillStore? idempotencySpill = null)
     {
         Options = options ?? new LedgerOptions();
-        // Capacity hints: a Dictionary that grows rehashes every entry at once (a pause of hundreds of
+        // Capacity hints: an index that grows rehashes every entry at once (a pause of hundreds of
         // milliseconds at millions of entries), so a sized deployment sets them. The memory is reserved
         // lazily: pages become resident as entries arrive.
-        _accountIndex = new Dictionary<string, int>(Options.ExpectedAccounts, StringComparer.Ordinal);
-        _authorizations = new AuthorizationStore(Options.ExpectedAuthorizations);
+        _accountIndex = KeyTable.Create(Options.ExpectedAccounts, KeyTable.CapacityLimit / 4 * 3);
+        _authorizations = new AuthorizationStore(Options.ExpectedAuthorizations, Options.AuthorizationsMax);
         _expiryHeap = new ExpiryHeap(_authorizations);
         _idempotency = new IdempotencyTable(Options, idempotencySpill);
     }
@@ -56,14 +58,32 @@ public sealed partial class Ledger
     /// <summary>Request ids dropped inside the window since this ledger was created (memory bound reached, no spill store).</summary>
     public long IdempotencyEvictedInsideWindow => _idempotency.EvictedInsideWindow;
 
+    /// <summary>How often the in-memory indexes (accounts, authorizations, request ids) doubled since creation: 0 when the Expected* hints were big enough.</summary>
+    public int IndexGrowths => _accountIndex.Growths + _authorizations.IndexGrowths + _idempotency.IndexGrowths;
+
     public bool TryGetAccount(string accountId, out Account account)
     {
-        if (_accountIndex.TryGetValue(accountId, out int index))
+        if (TryFindAccount(Fingerprints.IdKey(accountId), out int index))
         {
             account = _accounts[index];
+            // Off the decide thread and cheap: a 128-bit key collision would be caught, not served.
+            if (account.Id != accountId) throw new LedgerInvariantException($"account ids '{accountId}' and '{account.Id}' have the same 128-bit key");
             return true;
         }
         account = default;
+        return false;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private bool TryFindAccount(UInt128 accountKey, out int index)
+    {
+        // Key 0 is "no id" (Fingerprints.IdKey of null or empty).
+        if (accountKey != UInt128.Zero && _accountIndex.TryGetValue(accountKey, out long found))
+        {
+            index = (int)found;
+            return true;
+        }
+        index = -1;
         return false;
     }
 
@@ -84,6 +104,9 @@ public sealed partial class Ledger
     /// </summary>
     public bool HoldsAuthorization(string authorizationId, long createdSequence) =>
         _authorizations.TryFind(authorizationId, out int slot) && _authorizations.At(slot).CreatedSequence == createdSequence;
+
+    /// <summary>False when the account index cannot take one more account (see <see cref="KeyTable.HasRoom"/>).</summary>
+    private bool AccountIndexHasRoom => _accountIndex.HasRoom;
 
     /// <summary>All accounts in creation order (index order).</summary>
     public ReadOnlySpan<Account> Accounts => _accounts.AsSpan(0, _accountCount);
@@ -106,18 +129,36 @@ public sealed partial class Ledger
             return new Reply { Status = Status.Ok, Sequence = LastSequence };
         }
 
-        UInt128 requestKey = Fingerprints.RequestKey(command.RequestId);
-        ulong payloadFingerprint = Fingerprints.Payload(command);
-        if (_idempotency.TryGet(requestKey, out IdempotencyRecord previous))
+        // The engine's producers stamp keys on their own thread; a direct caller (tests, tools) gets them computed here.
+        if (!command.KeysStamped) return ExecuteStamped(command, now, sink);
+        AssertKeysMatch(command);
+        if (_idempotency.TryGet(command.RequestKey, out IdempotencyRecord previous))
         {
-            if (previous.PayloadFingerprint == payloadFingerprint) return previous.ToReply(replayed: true);
+            if (previous.PayloadFingerprint == command.PayloadFingerprint) return previous.ToReply(replayed: true);
             return ReusedReply(command, now);
         }
 
-        LedgerEvent ledgerEvent = Decide(command, now, payloadFingerprint);
-        Apply(ledgerEvent, requestKey);
+        LedgerEvent ledgerEvent = Decide(command, now);
+        Apply(ledgerEvent, fromLog: false);
         sink.OnEvent(ledgerEvent);
         return ledgerEvent.ToReply();
+    }
+
+    private Reply ExecuteStamped(Command command, long now, IEventSink sink)
+    {
+        Fingerprints.StampKeys(ref command);
+        return Execute(command, now, sink);
+    }
+
+    /// <summary>Debug builds re-derive the producer's keys: a stale key (a command changed after stamping) is a bug.</summary>
+    [System.Diagnostics.Conditional("DEBUG")]
+    private static void AssertKeysMatch(in Command command)
+    {
+        Command recomputed = command;
+        Fingerprints.StampKeys(ref recomputed);
+        System.Diagnostics.Debug.Assert(recomputed.RequestKey == command.RequestKey && recomputed.AccountKey == command.AccountKey
+            && recomputed.AuthorizationKey == command.AuthorizationKey && recomputed.PayloadFingerprint == command.PayloadFingerprint,
+            "the command's keys do not match its ids: it was changed after Fingerprints.StampKeys");
     }
 
     /// <summary>
@@ -128,8 +169,8 @@ public sealed partial class Ledger
     {
         var reply = new Reply { Status = Status.RequestIdReused, Sequence = LastSequence };
         int index = -1;
-        if (command.AccountId is { } accountId && _accountIndex.TryGetValue(accountId, out int byAccount)) index = byAccount;
-        else if (command.AuthorizationId is { } authorizationId && _authorizations.TryFind(authorizationId, out int slot)) index = _authorizations.At(slot).AccountIndex;
+        if (TryFindAccount(command.AccountKey, out int byAccount)) index = byAccount;
+        else if (_authorizations.TryFind(command.AuthorizationKey, out int slot)) index = _authorizations.At(slot).AccountIndex;
         if (index >= 0)
         {
             ref readonly Account account = ref _accounts[index];
@@ -160,7 +201,10 @@ public sealed partial class Ledger
                 Status = Status.Ok,
                 RequestId = "",
                 AccountId = account.Id,
+                AccountKey = account.Key,
                 AuthorizationId = due.Id,
+                AuthorizationKey = due.Key,
+                KeysStamped = true,
                 AmountMinor = due.HeldMinor,
                 HoldReleasedMinor = due.HeldMinor,
                 AuthorizationClosed = true,
@@ -223,7 +267,12 @@ public sealed partial class Ledger
         if (_accountCount == _accounts.Length) Array.Resize(ref _accounts, _accounts.Length * 2);
         int index = _accountCount++;
         _accounts[index] = account;
-        _accountIndex.Add(account.Id, index);
+        System.Diagnostics.Debug.Assert(account.Key == Fingerprints.IdKey(account.Id), "an account's key is the IdKey of its id");
+        if (!_accountIndex.TryAdd(account.Key, index))
+        {
+            _accountCount--;
+            throw new LedgerInvariantException($"account {account.Id} opened twice");
+        }
         return index;
     }
 }

@@ -44,6 +44,14 @@ public struct LedgerEvent
     public string? Reason;
     public SpendingControls? Controls;
 
+    // Keys of the ids above, not encoded: set by Decide live and by Fingerprints.StampKeys at decode time, so Apply
+    // hashes no string (on recovery, read models and replicas as on the decide thread).
+    public UInt128 RequestKey;
+    public UInt128 AccountKey;
+    public UInt128 AuthorizationKey;
+    /// <summary>The three keys are set (an event built by hand without them is stamped by <see cref="Ledger.Apply(in LedgerEvent)"/>).</summary>
+    public bool KeysStamped;
+
     /// <summary>The reply this event stands for.</summary>
     public readonly Reply ToReply() => new()
     {

@@ -22,7 +22,9 @@ public sealed record LedgerOptions
     public long ClosedAuthorizationRetentionMs { get; init; } = 30L * 24 * 3600 * 1000;
     /// <summary>Hard bound on retained closed authorizations; beyond it the oldest are forgotten.</summary>
     public int ClosedAuthorizationMaxEntries { get; init; } = 20_000_000;
-    /// <summary>Capacity hint: accounts expected (0 = grow on demand; growing rehashes everything at once).</summary>
+    /// <summary>Authorizations (open plus retained closed) held at once; an Authorize beyond it answers <see cref="Status.EngineCapacityExceeded"/>.</summary>
+    public int AuthorizationsMax { get; init; } = 200_000_000;
+    /// <summary>Capacity hint: accounts expected (0 = grow on demand; growing doubles the index and rehashes every entry at once, see <see cref="KeyTable"/>).</summary>
     public int ExpectedAccounts { get; init; }
     /// <summary>Capacity hint: authorizations known at once (open plus retained closed ones).</summary>
     public int ExpectedAuthorizations { get; init; }

@@ -441,3 +441,52 @@ public sealed class AuthorizeTests
         }
     }
 }
+
+public class KeyedLookupTests
+{
+    [Fact]
+    public void Authorize_beyond_AuthorizationsMax_is_EngineCapacityExceeded_and_journaled()
+    {
+        var h = new LedgerHarness(new LedgerOptions { AuthorizationsMax = 2 });
+        h.Open("acct-1", 1_000);
+        Assert.Equal(Status.Ok, h.Execute(Command.Authorize("a1", "acct-1", 10, "USD")).Status);
+        Assert.Equal(Status.Ok, h.Execute(Command.Authorize("a2", "acct-1", 10, "USD")).Status);
+
+        LedgerEvent e = h.AssertDeclined(Command.Authorize("a3", "acct-1", 10, "USD"), Status.EngineCapacityExceeded);
+
+        Assert.Equal(20, e.HeldMinor);
+        Assert.Equal(2, h.Ledger.AuthorizationCount);
+        Assert.False(h.Ledger.TryGetAuthorization("a3", out _));
+        // The decline is recorded like any outcome: a retry gets the same answer, replayed.
+        Reply retry = h.Execute(Command.Authorize("a3", "acct-1", 10, "USD"));
+        Assert.Equal(Status.EngineCapacityExceeded, retry.Status);
+        Assert.True(retry.Replayed);
+    }
+
+    [Fact]
+    public void Commands_stamped_by_the_producer_decide_exactly_as_unstamped_ones()
+    {
+        var stamped = new LedgerHarness();
+        var plain = new LedgerHarness();
+        Command[] commands =
+        [
+            Command.OpenAccount("o1", "acct-1", "cust", "USD", 1_000),
+            Command.Authorize("a1", "acct-1", 300, "USD"),
+            Command.IncrementAuthorization("i1", "a1", 50),
+            Command.Capture("c1", "a1", 200, final: false),
+            Command.Refund("f1", "acct-1", 20, "a1"),
+            Command.Void("v1", "a1"),
+            Command.Capture("c2", "missing", 1, final: true),
+            Command.Repay("r1", "acct-unknown", 5),
+            Command.Authorize("a1", "acct-1", 999, "USD"),
+        ];
+        foreach (Command command in commands)
+        {
+            Command copy = command;
+            Fingerprints.StampKeys(ref copy);
+            Assert.Equal(plain.Execute(command), stamped.Execute(copy));
+        }
+        Assert.Equal(plain.Sink.Events, stamped.Sink.Events);
+        Assert.Equal(plain.Ledger.ComputeDigest(), stamped.Ledger.ComputeDigest());
+    }
+}

@@ -39,6 +39,7 @@ public static class DeskApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => CalendarFor(desk.TimeZone));
         builder.Services.AddSingleton<EngineGateway>();
+        builder.Services.AddSingleton<DeskIdentity>();
         builder.Services.AddSingleton<WriteBackSignal>();
         builder.Services.AddScoped<CustomerService>();
         builder.Services.AddScoped<ApplicationService>();

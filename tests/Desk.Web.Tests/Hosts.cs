@@ -22,15 +22,23 @@ public static class Temp
         System.IO.Directory.CreateDirectory(path);
         return path;
     }
+
+    /// <summary>Deletes a test directory; a failure is reported on stderr, never fails the test that is cleaning up.</summary>
+    public static void Delete(string path)
+    {
+        try { if (System.IO.Directory.Exists(path)) System.IO.Directory.Delete(path, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Console.Error.WriteLine($"could not delete {path}: {e.Message}"); }
+    }
 }
 
-/// <summary>A real engine in this process on a free loopback port and a temporary data directory.</summary>
+/// <summary>A real engine in this process on a free loopback port and a temporary data directory, deleted on dispose.</summary>
 public sealed class EngineHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly string _dataDirectory;
     public string Address { get; }
 
-    private EngineHost(WebApplication app, string address) { _app = app; Address = address; }
+    private EngineHost(WebApplication app, string address, string dataDirectory) { _app = app; Address = address; _dataDirectory = dataDirectory; }
 
     public static async Task<EngineHost> StartAsync()
     {
@@ -38,13 +46,14 @@ public sealed class EngineHost : IAsyncDisposable
         var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", $"--Engine:DataDirectory={data}", "--Engine:JournalPageSizeBits=20",
             "--Engine:JournalMemorySizeBits=22", "--Engine:JournalSegmentSizeBits=24", "--Logging:LogLevel:Default=Warning"]);
         await app.StartAsync();
-        return new EngineHost(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        return new EngineHost(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single(), data);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        Temp.Delete(_dataDirectory);
     }
 }
 
@@ -52,11 +61,16 @@ public sealed class EngineHost : IAsyncDisposable
 public sealed class DeskHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    /// <summary>The data directory when this host created it (deleted on dispose); null when the test owns it.</summary>
+    private readonly string? _ownDirectory;
     public string Address { get; }
     public string AdminPassword { get; }
     public IServiceProvider Services => _app.Services;
 
-    private DeskHost(WebApplication app, string address, string adminPassword) { _app = app; Address = address; AdminPassword = adminPassword; }
+    private DeskHost(WebApplication app, string address, string adminPassword, string? ownDirectory)
+    {
+        _app = app; Address = address; AdminPassword = adminPassword; _ownDirectory = ownDirectory;
+    }
 
     public static List<string> Arguments(string engineAddress, string dataDirectory, params string[] extra) =>
     [
@@ -67,11 +81,12 @@ public sealed class DeskHost : IAsyncDisposable
 
     public static async Task<DeskHost> StartAsync(string engineAddress, string? dataDirectory = null, params string[] extra)
     {
-        var app = DeskApp.Build([.. Arguments(engineAddress, dataDirectory ?? Temp.Directory("desk"), extra)]);
+        string? own = dataDirectory is null ? Temp.Directory("desk") : null;
+        var app = DeskApp.Build([.. Arguments(engineAddress, dataDirectory ?? own!, extra)]);
         string? password = await Bootstrap.RunAsync(app.Services, app.Logger);
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new DeskHost(app, address, password ?? "");
+        return new DeskHost(app, address, password ?? "", own);
     }
 
     public T With<T>(Func<DeskDb, T> read)
@@ -95,6 +110,9 @@ public sealed class DeskHost : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        // SQLite keeps pooled connections (and their file handles) open past the host; release them before deleting.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_ownDirectory is not null) Temp.Delete(_ownDirectory);
     }
 }
 

@@ -2,10 +2,19 @@ using Desk.Domain;
 
 namespace Desk.Web.Tests;
 
-/// <summary>One engine for the test assembly: tests keep apart by using fresh customer codes (hence fresh account ids).</summary>
+/// <summary>
+/// One engine for the test assembly, as desks in production share one: tests keep apart by using fresh customer codes
+/// (hence fresh account ids), and each test desk prefixes its request ids with its own desk id. Stopped and deleted
+/// when the test process exits.
+/// </summary>
 public static class SharedEngine
 {
-    private static readonly Lazy<Task<EngineHost>> Engine = new(EngineHost.StartAsync);
+    private static readonly Lazy<Task<EngineHost>> Engine = new(async () =>
+    {
+        var host = await EngineHost.StartAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => host.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(20));
+        return host;
+    });
 
     public static async Task<string> AddressAsync() => (await Engine.Value).Address;
 }

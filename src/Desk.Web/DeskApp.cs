@@ -44,6 +44,7 @@ public static class DeskApp
         builder.Services.AddScoped<CustomerService>();
         builder.Services.AddScoped<ApplicationService>();
         builder.Services.AddScoped<ScoringService>();
+        builder.Services.AddScoped<SegmentService>();
         builder.Services.AddSingleton<DeskJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeskJobs>());
         if (desk.FollowEngine)

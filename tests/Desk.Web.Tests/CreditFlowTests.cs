@@ -14,10 +14,10 @@ namespace Desk.Web.Tests;
 public class CreditFlowTests
 {
     // All tests share one engine, as desks do in production: each desk prefixes its request ids with its own id.
-    private static async Task<(DeskHost Desk, string Engine)> StartAsync(params string[] extra)
+    private static async Task<(DeskHost Desk, string Engine)> StartAsync(string storage, params string[] extra)
     {
         string engine = await SharedEngine.AddressAsync();
-        var desk = await DeskHost.StartAsync(engine, null, extra);
+        var desk = await DeskHost.StartAsync(engine, null, [.. await Storage.ArgumentsAsync(storage), .. extra]);
         await desk.AddUserAsync("sam", "sales");
         await desk.AddUserAsync("fay", "finance");
         await desk.AddUserAsync("dora", "finance", "finance-director");
@@ -40,10 +40,12 @@ public class CreditFlowTests
         return await result.Content.ReadAsStringAsync();
     }
 
-    [Fact]
-    public async Task Import_previews_bad_rows_then_opens_engine_accounts_and_a_reimport_changes_nothing()
+    [Theory]
+    [InlineData(Storage.Sqlite)]
+    [InlineData(Storage.Postgres)]
+    public async Task Import_previews_bad_rows_then_opens_engine_accounts_and_a_reimport_changes_nothing(string storage)
     {
-        var (desk, engineAddress) = await StartAsync();
+        var (desk, engineAddress) = await StartAsync(storage);
         await using var _ = desk;
         using var sam = await DeskClient.SignedInAsync(desk.Address, "sam");
         string a = TestData.NewUscc(), b = TestData.NewUscc();
@@ -75,10 +77,12 @@ public class CreditFlowTests
         Assert.Equal("sam", desk.With(db => db.Customers.Single(c => c.Uscc == a).OwnerUserName));
     }
 
-    [Fact]
-    public async Task Application_over_50000_is_approved_in_two_steps_and_changes_the_engine_limit_once()
+    [Theory]
+    [InlineData(Storage.Sqlite)]
+    [InlineData(Storage.Postgres)]
+    public async Task Application_over_50000_is_approved_in_two_steps_and_changes_the_engine_limit_once(string storage)
     {
-        var (desk, engineAddress) = await StartAsync();
+        var (desk, engineAddress) = await StartAsync(storage);
         await using var _ = desk;
         using var sam = await DeskClient.SignedInAsync(desk.Address, "sam");
         using var fay = await DeskClient.SignedInAsync(desk.Address, "fay");
@@ -134,9 +138,9 @@ public class CreditFlowTests
     [Fact]
     public async Task Two_desks_sharing_an_engine_send_distinct_request_ids_for_their_same_numbered_applications()
     {
-        var (first, engineAddress) = await StartAsync("--Desk:FollowEngine=false");
+        var (first, engineAddress) = await StartAsync(Storage.Sqlite, "--Desk:FollowEngine=false");
         await using var _ = first;
-        var (second, _) = await StartAsync("--Desk:FollowEngine=false");
+        var (second, _) = await StartAsync(Storage.Sqlite, "--Desk:FollowEngine=false");
         await using var __ = second;
         Assert.NotEqual(DeskIdOf(first), DeskIdOf(second));
         using var engine = new CreditEngineClient(engineAddress);
@@ -165,17 +169,19 @@ public class CreditFlowTests
     }
 
     [Theory]
-    [InlineData("before-engine-call", false)]
-    [InlineData("after-engine-call", true)]
-    public async Task Desk_killed_between_approval_and_write_back_neither_loses_nor_doubles_it(string failPoint, bool engineAppliedBeforeCrash)
+    [InlineData("before-engine-call", false, Storage.Sqlite)]
+    [InlineData("after-engine-call", true, Storage.Sqlite)]
+    [InlineData("after-engine-call", true, Storage.Postgres)]
+    public async Task Desk_killed_between_approval_and_write_back_neither_loses_nor_doubles_it(string failPoint, bool engineAppliedBeforeCrash, string storage)
     {
         string engineAddress = await SharedEngine.AddressAsync();
         string data = Temp.Directory("desk-crash");
+        string[] db = await Storage.ArgumentsAsync(storage); // the same database in all three lives
         string uscc = TestData.NewUscc();
         long appId;
         // First life: set up and approve; the write-back kills the desk (SIGKILL) at the fail point.
         {
-            await using var desk = await DeskHost.StartAsync(engineAddress, data, "--Desk:FollowEngine=false", "--Desk:JobIntervalMs=600000");
+            await using var desk = await DeskHost.StartAsync(engineAddress, data, [.. db, "--Desk:FollowEngine=false", "--Desk:JobIntervalMs=600000"]);
             await desk.AddUserAsync("sam", "sales");
             await desk.AddUserAsync("fay", "finance");
             await desk.AddUserAsync("sid", "sales", "sales-director");
@@ -189,7 +195,7 @@ public class CreditFlowTests
         }
         // The approval is committed; the in-process desk is stopped. The desk process that does the write-back is a child.
         {
-            using var child = await ChildDesk.StartAsync(engineAddress, data, "--Desk:FollowEngine=false", $"--Desk:FailPoint={failPoint}");
+            using var child = await ChildDesk.StartAsync(engineAddress, data, [.. db, "--Desk:FollowEngine=false", $"--Desk:FailPoint={failPoint}"]);
             using var sid = await DeskClient.SignedInAsync(child.Address, "sid");
             // The decision commits before the write-back starts; at "before-engine-call" the process may die before the
             // HTTP reply is flushed, so a dropped connection is an acceptable answer here.
@@ -206,7 +212,7 @@ public class CreditFlowTests
             Assert.Equal(1_000_000, (await engine.GetAccountAsync(new GetAccountRequest { AccountId = account })).Account.CreditLimit);
 
         // Second life: the pending write-back is still there and goes out again with the same request id.
-        await using (var desk = await DeskHost.StartAsync(engineAddress, data, "--Desk:FollowEngine=false"))
+        await using (var desk = await DeskHost.StartAsync(engineAddress, data, [.. db, "--Desk:FollowEngine=false"]))
         {
             await Wait.UntilAsync(() => Task.FromResult(desk.With(db => db.Applications.Single(a => a.Id == appId).WriteBack) == WriteBackState.Done), "the retried write-back");
             var app = desk.With(db => db.Applications.Single(a => a.Id == appId));

@@ -14,11 +14,35 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Desk.Web.Tests;
 
+/// <summary>
+/// Temporary directories of this test process, all under one run directory (<c>desk-tests/run-{pid}</c>) that is
+/// deleted at exit after the servers the tests started (<see cref="AtExit"/>) are stopped. The test runner may kill
+/// the test process before that finishes, so each run first reaps the directories of runs whose process is gone,
+/// killing a PostgreSQL server still running from them.
+/// </summary>
 public static class Temp
 {
+    private static readonly string Base = Path.Combine(Path.GetTempPath(), "desk-tests");
+    private static readonly string Run = Path.Combine(Base, $"run-{Environment.ProcessId}");
+    private static readonly Stack<Action> Exits = new();
+
+    static Temp()
+    {
+        ReapDeadRuns();
+        System.IO.Directory.CreateDirectory(Run);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            lock (Exits) while (Exits.Count > 0) { try { Exits.Pop()(); } catch (Exception e) { Console.Error.WriteLine($"cleanup: {e.Message}"); } }
+            Delete(Run);
+        };
+    }
+
+    /// <summary>Runs <paramref name="stop"/> when the process exits, before the run directory is deleted (last registered, first run).</summary>
+    public static void AtExit(Action stop) { lock (Exits) Exits.Push(stop); }
+
     public static string Directory(string kind)
     {
-        string path = Path.Combine(Path.GetTempPath(), "desk-tests", kind + "-" + Guid.NewGuid().ToString("N"));
+        string path = Path.Combine(Run, kind + "-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(path);
         return path;
     }
@@ -29,6 +53,27 @@ public static class Temp
         try { if (System.IO.Directory.Exists(path)) System.IO.Directory.Delete(path, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Console.Error.WriteLine($"could not delete {path}: {e.Message}"); }
     }
+
+    private static void ReapDeadRuns()
+    {
+        if (!System.IO.Directory.Exists(Base)) return;
+        foreach (string run in System.IO.Directory.GetDirectories(Base, "run-*"))
+        {
+            if (!int.TryParse(Path.GetFileName(run)["run-".Length..], out int pid) || pid == Environment.ProcessId || Alive(pid)) continue;
+            foreach (string pidFile in System.IO.Directory.GetFiles(run, "postmaster.pid", SearchOption.AllDirectories))
+            {
+                if (int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out int postmaster) && Alive(postmaster))
+                {
+                    using var orphan = Process.GetProcessById(postmaster);
+                    orphan.Kill(entireProcessTree: true);
+                    orphan.WaitForExit(10_000);
+                }
+            }
+            Delete(run);
+        }
+    }
+
+    private static bool Alive(int pid) => System.IO.Directory.Exists($"/proc/{pid}");
 }
 
 /// <summary>A real engine in this process on a free loopback port and a temporary data directory, deleted on dispose.</summary>
@@ -112,6 +157,7 @@ public sealed class DeskHost : IAsyncDisposable
         await _app.DisposeAsync();
         // SQLite keeps pooled connections (and their file handles) open past the host; release them before deleting.
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Npgsql.NpgsqlConnection.ClearAllPools();
         if (_ownDirectory is not null) Temp.Delete(_ownDirectory);
     }
 }

@@ -9,9 +9,9 @@ namespace Desk.Web.Tests;
 /// <summary>Segments through the pages: saved AND/OR/NOT filters, counts and totals, CSV export, visibility rules.</summary>
 public class SegmentTests
 {
-    private static async Task<DeskHost> StartAsync()
+    private static async Task<DeskHost> StartAsync(string storage = Storage.Sqlite)
     {
-        var desk = await DeskHost.StartAsync(await SharedEngine.AddressAsync(), null, "--Desk:FollowEngine=false");
+        var desk = await DeskHost.StartAsync(await SharedEngine.AddressAsync(), null, [.. await Storage.ArgumentsAsync(storage), "--Desk:FollowEngine=false"]);
         await desk.AddUserAsync("fay", "finance");
         await desk.AddUserAsync("sam", "sales");
         await desk.AddUserAsync("sue", "sales");
@@ -45,10 +45,12 @@ public class SegmentTests
         return long.Parse(Regex.Match(saved.Headers.Location!.OriginalString, @"/segments/(\d+)").Groups[1].Value);
     }
 
-    [Fact]
-    public async Task A_saved_segment_shows_its_count_and_totals_and_exports_its_customers_as_csv()
+    [Theory]
+    [InlineData(Storage.Sqlite)]
+    [InlineData(Storage.Postgres)]
+    public async Task A_saved_segment_shows_its_count_and_totals_and_exports_its_customers_as_csv(string storage)
     {
-        await using var desk = await StartAsync();
+        await using var desk = await StartAsync(storage);
         using var fay = await DeskClient.SignedInAsync(desk.Address, "fay");
         long id = await SaveAsync(fay, "Healthy east or VIP", Filter);
 

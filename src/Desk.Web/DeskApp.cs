@@ -45,6 +45,7 @@ public static class DeskApp
         builder.Services.AddScoped<ApplicationService>();
         builder.Services.AddScoped<ScoringService>();
         builder.Services.AddScoped<SegmentService>();
+        builder.Services.AddScoped<RescoringService>();
         builder.Services.AddSingleton<DeskJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeskJobs>());
         if (desk.FollowEngine)

@@ -18,6 +18,12 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
         if (!user.Can(Permission.ApplicationsSubmit)) return (null, "forbidden: your roles may not submit applications");
         var customer = await customers.Visible(user).Include(c => c.Accounts).FirstOrDefaultAsync(c => c.Id == r.CustomerId);
         if (customer is null) return (null, "customer_id: no such customer (or not yours)");
+        return await SubmitForAsync(customer, r, user.Name(), user.AuditName());
+    }
+
+    /// <summary>Submits for a customer already loaded with its accounts; also used by rules (<c>system:…</c> submitters).</summary>
+    public async Task<(CreditApplication? App, string? Error)> SubmitForAsync(Customer customer, SubmitRequest r, string submittedBy, string auditActor)
+    {
         if (string.IsNullOrWhiteSpace(r.Reason)) return (null, "reason: is required");
         if (r.Reason.Length > 4000) return (null, "reason: at most 4,000 characters");
         var now = clock.GetUtcNow();
@@ -48,7 +54,7 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
             TemporaryExpiresAt = r.TemporaryExpiresAt,
             TermsDays = r.TermsDays,
             Reason = r.Reason.Trim(),
-            SubmittedBy = user.Name(),
+            SubmittedBy = submittedBy,
             SubmittedAt = now,
             Score = score.Score, Grade = score.Grade, ScoringModelVersion = score.ModelVersion,
             SuggestedLimitMinor = score.SuggestedLimitMinor, SuggestedTermsDays = score.SuggestedTermsDays,
@@ -64,7 +70,7 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
         if (customer.Stage is LifecycleStage.Lead or LifecycleStage.Prospect or LifecycleStage.DueDiligence) customer.Stage = LifecycleStage.InApproval;
         db.Applications.Add(app);
         await db.SaveChangesAsync();
-        Audit.Record(db, user.AuditName(), "Application", app.Id, "submit", null,
+        Audit.Record(db, auditActor, "Application", app.Id, "submit", null,
             new { app.CustomerId, app.Kind, amount = Money.Format(app.AmountMinor, app.Currency), app.TemporaryExpiresAt, app.TermsDays, app.Reason, app.RouteName, steps = steps.Select(s => s.Name) }, now);
         if (app.Cc.Length > 0)
             db.ApprovalNotices.Add(new ApprovalNotice { ApplicationId = app.Id, StepIndex = 0, Kind = NoticeKind.Cc, Recipients = app.Cc, At = now, Text = $"Application {app.Id} submitted by {app.SubmittedBy}" });

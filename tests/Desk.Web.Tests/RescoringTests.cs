@@ -16,6 +16,8 @@ public class RescoringTests
         string engineAddress = await SharedEngine.AddressAsync();
         await using var desk = await DeskHost.StartAsync(engineAddress);
         await desk.AddUserAsync("sam", "sales");
+        // The day's nightly rescoring runs at start; let it finish first so that only the follower scores this customer.
+        await Wait.UntilAsync(() => Task.FromResult(desk.With(db => db.Settings.Any(s => s.Key == "scoring.nightly"))), "the nightly scoring of the empty desk");
         string uscc = TestData.NewUscc();
         long customerId;
         using (var scope = desk.Services.CreateScope())

@@ -52,7 +52,7 @@ public sealed class DeskJobs(IServiceScopeFactory scopes, WriteBackSignal signal
         var now = clock.GetUtcNow();
         // Candidates by the active step's reminder time (the earlier of its two times); the rule decides what is due.
         var candidates = await db.ApprovalSteps.Where(s => s.Status == StepStatus.Active && (s.RemindedAt == null && s.ReminderAt <= now || s.EscalatedAt == null && s.DueAt <= now))
-            .Select(s => s.ApplicationId).Distinct().Take(500).ToListAsync(ct);
+            .Select(s => s.ApplicationId).Distinct().OrderBy(id => id).Take(500).ToListAsync(ct);
         int raised = 0;
         foreach (long id in candidates)
         {

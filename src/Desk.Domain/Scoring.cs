@@ -110,6 +110,20 @@ public sealed class ScoringModel
     }
 
     /// <summary>The automatic downgrade rule: one grade down (D stays D), with the reason; null when it does not apply.</summary>
+    /// <summary>
+    /// The automatic lower-limit application of a downgrade, when the model asks for one
+    /// (<see cref="DowngradeCreatesApplication"/>): only when the downgrade rule moved the customer to a grade below
+    /// the one stored before (a first score counts as moving from the grade computed without the rule), and only when
+    /// the new grade's suggestion is below the current limit. Returns the limit to apply for, or null.
+    /// </summary>
+    public long? LowerLimitOnDowngrade(string? previousGrade, string computedGrade, string downgradedGrade, long currentLimitMinor, long suggestedLimitMinor)
+    {
+        if (!DowngradeCreatesApplication || computedGrade == downgradedGrade) return null;
+        int before = Array.IndexOf(Grades, previousGrade ?? computedGrade);
+        if (before >= Array.IndexOf(Grades, downgradedGrade)) return null; // already at or below this grade: no new downgrade
+        return suggestedLimitMinor < currentLimitMinor ? suggestedLimitMinor : null;
+    }
+
     public (string Grade, string Reason)? Downgrade(string grade, int latePaymentsInWindow)
     {
         if (latePaymentsInWindow < DowngradeLatePayments || grade == "D") return null;

@@ -29,10 +29,17 @@ public static class SegmentFilter
     public static readonly IReadOnlyList<string> Fields =
         ["name", "uscc", "region", "industry", "source", "owner", "stage", "type", "grade", "rating", "score", "dpd", "utilisation", "limit", "posted"];
 
-    public static Expression<Func<Customer, bool>> Parse(string text)
+    /// <summary>Fields that reveal scores, grades and external ratings: usable only by roles that may see credit reports.</summary>
+    public static readonly IReadOnlyList<string> CreditReportFields = ["grade", "rating", "score"];
+
+    /// <summary>
+    /// Parses a filter. Without <paramref name="creditReportsVisible"/> a condition on a credit-report field is refused:
+    /// a segment "grade = D" would otherwise tell a salesperson which of their customers are graded D.
+    /// </summary>
+    public static Expression<Func<Customer, bool>> Parse(string text, bool creditReportsVisible = true)
     {
         if (text.Length > LengthMax) throw new SegmentFilterException($"filter: at most {LengthMax} characters");
-        var parser = new Parser(Tokenize(text));
+        var parser = new Parser(Tokenize(text), creditReportsVisible);
         if (parser.AtEnd) return c => true;
         Expression body = parser.ParseOr();
         if (!parser.AtEnd) throw new SegmentFilterException($"unexpected '{parser.Peek.Text}' at position {parser.Peek.Position + 1}");
@@ -80,7 +87,7 @@ public static class SegmentFilter
         return tokens;
     }
 
-    private sealed class Parser(List<Token> tokens)
+    private sealed class Parser(List<Token> tokens, bool creditReportsVisible)
     {
         public static readonly ParameterExpression Customer = Expression.Parameter(typeof(Customer), "c");
         private int _at;
@@ -138,6 +145,8 @@ public static class SegmentFilter
                 return Rebind(hasTag);
             }
             if (!Fields.Contains(name)) throw new SegmentFilterException($"unknown field '{field.Text}' at position {field.Position + 1}; fields: {string.Join(", ", Fields)}, tag:NAME");
+            if (!creditReportsVisible && CreditReportFields.Contains(name))
+                throw new SegmentFilterException($"field '{name}' (position {field.Position + 1}) is visible only to finance, risk and manager");
             if (IsKeyword("in"))
             {
                 _at++;

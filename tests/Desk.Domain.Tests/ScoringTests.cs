@@ -60,3 +60,31 @@ public class ScoringTests
         Assert.Contains("suggestions.C: is required", problems);
     }
 }
+
+public class DowngradeApplicationTests
+{
+    private static readonly ScoringModel Configured = new() { DowngradeCreatesApplication = true };
+
+    [Fact]
+    public void A_downgrade_below_the_stored_grade_asks_for_the_new_grades_lower_suggested_limit() =>
+        Assert.Equal(5_000_00, Configured.LowerLimitOnDowngrade("B", "B", "C", 100_000_00, 5_000_00));
+
+    [Fact]
+    public void A_first_score_that_is_downgraded_counts_as_a_downgrade() =>
+        Assert.Equal(5_000_00, Configured.LowerLimitOnDowngrade(null, "B", "C", 100_000_00, 5_000_00));
+
+    [Fact]
+    public void No_application_unless_the_model_is_configured_for_it() =>
+        Assert.Null(new ScoringModel().LowerLimitOnDowngrade("B", "B", "C", 100_000_00, 5_000_00));
+
+    [Fact]
+    public void No_application_when_the_customer_already_had_that_grade_or_lower() =>
+        Assert.Null(Configured.LowerLimitOnDowngrade("C", "B", "C", 100_000_00, 5_000_00));
+
+    [Fact]
+    public void No_application_without_a_downgrade_or_when_the_suggestion_is_not_lower()
+    {
+        Assert.Null(Configured.LowerLimitOnDowngrade("A", "C", "C", 100_000_00, 5_000_00));
+        Assert.Null(Configured.LowerLimitOnDowngrade("B", "B", "C", 5_000_00, 5_000_00));
+    }
+}

@@ -46,3 +46,20 @@ public class SegmentFilterTests
         Assert.StartsWith(expected, error.Message);
     }
 }
+
+public class SegmentFilterFieldRuleTests
+{
+    [Theory]
+    [InlineData("grade = A")]
+    [InlineData("region = 华东 AND NOT score < 40")]
+    [InlineData("rating in AAA,AA")]
+    public void Credit_report_fields_are_refused_to_users_who_may_not_see_credit_reports(string filter)
+    {
+        var e = Assert.Throws<SegmentFilterException>(() => SegmentFilter.Parse(filter, creditReportsVisible: false));
+        Assert.Contains("visible only to finance, risk and manager", e.Message);
+        SegmentFilter.Parse(filter, creditReportsVisible: true); // the same filter is fine for finance
+    }
+
+    [Fact]
+    public void Other_fields_stay_usable_without_credit_reports() => SegmentFilter.Parse("dpd > 30 AND tag:vip", creditReportsVisible: false);
+}

@@ -9,12 +9,15 @@ namespace Desk.Web.Tests;
 
 public class AuthAndAuditTests
 {
-    private static async Task<DeskHost> StartAsync() => await DeskHost.StartAsync(await SharedEngine.AddressAsync());
+    private static async Task<DeskHost> StartAsync(string storage = Storage.Sqlite) =>
+        await DeskHost.StartAsync(await SharedEngine.AddressAsync(), null, await Storage.ArgumentsAsync(storage));
 
-    [Fact]
-    public async Task First_start_creates_the_admin_with_a_one_time_password_that_must_be_changed()
+    [Theory]
+    [InlineData(Storage.Sqlite)]
+    [InlineData(Storage.Postgres)]
+    public async Task First_start_creates_the_admin_with_a_one_time_password_that_must_be_changed(string storage)
     {
-        await using var desk = await StartAsync();
+        await using var desk = await StartAsync(storage);
         Assert.Equal(16, desk.AdminPassword.Length);
         using var admin = new DeskClient(desk.Address);
         var wrong = await admin.PostFormAsync("/login", new() { ["username"] = "admin", ["password"] = "nope" });
@@ -100,10 +103,12 @@ public class AuthAndAuditTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/v1/customers")).StatusCode);
     }
 
-    [Fact]
-    public async Task Audit_entries_cannot_be_modified_or_deleted()
+    [Theory]
+    [InlineData(Storage.Sqlite)]
+    [InlineData(Storage.Postgres)]
+    public async Task Audit_entries_cannot_be_modified_or_deleted(string storage)
     {
-        await using var desk = await StartAsync();
+        await using var desk = await StartAsync(storage);
         using var scope = desk.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<DeskDb>();
         var entry = await db.Audit.FirstAsync();
@@ -112,8 +117,13 @@ public class AuthAndAuditTests
         Assert.Contains("append-only", refused.Message);
         db.ChangeTracker.Clear();
         // Around EF too: the database's triggers refuse it.
-        var sql = await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("UPDATE AuditEntries SET Actor = 'x'"));
+        // PostgreSQL folds unquoted names to lower case; the migrations created quoted mixed-case names.
+        (string update, string remove) = storage == Storage.Postgres
+            ? ("UPDATE \"AuditEntries\" SET \"Actor\" = 'x'", "DELETE FROM \"AuditEntries\"")
+            : ("UPDATE AuditEntries SET Actor = 'x'", "DELETE FROM AuditEntries");
+        var sql = await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync(update));
         Assert.Contains("append-only", sql.Message);
-        await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM AuditEntries"));
+        var delete = await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync(remove));
+        Assert.Contains("append-only", delete.Message);
     }
 }

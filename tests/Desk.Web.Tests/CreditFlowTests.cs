@@ -13,14 +13,11 @@ namespace Desk.Web.Tests;
 /// <summary>The desk against a real engine: import opens accounts, approvals write back once, crashes lose nothing.</summary>
 public class CreditFlowTests
 {
-    // Each test has its own engine: request ids are derived from desk record ids (app-{id}-limit), which are unique
-    // per desk database, so two test desks must not share one engine.
-    private static async Task<(DeskHost Desk, string Engine)> StartAsync()
+    // All tests share one engine, as desks do in production: each desk prefixes its request ids with its own id.
+    private static async Task<(DeskHost Desk, string Engine)> StartAsync(string storage, params string[] extra)
     {
-        string engine = (await EngineHost.StartAsync()).Address;
-        // The engine follower stays off here: with it on, this test's write-back did not complete in time (see README's
-        // open items); the follower is exercised by the demo.
-        var desk = await DeskHost.StartAsync(engine, null, "--Desk:FollowEngine=false");
+        string engine = await SharedEngine.AddressAsync();
+        var desk = await DeskHost.StartAsync(engine, null, [.. await Storage.ArgumentsAsync(storage), .. extra]);
         await desk.AddUserAsync("sam", "sales");
         await desk.AddUserAsync("fay", "finance");
         await desk.AddUserAsync("dora", "finance", "finance-director");
@@ -43,10 +40,12 @@ public class CreditFlowTests
         return await result.Content.ReadAsStringAsync();
     }
 
-    [Fact]
-    public async Task Import_previews_bad_rows_then_opens_engine_accounts_and_a_reimport_changes_nothing()
+    [Theory]
+    [InlineData(Storage.Sqlite)]
+    [InlineData(Storage.Postgres)]
+    public async Task Import_previews_bad_rows_then_opens_engine_accounts_and_a_reimport_changes_nothing(string storage)
     {
-        var (desk, engineAddress) = await StartAsync();
+        var (desk, engineAddress) = await StartAsync(storage);
         await using var _ = desk;
         using var sam = await DeskClient.SignedInAsync(desk.Address, "sam");
         string a = TestData.NewUscc(), b = TestData.NewUscc();
@@ -78,10 +77,12 @@ public class CreditFlowTests
         Assert.Equal("sam", desk.With(db => db.Customers.Single(c => c.Uscc == a).OwnerUserName));
     }
 
-    [Fact]
-    public async Task Application_over_50000_is_approved_in_two_steps_and_changes_the_engine_limit_once()
+    [Theory]
+    [InlineData(Storage.Sqlite)]
+    [InlineData(Storage.Postgres)]
+    public async Task Application_over_50000_is_approved_in_two_steps_and_changes_the_engine_limit_once(string storage)
     {
-        var (desk, engineAddress) = await StartAsync();
+        var (desk, engineAddress) = await StartAsync(storage);
         await using var _ = desk;
         using var sam = await DeskClient.SignedInAsync(desk.Address, "sam");
         using var fay = await DeskClient.SignedInAsync(desk.Address, "fay");
@@ -113,10 +114,10 @@ public class CreditFlowTests
         var final = await dirk.Http.PostAsJsonAsync($"/api/v1/applications/{app.Id}/decisions", new { action = "Approve", opinion = "agreed" });
         Assert.Equal(HttpStatusCode.OK, final.StatusCode);
 
-        // Runs a write-back round at once (idempotent next to the background loop, which the crash test below relies on).
-        await desk.Services.GetRequiredService<Services.DeskJobs>().WriteBacksAsync(CancellationToken.None);
-        var done = await sam.GetJsonAsync<ApplicationDto>($"/api/v1/applications/{app.Id}");
-        Assert.Equal($"app-{app.Id}-limit", done.EngineRequestId);
+        // The background write-back loop sends it (with the engine follower running beside it).
+        ApplicationDto done = app;
+        await Wait.UntilAsync(async () => (done = await sam.GetJsonAsync<ApplicationDto>($"/api/v1/applications/{app.Id}")).WriteBack == "Done", "the background write-back");
+        Assert.Equal($"{DeskIdOf(desk)}-app-{app.Id}-limit", done.EngineRequestId);
         Assert.Equal("Ok", done.EngineStatus);
         var credit = await sam.GetJsonAsync<CreditStatusDto>($"/api/v1/customers/{customerId}/credit");
         Assert.Equal(80_000m, Assert.Single(credit.Accounts).Limit);
@@ -126,20 +127,61 @@ public class CreditFlowTests
         using var engine = new CreditEngineClient(engineAddress);
         var events = await engine.ListEventsAsync(new ListEventsRequest { AccountId = RequestIds.MainAccountId(uscc), MinSequence = done.EngineSequence!.Value });
         Assert.Single(events.Events, e => e.Type == EventType.LimitChanged);
+        // The follower projects the same limit change (exactly once: the write-back already moved the account's sequence).
+        await Wait.UntilAsync(() => Task.FromResult(desk.With(db => db.Settings.Single(x => x.Key == Services.EngineFollower.PositionKey).Value) is string p && long.Parse(p) >= done.EngineSequence!.Value),
+            "the follower to pass the write-back's sequence");
+        Assert.Equal(8_000_000, desk.With(db => db.Customers.Single(c => c.Id == customerId).LimitMinor));
+    }
+
+    private static string DeskIdOf(DeskHost desk) => desk.With(db => db.Settings.Single(s => s.Key == Services.DeskIdentity.Key).Value);
+
+    [Fact]
+    public async Task Two_desks_sharing_an_engine_send_distinct_request_ids_for_their_same_numbered_applications()
+    {
+        var (first, engineAddress) = await StartAsync(Storage.Sqlite, "--Desk:FollowEngine=false");
+        await using var _ = first;
+        var (second, _) = await StartAsync(Storage.Sqlite, "--Desk:FollowEngine=false");
+        await using var __ = second;
+        Assert.NotEqual(DeskIdOf(first), DeskIdOf(second));
+        using var engine = new CreditEngineClient(engineAddress);
+        var accounts = new List<string>();
+        foreach (var desk in new[] { first, second })
+        {
+            await desk.AddUserAsync("sid", "sales", "sales-director");
+            using var sam = await DeskClient.SignedInAsync(desk.Address, "sam");
+            using var fay = await DeskClient.SignedInAsync(desk.Address, "fay");
+            using var sid = await DeskClient.SignedInAsync(desk.Address, "sid");
+            string uscc = TestData.NewUscc();
+            await ImportAsync(sam, "one.csv", System.Text.Encoding.UTF8.GetBytes($"uscc,legal_name,initial_limit\n{uscc},Shared Engine Co,10000\n"));
+            long customerId = desk.With(db => db.Customers.Single(c => c.Uscc == uscc).Id);
+            var app = (await (await sam.Http.PostAsJsonAsync("/api/v1/applications", new { customerId, kind = "LimitChange", amount = 20_000m, reason = "r" })).Content.ReadFromJsonAsync<ApplicationDto>())!;
+            Assert.Equal(1, app.Id); // each desk's first application: the same desk record id in both databases
+            Assert.Equal(HttpStatusCode.OK, (await fay.Http.PostAsJsonAsync($"/api/v1/applications/{app.Id}/decisions", new { action = "Approve", opinion = "ok" })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await sid.Http.PostAsJsonAsync($"/api/v1/applications/{app.Id}/decisions", new { action = "Approve", opinion = "ok" })).StatusCode);
+            await Wait.UntilAsync(() => Task.FromResult(desk.With(db => db.Applications.Single(a => a.Id == app.Id).WriteBack) == WriteBackState.Done), "the write-back");
+            var written = desk.With(db => db.Applications.Single(a => a.Id == app.Id));
+            Assert.False(written.EngineReplayed); // with unprefixed ids the second desk got the first desk's reply (replayed) or REQUEST_ID_REUSED
+            Assert.Equal("Ok", written.EngineStatus);
+            accounts.Add(RequestIds.MainAccountId(uscc));
+        }
+        foreach (string account in accounts)
+            Assert.Equal(2_000_000, (await engine.GetAccountAsync(new GetAccountRequest { AccountId = account, MinSequence = 0 })).Account.CreditLimit);
     }
 
     [Theory]
-    [InlineData("before-engine-call", false)]
-    [InlineData("after-engine-call", true)]
-    public async Task Desk_killed_between_approval_and_write_back_neither_loses_nor_doubles_it(string failPoint, bool engineAppliedBeforeCrash)
+    [InlineData("before-engine-call", false, Storage.Sqlite)]
+    [InlineData("after-engine-call", true, Storage.Sqlite)]
+    [InlineData("after-engine-call", true, Storage.Postgres)]
+    public async Task Desk_killed_between_approval_and_write_back_neither_loses_nor_doubles_it(string failPoint, bool engineAppliedBeforeCrash, string storage)
     {
-        string engineAddress = (await EngineHost.StartAsync()).Address;
+        string engineAddress = await SharedEngine.AddressAsync();
         string data = Temp.Directory("desk-crash");
+        string[] db = await Storage.ArgumentsAsync(storage); // the same database in all three lives
         string uscc = TestData.NewUscc();
         long appId;
         // First life: set up and approve; the write-back kills the desk (SIGKILL) at the fail point.
         {
-            await using var desk = await DeskHost.StartAsync(engineAddress, data, "--Desk:FollowEngine=false", "--Desk:JobIntervalMs=600000");
+            await using var desk = await DeskHost.StartAsync(engineAddress, data, [.. db, "--Desk:FollowEngine=false", "--Desk:JobIntervalMs=600000"]);
             await desk.AddUserAsync("sam", "sales");
             await desk.AddUserAsync("fay", "finance");
             await desk.AddUserAsync("sid", "sales", "sales-director");
@@ -153,7 +195,7 @@ public class CreditFlowTests
         }
         // The approval is committed; the in-process desk is stopped. The desk process that does the write-back is a child.
         {
-            using var child = await ChildDesk.StartAsync(engineAddress, data, "--Desk:FollowEngine=false", $"--Desk:FailPoint={failPoint}");
+            using var child = await ChildDesk.StartAsync(engineAddress, data, [.. db, "--Desk:FollowEngine=false", $"--Desk:FailPoint={failPoint}"]);
             using var sid = await DeskClient.SignedInAsync(child.Address, "sid");
             // The decision commits before the write-back starts; at "before-engine-call" the process may die before the
             // HTTP reply is flushed, so a dropped connection is an acceptable answer here.
@@ -170,7 +212,7 @@ public class CreditFlowTests
             Assert.Equal(1_000_000, (await engine.GetAccountAsync(new GetAccountRequest { AccountId = account })).Account.CreditLimit);
 
         // Second life: the pending write-back is still there and goes out again with the same request id.
-        await using (var desk = await DeskHost.StartAsync(engineAddress, data, "--Desk:FollowEngine=false"))
+        await using (var desk = await DeskHost.StartAsync(engineAddress, data, [.. db, "--Desk:FollowEngine=false"]))
         {
             await Wait.UntilAsync(() => Task.FromResult(desk.With(db => db.Applications.Single(a => a.Id == appId).WriteBack) == WriteBackState.Done), "the retried write-back");
             var app = desk.With(db => db.Applications.Single(a => a.Id == appId));
@@ -179,7 +221,8 @@ public class CreditFlowTests
         }
         var events = await engine.ListEventsAsync(new ListEventsRequest { AccountId = account });
         var changes = events.Events.Where(e => e.Type == EventType.LimitChanged).ToList();
-        Assert.Equal($"app-{appId}-limit", Assert.Single(changes).RequestId);
+        Assert.Matches($"^[0-9a-f]{{12}}-app-{appId}-limit$", Assert.Single(changes).RequestId);
         Assert.Equal(4_000_000, (await engine.GetAccountAsync(new GetAccountRequest { AccountId = account })).Account.CreditLimit);
+        Temp.Delete(data);
     }
 }

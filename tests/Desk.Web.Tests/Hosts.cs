@@ -15,23 +15,76 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Desk.Web.Tests;
 
+/// <summary>
+/// Temporary directories of this test process, all under one run directory (<c>desk-tests/run-{pid}</c>) that is
+/// deleted at exit after the servers the tests started (<see cref="AtExit"/>) are stopped. The test runner may kill
+/// the test process before that finishes, so each run first reaps the directories of runs whose process is gone,
+/// killing a PostgreSQL server still running from them.
+/// </summary>
 public static class Temp
 {
+    private static readonly string Base = Path.Combine(Path.GetTempPath(), "desk-tests");
+    private static readonly string Run = Path.Combine(Base, $"run-{Environment.ProcessId}");
+    private static readonly Stack<Action> Exits = new();
+
+    static Temp()
+    {
+        ReapDeadRuns();
+        System.IO.Directory.CreateDirectory(Run);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            lock (Exits) while (Exits.Count > 0) { try { Exits.Pop()(); } catch (Exception e) { Console.Error.WriteLine($"cleanup: {e.Message}"); } }
+            Delete(Run);
+        };
+    }
+
+    /// <summary>Runs <paramref name="stop"/> when the process exits, before the run directory is deleted (last registered, first run).</summary>
+    public static void AtExit(Action stop) { lock (Exits) Exits.Push(stop); }
+
     public static string Directory(string kind)
     {
-        string path = Path.Combine(Path.GetTempPath(), "desk-tests", kind + "-" + Guid.NewGuid().ToString("N"));
+        string path = Path.Combine(Run, kind + "-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(path);
         return path;
     }
+
+    /// <summary>Deletes a test directory; a failure is reported on stderr, never fails the test that is cleaning up.</summary>
+    public static void Delete(string path)
+    {
+        try { if (System.IO.Directory.Exists(path)) System.IO.Directory.Delete(path, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Console.Error.WriteLine($"could not delete {path}: {e.Message}"); }
+    }
+
+    private static void ReapDeadRuns()
+    {
+        if (!System.IO.Directory.Exists(Base)) return;
+        foreach (string run in System.IO.Directory.GetDirectories(Base, "run-*"))
+        {
+            if (!int.TryParse(Path.GetFileName(run)["run-".Length..], out int pid) || pid == Environment.ProcessId || Alive(pid)) continue;
+            foreach (string pidFile in System.IO.Directory.GetFiles(run, "postmaster.pid", SearchOption.AllDirectories))
+            {
+                if (int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out int postmaster) && Alive(postmaster))
+                {
+                    using var orphan = Process.GetProcessById(postmaster);
+                    orphan.Kill(entireProcessTree: true);
+                    orphan.WaitForExit(10_000);
+                }
+            }
+            Delete(run);
+        }
+    }
+
+    private static bool Alive(int pid) => System.IO.Directory.Exists($"/proc/{pid}");
 }
 
-/// <summary>A real engine in this process on a free loopback port and a temporary data directory.</summary>
+/// <summary>A real engine in this process on a free loopback port and a temporary data directory, deleted on dispose.</summary>
 public sealed class EngineHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly string _dataDirectory;
     public string Address { get; }
 
-    private EngineHost(WebApplication app, string address) { _app = app; Address = address; }
+    private EngineHost(WebApplication app, string address, string dataDirectory) { _app = app; Address = address; _dataDirectory = dataDirectory; }
 
     public static async Task<EngineHost> StartAsync()
     {
@@ -39,13 +92,14 @@ public sealed class EngineHost : IAsyncDisposable
         var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", $"--Engine:DataDirectory={data}", "--Engine:JournalPageSizeBits=20",
             "--Engine:JournalMemorySizeBits=22", "--Engine:JournalSegmentSizeBits=24", "--Logging:LogLevel:Default=Warning"]);
         await app.StartAsync();
-        return new EngineHost(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        return new EngineHost(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single(), data);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        Temp.Delete(_dataDirectory);
     }
 }
 
@@ -53,11 +107,16 @@ public sealed class EngineHost : IAsyncDisposable
 public sealed class DeskHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    /// <summary>The data directory when this host created it (deleted on dispose); null when the test owns it.</summary>
+    private readonly string? _ownDirectory;
     public string Address { get; }
     public string AdminPassword { get; }
     public IServiceProvider Services => _app.Services;
 
-    private DeskHost(WebApplication app, string address, string adminPassword) { _app = app; Address = address; AdminPassword = adminPassword; }
+    private DeskHost(WebApplication app, string address, string adminPassword, string? ownDirectory)
+    {
+        _app = app; Address = address; AdminPassword = adminPassword; _ownDirectory = ownDirectory;
+    }
 
     public static List<string> Arguments(string engineAddress, string dataDirectory, params string[] extra) =>
     [
@@ -68,11 +127,12 @@ public sealed class DeskHost : IAsyncDisposable
 
     public static async Task<DeskHost> StartAsync(string engineAddress, string? dataDirectory = null, params string[] extra)
     {
-        var app = DeskApp.Build([.. Arguments(engineAddress, dataDirectory ?? Temp.Directory("desk"), extra)]);
+        string? own = dataDirectory is null ? Temp.Directory("desk") : null;
+        var app = DeskApp.Build([.. Arguments(engineAddress, dataDirectory ?? own!, extra)]);
         string? password = await Bootstrap.RunAsync(app.Services, app.Logger);
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new DeskHost(app, address, password ?? "");
+        return new DeskHost(app, address, password ?? "", own);
     }
 
     public T With<T>(Func<DeskDb, T> read)
@@ -96,6 +156,10 @@ public sealed class DeskHost : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        // SQLite keeps pooled connections (and their file handles) open past the host; release them before deleting.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        if (_ownDirectory is not null) Temp.Delete(_ownDirectory);
     }
 }
 

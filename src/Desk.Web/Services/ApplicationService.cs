@@ -11,13 +11,19 @@ public sealed record SubmitRequest(long CustomerId, ApplicationKind Kind, long A
 
 /// <summary>Credit applications: submission (score, suggestion, route), decisions, and the engine write-back.</summary>
 public sealed class ApplicationService(DeskDb db, CustomerService customers, ScoringService scoring, EngineGateway engine, TimeProvider clock,
-    WorkingCalendar calendar, WriteBackSignal signal, IOptions<DeskOptions> options, ILogger<ApplicationService> log)
+    WorkingCalendar calendar, WriteBackSignal signal, DeskIdentity identity, IOptions<DeskOptions> options, ILogger<ApplicationService> log)
 {
     public async Task<(CreditApplication? App, string? Error)> SubmitAsync(ClaimsPrincipal user, SubmitRequest r)
     {
         if (!user.Can(Permission.ApplicationsSubmit)) return (null, "forbidden: your roles may not submit applications");
         var customer = await customers.Visible(user).Include(c => c.Accounts).FirstOrDefaultAsync(c => c.Id == r.CustomerId);
         if (customer is null) return (null, "customer_id: no such customer (or not yours)");
+        return await SubmitForAsync(customer, r, user.Name(), user.AuditName());
+    }
+
+    /// <summary>Submits for a customer already loaded with its accounts; also used by rules (<c>system:…</c> submitters).</summary>
+    public async Task<(CreditApplication? App, string? Error)> SubmitForAsync(Customer customer, SubmitRequest r, string submittedBy, string auditActor)
+    {
         if (string.IsNullOrWhiteSpace(r.Reason)) return (null, "reason: is required");
         if (r.Reason.Length > 4000) return (null, "reason: at most 4,000 characters");
         var now = clock.GetUtcNow();
@@ -48,7 +54,7 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
             TemporaryExpiresAt = r.TemporaryExpiresAt,
             TermsDays = r.TermsDays,
             Reason = r.Reason.Trim(),
-            SubmittedBy = user.Name(),
+            SubmittedBy = submittedBy,
             SubmittedAt = now,
             Score = score.Score, Grade = score.Grade, ScoringModelVersion = score.ModelVersion,
             SuggestedLimitMinor = score.SuggestedLimitMinor, SuggestedTermsDays = score.SuggestedTermsDays,
@@ -64,7 +70,7 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
         if (customer.Stage is LifecycleStage.Lead or LifecycleStage.Prospect or LifecycleStage.DueDiligence) customer.Stage = LifecycleStage.InApproval;
         db.Applications.Add(app);
         await db.SaveChangesAsync();
-        Audit.Record(db, user.AuditName(), "Application", app.Id, "submit", null,
+        Audit.Record(db, auditActor, "Application", app.Id, "submit", null,
             new { app.CustomerId, app.Kind, amount = Money.Format(app.AmountMinor, app.Currency), app.TemporaryExpiresAt, app.TermsDays, app.Reason, app.RouteName, steps = steps.Select(s => s.Name) }, now);
         if (app.Cc.Length > 0)
             db.ApprovalNotices.Add(new ApprovalNotice { ApplicationId = app.Id, StepIndex = 0, Kind = NoticeKind.Cc, Recipients = app.Cc, At = now, Text = $"Application {app.Id} submitted by {app.SubmittedBy}" });
@@ -110,7 +116,7 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
         var before = new { app.Status, app.CurrentStepIndex };
         DecisionResult result = ApprovalFlow.Decide(app, user.ToActor(), action, opinion ?? "", seen, definitions, now, calendar, Resolve);
         if (result.Error is not null) return result;
-        if (app.Status == ApplicationStatus.Approved) app.EngineRequestId = RequestIds.ForApplication(app.Id, app.Kind);
+        if (app.Status == ApplicationStatus.Approved) app.EngineRequestId = RequestIds.ForApplication(await identity.GetAsync(db), app.Id, app.Kind);
         Audit.Record(db, user.AuditName(), "Application", app.Id, action.ToString().ToLowerInvariant(), before,
             new { app.Status, app.CurrentStepIndex, opinion, app.WriteBack, app.EngineRequestId }, now);
         // One transaction: the decision, the new state and (on final approval) the pending write-back with its derived
@@ -141,7 +147,8 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
     public async Task WriteBackAsync(CreditApplication app, CancellationToken ct)
     {
         if (app.WriteBack != WriteBackState.Pending) return;
-        string requestId = app.EngineRequestId ??= RequestIds.ForApplication(app.Id, app.Kind);
+        // Set with the approval, in the same transaction; derived here only for rows approved before that.
+        string requestId = app.EngineRequestId ??= RequestIds.ForApplication(await identity.GetAsync(db, ct), app.Id, app.Kind);
         var now = clock.GetUtcNow();
         app.WriteBackAttempts++;
         FailPoint("before-engine-call");
@@ -213,9 +220,10 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
         }
         else if (account is not null && app.Kind is ApplicationKind.NewLimit or ApplicationKind.LimitChange && sequence > account.ProjectedSequence)
         {
+            // The new limit shows at once; ProjectedSequence stays where the follower left it, so the events before this
+            // one (purchases, repayments) are still projected when the follower reaches them, and this event after them.
             customer.LimitMinor += app.AmountMinor - account.LimitMinor;
             account.LimitMinor = app.AmountMinor;
-            account.ProjectedSequence = sequence;
         }
         if (account is not null && app.Kind == ApplicationKind.PaymentTerms && app.TermsDays is int terms) account.TermsDays = terms;
         customer.UtilisationPct = CustomerService.Utilisation(customer.LimitMinor, customer.PostedMinor, customer.HeldMinor);

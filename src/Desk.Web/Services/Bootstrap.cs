@@ -17,6 +17,8 @@ public static class Bootstrap
         var db = scope.ServiceProvider.GetRequiredService<DeskDb>();
         var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
         await db.Database.MigrateAsync();
+        string deskId = await DeskIdentity.EnsureAsync(db);
+        log.LogInformation("desk id {DeskId} (prefix of the request ids it sends to the engine)", deskId);
         var now = clock.GetUtcNow();
         if (!await db.RoutePolicies.AnyAsync())
         {

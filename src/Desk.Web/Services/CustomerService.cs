@@ -9,7 +9,7 @@ namespace Desk.Web.Services;
 public sealed record ImportResult(int Created, int Updated, int Unchanged, int AccountsOpened, IReadOnlyList<string> EngineErrors);
 
 /// <summary>Customers: visibility (sales see their own), create/update with audit, opening engine accounts, import.</summary>
-public sealed class CustomerService(DeskDb db, EngineGateway engine, TimeProvider clock, ILogger<CustomerService> log)
+public sealed class CustomerService(DeskDb db, EngineGateway engine, DeskIdentity identity, TimeProvider clock, ILogger<CustomerService> log)
 {
     /// <summary>Customers this user may see: all for roles with CustomersReadAll, else those they own.</summary>
     public IQueryable<Customer> Visible(ClaimsPrincipal user)
@@ -81,7 +81,7 @@ public sealed class CustomerService(DeskDb db, EngineGateway engine, TimeProvide
         CustomerType Type, string Currency, int? CooperationSinceYear, string? ExternalRating);
 
     /// <summary>
-    /// Opens the customer's main engine account with ids derived from its code (account c-{uscc}, request open-c-{uscc}):
+    /// Opens the customer's main engine account with ids derived from its code (account c-{uscc}, request {desk}-open-c-{uscc}):
     /// a retry or re-import resends the same request and the engine answers replayed. Idempotent on the desk side too.
     /// </summary>
     public async Task<(EngineAccount? Account, string? Error)> OpenMainAccountAsync(Customer c, long initialLimitMinor, int termsDays, string actor, CancellationToken ct = default)
@@ -91,7 +91,7 @@ public sealed class CustomerService(DeskDb db, EngineGateway engine, TimeProvide
         if (existing is not null) return (existing, null);
         var request = new OpenAccountRequest
         {
-            RequestId = RequestIds.ForAccountOpening(accountId),
+            RequestId = RequestIds.ForAccountOpening(await identity.GetAsync(db, ct), accountId),
             AccountId = accountId,
             CustomerId = c.Uscc,
             Currency = c.Currency,

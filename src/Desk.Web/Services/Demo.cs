@@ -37,6 +37,7 @@ public static class Demo
         var engine = scope.ServiceProvider.GetRequiredService<EngineGateway>();
         var customers = scope.ServiceProvider.GetRequiredService<CustomerService>();
         var scoring = scope.ServiceProvider.GetRequiredService<ScoringService>();
+        string deskId = await scope.ServiceProvider.GetRequiredService<DeskIdentity>().GetAsync(db);
         int count = scope.ServiceProvider.GetRequiredService<IOptions<DeskOptions>>().Value.DemoCustomers;
         var now = clock.GetUtcNow();
         foreach (var (user, roles, titles) in People)
@@ -80,13 +81,13 @@ public static class Demo
             for (int p = 0; p < purchases; p++)
             {
                 long amount = limit * random.Next(5, 19) / 100;
-                string auth = $"demo-{uscc}-a{p}";
+                string auth = $"{deskId}-demo-{uscc}-a{p}";
                 var authorized = await engine.Client.AuthorizeAsync(new AuthorizeRequest { RequestId = auth, AccountId = account.AccountId, Amount = amount, Currency = "CNY", MerchantId = "demo", Mcc = 5045 });
                 if (!authorized.Approved) break;
                 await engine.Client.CaptureAsync(new CaptureRequest { RequestId = auth + "-c", AuthorizationId = auth, Amount = amount, Final = true });
             }
             if (random.Next(3) > 0)
-                await engine.Client.RepayAsync(new RepayRequest { RequestId = $"demo-{uscc}-r", AccountId = account.AccountId, Amount = limit * random.Next(5, 30) / 100 });
+                await engine.Client.RepayAsync(new RepayRequest { RequestId = $"{deskId}-demo-{uscc}-r", AccountId = account.AccountId, Amount = limit * random.Next(5, 30) / 100 });
             // Late payers, until collections (issue 16) follows the engine's delinquency.
             if (random.Next(8) == 0) { created.LatePayments12m = random.Next(1, 4); created.DpdDays = random.Next(1, 95); }
         }

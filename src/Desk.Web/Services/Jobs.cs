@@ -52,7 +52,7 @@ public sealed class DeskJobs(IServiceScopeFactory scopes, WriteBackSignal signal
         var now = clock.GetUtcNow();
         // Candidates by the active step's reminder time (the earlier of its two times); the rule decides what is due.
         var candidates = await db.ApprovalSteps.Where(s => s.Status == StepStatus.Active && (s.RemindedAt == null && s.ReminderAt <= now || s.EscalatedAt == null && s.DueAt <= now))
-            .Select(s => s.ApplicationId).Distinct().Take(500).ToListAsync(ct);
+            .Select(s => s.ApplicationId).Distinct().OrderBy(id => id).Take(500).ToListAsync(ct);
         int raised = 0;
         foreach (long id in candidates)
         {
@@ -77,7 +77,7 @@ public sealed class DeskJobs(IServiceScopeFactory scopes, WriteBackSignal signal
         string today = clock.GetUtcNow().ToString("yyyy-MM-dd");
         var mark = await db.Settings.FindAsync(["scoring.nightly"], ct);
         if (mark?.Value == today) return;
-        var scoring = scope.ServiceProvider.GetRequiredService<ScoringService>();
+        var rescoring = scope.ServiceProvider.GetRequiredService<RescoringService>();
         int changed = 0;
         long lastId = 0;
         while (true)
@@ -88,7 +88,7 @@ public sealed class DeskJobs(IServiceScopeFactory scopes, WriteBackSignal signal
             {
                 int? before = c.Score;
                 string? grade = c.Grade;
-                await scoring.ScoreAsync(c, "nightly", "system:scoring", save: false);
+                await rescoring.RescoreAsync(c, "nightly", ct);
                 if (before != c.Score || grade != c.Grade) changed++;
             }
             await db.SaveChangesAsync(ct);
@@ -182,6 +182,10 @@ public sealed class EngineFollower(IServiceScopeFactory scopes, EngineGateway en
                 c.Volume12mMinor = c.Accounts.Sum(a => a.VolumeMinor);
                 c.UtilisationPct = CustomerService.Utilisation(c.LimitMinor, c.PostedMinor, c.HeldMinor);
             }
+            // Scores follow the events (utilisation, volume); a downgrade may submit a lower-limit application. All of it
+            // commits with the stream position below, so a crash replays the batch and rescoring happens once.
+            var rescoring = scope.ServiceProvider.GetRequiredService<RescoringService>();
+            foreach (var c in customers) await rescoring.RescoreAsync(c, "engine events", ct);
         }
         var position = await db.Settings.FindAsync([PositionKey], ct);
         string value = events[^1].Sequence.ToString();

@@ -107,6 +107,11 @@ public class CreditFlowTests
         var notDirector = await fay.Http.PostAsJsonAsync($"/api/v1/applications/{app.Id}/decisions", new { action = "Approve", opinion = "ok" });
         Assert.Contains("is for title:finance-director", await notDirector.Content.ReadAsStringAsync());
         Assert.Equal(ApplicationStatus.InApproval, desk.With(db => db.Applications.Single(x => x.Id == app.Id).Status));
+        // Field-level rule: the trail records what each approver saw (score and grade included); sales may not see it.
+        string samSees = await sam.Http.GetStringAsync($"/applications/{app.Id}");
+        Assert.DoesNotContain("Score", samSees);
+        Assert.DoesNotContain("Grade", samSees);
+        Assert.Contains("Score", await fay.Http.GetStringAsync($"/applications/{app.Id}"));
 
         // A second director approves the last step.
         await desk.AddUserAsync("dirk", "finance", "finance-director");

@@ -197,10 +197,22 @@ public sealed partial class EventJournal
         Volatile.Write(ref _beginAddress, newest.BeginAddress);
     }
 
+    /// <summary>How long closing the log device may wait for FASTER's pooled file handles (see <see cref="StopFaster"/>).</summary>
+    internal static readonly TimeSpan DeviceCloseWaitMax = TimeSpan.FromSeconds(10);
+
     private void StopFaster()
     {
         _fasterLog.Dispose();
-        _device.Dispose();
+        // FASTER 2.6.5's ManagedLocalStorageDevice.Dispose waits without a bound until every pooled file handle is back
+        // in its AsyncPool. After truncation deleted segments a handle sometimes never comes back (seen as a hung
+        // Dispose in the retention tests: AsyncPool.Dispose → SemaphoreSlim.Wait), and a shutdown must not hang on it.
+        // Everything durable was committed before this point, so a device that does not close in time is left to the
+        // process's exit, with a warning.
+        IDevice device = _device;
+        Task closing = Task.Run(device.Dispose);
+        if (!closing.Wait(DeviceCloseWaitMax))
+            _logger.LogWarning("journal: the log device did not close within {WaitSeconds} s (FASTER file handles still out); leaving it to the process exit",
+                DeviceCloseWaitMax.TotalSeconds);
     }
 
     private static CommitSlot EmptyLogCommit()

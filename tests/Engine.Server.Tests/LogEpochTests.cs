@@ -64,7 +64,10 @@ public sealed class LogEpochTests
         RpcException stopped = await Assert.ThrowsAsync<RpcException>(async () =>
             await replica.Queries.GetAccountAsync(new GetAccountRequest { AccountId = "any" }, Deadline(10)));
         Assert.Equal(StatusCode.Unavailable, stopped.StatusCode);
-        Assert.Contains("rebuild", replica.Output, StringComparison.Ordinal);
+        Assert.Contains("restart it to rebuild from the upstream", (await ReplicaTests.StatusOf(replica.Channel)).LastError, StringComparison.Ordinal);
+        // The console logger writes from its own queue, so the log line may land after the status already says it.
+        await WaitUntilAsync(() => Task.FromResult(replica.Output.Contains("restart it to rebuild", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the replica to log how to rebuild");
     }
 
     [Fact]

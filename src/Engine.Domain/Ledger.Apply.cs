@@ -246,8 +246,25 @@ public sealed partial class Ledger
         }
     }
 
+    /// <summary>
+    /// What Apply assumes of the account an event touched (debug builds; <see cref="CheckInvariants"/> is the full,
+    /// always-available check): counters in range, no hold without an open authorization, balances representable.
+    /// </summary>
+    [Conditional("DEBUG")]
+    private void AssertAccountInvariants(int accountIndex)
+    {
+        if (accountIndex < 0) return;
+        ref readonly Account account = ref AccountAt(accountIndex);
+        Debug.Assert(account.OpenAuthorizations >= 0, "open authorizations are counted up and down in pairs");
+        Debug.Assert(account.OpenAuthorizations > 0 || account.HeldMinor == 0, "no hold without an open authorization");
+        Debug.Assert(Balances.Representable(account.CreditLimitMinor, account.TemporaryLimitMinor, account.HeldMinor, account.PostedMinor),
+            "every balance stays within int64");
+        Debug.Assert(_accountIndex.TryGetValue(account.Key, out long indexed) && indexed == accountIndex, "the account index points back at the account");
+    }
+
     private void VerifyRecordedBalances(in LedgerEvent e, int accountIndex)
     {
+        AssertAccountInvariants(accountIndex);
         long held = 0, posted = 0, available = 0;
         if (accountIndex >= 0)
         {
@@ -267,8 +284,9 @@ public sealed partial class Ledger
 
     private int IndexOf(in LedgerEvent e)
     {
-        // Live, Decide has just looked this very account up: reuse its answer instead of probing again.
-        if (e.AccountKey == _lastLookedUpAccountKey && e.AccountKey != UInt128.Zero) return _lastLookedUpAccountIndex;
+        // Live, Decide has just looked this very account up and says where: reuse it when it names the same key.
+        int decided = e.DecidedAccountIndexPlusOne - 1;
+        if ((uint)decided < (uint)_accountCount && AccountAt(decided).Key == e.AccountKey) return decided;
         if (!TryFindAccount(e.AccountKey, out int index))
             throw new LedgerInvariantException($"event {e.Sequence} ({e.Type}) names unknown account '{e.AccountId}'");
         Debug.Assert(AccountAt(index).Id == e.AccountId, "two account ids with one 128-bit key");

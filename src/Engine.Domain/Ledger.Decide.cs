@@ -7,10 +7,6 @@ namespace Engine.Domain;
 /// </summary>
 public sealed partial class Ledger
 {
-    // The account Decide found last, for Apply to reuse (accounts are never removed, so an index stays valid).
-    private UInt128 _lastLookedUpAccountKey;
-    private int _lastLookedUpAccountIndex;
-
     /// <summary>Decides a command whose keys are stamped: every id is looked up by its 128-bit key, none is hashed here.</summary>
     private LedgerEvent Decide(in Command command, long now)
     {
@@ -54,7 +50,28 @@ public sealed partial class Ledger
             case CommandType.Repay: DecidePosting(ref outcome, EventType.Repaid, -1); break;
             default: throw new ArgumentException($"command type {command.Type} cannot be decided", nameof(command));
         }
+        AssertDecided(outcome);
         return outcome;
+    }
+
+    /// <summary>
+    /// Postconditions of every decision (debug builds): an approval carries representable balances of a named account;
+    /// a decline carries none of what an approval would have set.
+    /// </summary>
+    [Conditional("DEBUG")]
+    private static void AssertDecided(in LedgerEvent outcome)
+    {
+        Debug.Assert((outcome.Type == EventType.Declined) == (outcome.Status != Status.Ok), "declined exactly when refused");
+        Debug.Assert(outcome.HeldMinor >= 0, "held is never negative");
+        if (outcome.Type == EventType.Declined)
+        {
+            Debug.Assert(outcome.HoldReleasedMinor == 0 && !outcome.AuthorizationClosed && outcome.ExpiresAtUnixMs == 0 && outcome.Controls is null,
+                "a decline records what was asked, not what an approval would have set");
+            return;
+        }
+        Debug.Assert(outcome.AccountKey != UInt128.Zero, "an approval names its account");
+        Debug.Assert(outcome.HoldReleasedMinor >= 0 && outcome.HoldReleasedMinor <= outcome.AmountMinor || outcome.Type == EventType.Captured,
+            "a release never exceeds the amount released (a capture may release the whole remaining hold)");
     }
 
     private static bool IsAddressedByAuthorization(CommandType type) =>
@@ -127,25 +144,11 @@ public sealed partial class Ledger
 
     private void DecideAuthorize(in Command command, ref LedgerEvent outcome)
     {
-        // Order of checks follows issuer processors: existence and status, then request shape against
-        // the account (currency, merchant category), then controls, then credit.
         if (!TryAccount(ref outcome, out int index)) return;
         ref readonly Account account = ref AccountAt(index);
         outcome.CurrencyCode = CurrencyCode.Pack(command.Currency);
-        Status status = CheckCanAuthorize(account, outcome.TimestampUnixMs);
-        if (status == Status.Ok && outcome.CurrencyCode != account.CurrencyCode) status = Status.CurrencyMismatch;
-        if (status == Status.Ok && account.Controls is { } controls)
-        {
-            status = controls.Spec.IsMccBlocked(command.Mcc) ? Status.MerchantCategoryBlocked : CheckControls(controls, command.AmountMinor, 1, outcome.TimestampUnixMs);
-        }
-        // An authorization id must name one authorization: a request id reused after the idempotency
-        // window while its authorization is still known is refused, not merged.
-        if (status == Status.Ok && _authorizations.Contains(command.RequestKey)) status = Status.RequestIdReused;
-        // A full authorization table refuses, journaled like any decline, instead of failing the insert in Apply.
-        if (status == Status.Ok && !_authorizations.HasRoom) status = Status.EngineCapacityExceeded;
-        if (status == Status.Ok && account.OpenAuthorizations >= Options.MaxOpenAuthorizationsPerAccount) status = Status.OpenAuthorizationLimitExceeded;
-        if (status == Status.Ok) status = CheckHoldIncrease(account, command.AmountMinor, outcome.TimestampUnixMs);
-        if (status != Status.Ok) { DeclineFor(ref outcome, status, index); return; }
+        Status refusal = AuthorizeRefusal(command, account, outcome.CurrencyCode, outcome.TimestampUnixMs);
+        if (refusal != Status.Ok) { DeclineFor(ref outcome, refusal, index); return; }
 
         outcome.AuthorizationId = command.RequestId;
         outcome.AuthorizationKey = command.RequestKey;
@@ -154,22 +157,58 @@ public sealed partial class Ledger
         Approve(ref outcome, EventType.Authorized, account.CreditLimitMinor, account.TemporaryLimitMinor, account.TemporaryLimitExpiresAtUnixMs, account.HeldMinor + command.AmountMinor, account.PostedMinor);
     }
 
+    /// <summary>
+    /// Why an authorization would be refused, or <see cref="Status.Ok"/>. The order follows issuer processors:
+    /// status, then the request's shape against the account (currency, merchant category), then controls, then the
+    /// engine's own bounds, then credit. Reads state, changes nothing.
+    /// </summary>
+    private Status AuthorizeRefusal(in Command command, in Account account, ushort currencyCode, long now)
+    {
+        Status status = CheckCanAuthorize(account);
+        if (status != Status.Ok) return status;
+        if (currencyCode != account.CurrencyCode) return Status.CurrencyMismatch;
+        if (account.Controls is { } controls)
+        {
+            if (controls.Spec.IsMccBlocked(command.Mcc)) return Status.MerchantCategoryBlocked;
+            status = CheckControls(controls, command.AmountMinor, 1, now);
+            if (status != Status.Ok) return status;
+        }
+        // An authorization id must name one authorization: a request id reused after the idempotency
+        // window while its authorization is still known is refused, not merged.
+        if (_authorizations.Contains(command.RequestKey)) return Status.RequestIdReused;
+        // A full authorization table refuses, journaled like any decline, instead of failing the insert in Apply.
+        if (!_authorizations.HasRoom) return Status.EngineCapacityExceeded;
+        if (account.OpenAuthorizations >= Options.MaxOpenAuthorizationsPerAccount) return Status.OpenAuthorizationLimitExceeded;
+        return CheckHoldIncrease(account, command.AmountMinor, now);
+    }
+
     private void DecideIncrement(in Command command, ref LedgerEvent outcome)
     {
         if (!TryOpenAuthorization(ref outcome, out int slot)) return;
         ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
         ref readonly Account account = ref AccountAt(authorization.AccountIndex);
-        Status status = CheckCanAuthorize(account, outcome.TimestampUnixMs);
-        if (status == Status.Ok && account.Controls is { } controls)
-        {
-            Int128 newTotal = (Int128)authorization.AuthorizedMinor + command.AmountMinor;
-            long cap = controls.Spec.MaxAuthorizationAmountMinor;
-            status = cap > 0 && newTotal > cap ? Status.AmountLimitExceeded : CheckControls(controls, command.AmountMinor, 0, outcome.TimestampUnixMs);
-        }
-        if (status == Status.Ok && !Balances.FitsInt64((Int128)authorization.AuthorizedMinor + command.AmountMinor)) status = Status.ArithmeticOverflow;
-        if (status == Status.Ok) status = CheckHoldIncrease(account, command.AmountMinor, outcome.TimestampUnixMs);
-        if (status != Status.Ok) { DeclineFor(ref outcome, status, authorization.AccountIndex); return; }
+        Status refusal = IncrementRefusal(command, authorization, account, outcome.TimestampUnixMs);
+        if (refusal != Status.Ok) { DeclineFor(ref outcome, refusal, authorization.AccountIndex); return; }
         Approve(ref outcome, EventType.AuthorizationIncreased, account.CreditLimitMinor, account.TemporaryLimitMinor, account.TemporaryLimitExpiresAtUnixMs, account.HeldMinor + command.AmountMinor, account.PostedMinor);
+    }
+
+    /// <summary>Why raising an open authorization would be refused: status, the per-authorization cap, velocity, overflow, credit.</summary>
+    private static Status IncrementRefusal(in Command command, in AuthorizationRecord authorization, in Account account, long now)
+    {
+        Debug.Assert(authorization.State == AuthorizationState.Open, "only an open authorization is raised");
+        Status status = CheckCanAuthorize(account);
+        if (status != Status.Ok) return status;
+        Int128 newTotal = (Int128)authorization.AuthorizedMinor + command.AmountMinor;
+        if (account.Controls is { } controls)
+        {
+            long cap = controls.Spec.MaxAuthorizationAmountMinor;
+            if (cap > 0 && newTotal > cap) return Status.AmountLimitExceeded;
+            // An increment adds amount to the velocity window but is not a new authorization: count 0.
+            status = CheckControls(controls, command.AmountMinor, 0, now);
+            if (status != Status.Ok) return status;
+        }
+        if (!Balances.FitsInt64(newTotal)) return Status.ArithmeticOverflow;
+        return CheckHoldIncrease(account, command.AmountMinor, now);
     }
 
     private void DecideCapture(in Command command, ref LedgerEvent outcome)
@@ -177,37 +216,51 @@ public sealed partial class Ledger
         if (!TryFindAuthorization(outcome, out int slot)) { Decline(ref outcome, Status.AuthorizationNotFound); return; }
         ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
         NameAccount(ref outcome, authorization.AccountIndex);
-        // A capture against an expired authorization still posts: clearing arrives late in real life.
-        Status status = authorization.State switch
-        {
-            AuthorizationState.Voided => Status.AuthorizationVoided,
-            AuthorizationState.Closed => Status.AuthorizationClosed,
-            _ => Status.Ok,
-        };
         ref readonly Account account = ref AccountAt(authorization.AccountIndex);
-        if (status == Status.Ok && account.Status == AccountStatus.Closed) status = Status.AccountClosed;
-        // Over-capture tolerance: captured in total ≤ (authorized − reversed) × (1 + overcapture_percent / 100).
-        // Reversals (voids, partial ones included) lower the base: what the merchant gave back cannot be captured.
+        CapturePlan plan = PlanCapture(command, authorization);
+        Status refusal = CaptureRefusal(command, authorization, account, plan);
+        if (refusal != Status.Ok) { DeclineFor(ref outcome, refusal, authorization.AccountIndex); return; }
+
+        outcome.HoldReleasedMinor = plan.HoldReleaseMinor;
+        outcome.AuthorizationClosed = plan.Closes;
+        Approve(ref outcome, EventType.Captured, account.CreditLimitMinor, account.TemporaryLimitMinor, account.TemporaryLimitExpiresAtUnixMs,
+            account.HeldMinor - plan.HoldReleaseMinor, account.PostedMinor + command.AmountMinor);
+    }
+
+    /// <summary>What a capture would do to its authorization: how much hold it releases and whether it closes it.</summary>
+    private readonly record struct CapturePlan(Int128 CapturedAfterMinor, long CapturableMinor, long HoldReleaseMinor, bool Closes);
+
+    private static CapturePlan PlanCapture(in Command command, in AuthorizationRecord authorization)
+    {
         Int128 capturedAfter = (Int128)authorization.CapturedMinor + command.AmountMinor;
-        long capturableMinor = authorization.AuthorizedMinor - authorization.ReversedMinor;
-        Debug.Assert(capturableMinor >= 0, "reversals never exceed what was authorized");
-        Int128 tolerance = (Int128)capturableMinor * (100 + account.OvercapturePercent);
-        if (status == Status.Ok && capturedAfter * 100 > tolerance) status = Status.CaptureExceedsAuthorization;
-        // Captured is a counter like the balances: with a large authorization and over-capture it could pass int64.
-        if (status == Status.Ok && !Balances.FitsInt64(capturedAfter)) status = Status.ArithmeticOverflow;
-
+        // Reversals (voids, partial ones included) lower the base: what the merchant gave back cannot be captured.
+        long capturable = authorization.AuthorizedMinor - authorization.ReversedMinor;
+        Debug.Assert(capturable >= 0, "reversals never exceed what was authorized");
         long holdRelease = Math.Min(command.AmountMinor, authorization.HeldMinor);
-        bool closes = command.Final || capturedAfter >= capturableMinor
+        bool closes = command.Final || capturedAfter >= capturable
             || (authorization.State == AuthorizationState.Open && authorization.HeldMinor - holdRelease == 0);
-        if (closes) holdRelease = authorization.HeldMinor;
-        Int128 postedAfter = (Int128)account.PostedMinor + command.AmountMinor;
-        if (status == Status.Ok && !Balances.Representable(account.CreditLimitMinor, account.TemporaryLimitMinor, account.HeldMinor - holdRelease, postedAfter))
-            status = Status.ArithmeticOverflow;
-        if (status != Status.Ok) { DeclineFor(ref outcome, status, authorization.AccountIndex); return; }
+        // A capture that closes the authorization releases all of its remaining hold.
+        return new CapturePlan(capturedAfter, capturable, closes ? authorization.HeldMinor : holdRelease, closes);
+    }
 
-        outcome.HoldReleasedMinor = holdRelease;
-        outcome.AuthorizationClosed = closes;
-        Approve(ref outcome, EventType.Captured, account.CreditLimitMinor, account.TemporaryLimitMinor, account.TemporaryLimitExpiresAtUnixMs, account.HeldMinor - holdRelease, (long)postedAfter);
+    /// <summary>
+    /// Why a capture would be refused: the authorization's state, the account's, the over-capture tolerance, then
+    /// overflow. A capture against an expired authorization still posts: clearing arrives late in real life.
+    /// </summary>
+    private static Status CaptureRefusal(in Command command, in AuthorizationRecord authorization, in Account account, in CapturePlan plan)
+    {
+        if (authorization.State == AuthorizationState.Voided) return Status.AuthorizationVoided;
+        if (authorization.State == AuthorizationState.Closed) return Status.AuthorizationClosed;
+        if (account.Status == AccountStatus.Closed) return Status.AccountClosed;
+        // Over-capture tolerance: captured in total ≤ (authorized − reversed) × (1 + overcapture_percent / 100).
+        Int128 tolerance = (Int128)plan.CapturableMinor * (100 + account.OvercapturePercent);
+        if (plan.CapturedAfterMinor * 100 > tolerance) return Status.CaptureExceedsAuthorization;
+        // Captured is a counter like the balances: with a large authorization and over-capture it could pass int64.
+        if (!Balances.FitsInt64(plan.CapturedAfterMinor)) return Status.ArithmeticOverflow;
+        Int128 postedAfter = (Int128)account.PostedMinor + command.AmountMinor;
+        if (!Balances.Representable(account.CreditLimitMinor, account.TemporaryLimitMinor, account.HeldMinor - plan.HoldReleaseMinor, postedAfter))
+            return Status.ArithmeticOverflow;
+        return Status.Ok;
     }
 
     private void DecideVoid(in Command command, ref LedgerEvent outcome)
@@ -240,27 +293,57 @@ public sealed partial class Ledger
     private void DecideRefund(in Command command, ref LedgerEvent outcome)
     {
         if (!TryActiveOrFrozenAccount(ref outcome, out int index)) return;
-        if (outcome.AuthorizationId is not null)
-        {
-            // A linked refund must name an authorization of this account and stay within what was captured on it.
-            if (!TryFindAuthorization(outcome, out int slot) || _authorizations.At(slot).AccountIndex != index)
-            {
-                DeclineFor(ref outcome, Status.AuthorizationNotFound, index);
-                return;
-            }
-            ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
-            if ((Int128)authorization.RefundedMinor + command.AmountMinor > authorization.CapturedMinor)
-            {
-                DeclineFor(ref outcome, Status.RefundExceedsCapture, index);
-                return;
-            }
-        }
+        Status refusal = outcome.AuthorizationId is null ? Status.Ok : LinkedRefundRefusal(command, outcome, index);
+        if (refusal != Status.Ok) { DeclineFor(ref outcome, refusal, index); return; }
         DecidePosting(ref outcome, EventType.Refunded, -1);
+    }
+
+    /// <summary>A linked refund must name an authorization of this account and stay within what was captured on it.</summary>
+    private Status LinkedRefundRefusal(in Command command, in LedgerEvent outcome, int accountIndex)
+    {
+        if (!TryFindAuthorization(outcome, out int slot)) return Status.AuthorizationNotFound;
+        ref readonly AuthorizationRecord authorization = ref _authorizations.At(slot);
+        if (authorization.AccountIndex != accountIndex) return Status.AuthorizationNotFound;
+        if ((Int128)authorization.RefundedMinor + command.AmountMinor > authorization.CapturedMinor) return Status.RefundExceedsCapture;
+        return Status.Ok;
+    }
+
+    /// <summary>
+    /// The engine's own decision at a tick: the hold of <paramref name="due"/> has expired. Releases all of it and
+    /// closes the authorization; what was captured stays posted.
+    /// </summary>
+    private LedgerEvent DecideExpiry(in AuthorizationRecord due, long now)
+    {
+        Debug.Assert(due.State == AuthorizationState.Open && due.ExpiresAtUnixMs <= now, "only an open hold past its expiry expires");
+        ref readonly Account account = ref AccountAt(due.AccountIndex);
+        long heldAfter = account.HeldMinor - due.HeldMinor;
+        Debug.Assert(heldAfter >= 0, "an account holds at least each of its open holds");
+        return new LedgerEvent
+        {
+            Sequence = LastSequence + 1,
+            TimestampUnixMs = now,
+            Type = EventType.Expired,
+            Command = CommandType.Tick,
+            Status = Status.Ok,
+            RequestId = "",
+            AccountId = account.Id,
+            AccountKey = account.Key,
+            DecidedAccountIndexPlusOne = due.AccountIndex + 1,
+            AuthorizationId = due.Id,
+            AuthorizationKey = due.Key,
+            KeysStamped = true,
+            AmountMinor = due.HeldMinor,
+            HoldReleasedMinor = due.HeldMinor,
+            AuthorizationClosed = true,
+            HeldMinor = heldAfter,
+            PostedMinor = account.PostedMinor,
+            AvailableMinor = (long)Balances.Available(account.CreditLimitMinor, account.ActiveTemporaryLimit(now), heldAfter, account.PostedMinor),
+        };
     }
 
     // ----- shared checks -----
 
-    private static Status CheckCanAuthorize(in Account account, long now) => account.Status switch
+    private static Status CheckCanAuthorize(in Account account) => account.Status switch
     {
         AccountStatus.Closed => Status.AccountClosed,
         AccountStatus.Frozen => Status.AccountFrozen,
@@ -291,8 +374,7 @@ public sealed partial class Ledger
         if (TryFindAccount(outcome.AccountKey, out index))
         {
             Debug.Assert(AccountAt(index).Id == outcome.AccountId, "two account ids with one 128-bit key");
-            _lastLookedUpAccountKey = outcome.AccountKey;
-            _lastLookedUpAccountIndex = index;
+            outcome.DecidedAccountIndexPlusOne = index + 1;
             return true;
         }
         Decline(ref outcome, Status.AccountNotFound);
@@ -339,6 +421,7 @@ public sealed partial class Ledger
         ref readonly Account account = ref AccountAt(accountIndex);
         outcome.AccountId = account.Id;
         outcome.AccountKey = account.Key;
+        outcome.DecidedAccountIndexPlusOne = accountIndex + 1;
     }
 
     private void Approve(ref LedgerEvent outcome, EventType type, long creditLimit, long temporaryLimit, long temporaryLimitExpiresAt, long heldAfter, long postedAfter)
@@ -362,6 +445,7 @@ public sealed partial class Ledger
         outcome.Status = status;
         outcome.AccountId = account.Id;
         outcome.AccountKey = account.Key;
+        outcome.DecidedAccountIndexPlusOne = accountIndex + 1;
         outcome.HeldMinor = account.HeldMinor;
         outcome.PostedMinor = account.PostedMinor;
         outcome.AvailableMinor = account.Available(outcome.TimestampUnixMs);

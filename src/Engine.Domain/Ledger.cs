@@ -189,29 +189,7 @@ public sealed partial class Ledger
         int expired = 0;
         while (expired < Options.MaxExpirationsPerTick && _expiryHeap.TryPeekMin(out int slot) && _authorizations.At(slot).ExpiresAtUnixMs <= now)
         {
-            ref readonly AuthorizationRecord due = ref _authorizations.At(slot);
-            ref readonly Account account = ref _accounts[due.AccountIndex];
-            long heldAfter = account.HeldMinor - due.HeldMinor;
-            var ledgerEvent = new LedgerEvent
-            {
-                Sequence = LastSequence + 1,
-                TimestampUnixMs = now,
-                Type = EventType.Expired,
-                Command = CommandType.Tick,
-                Status = Status.Ok,
-                RequestId = "",
-                AccountId = account.Id,
-                AccountKey = account.Key,
-                AuthorizationId = due.Id,
-                AuthorizationKey = due.Key,
-                KeysStamped = true,
-                AmountMinor = due.HeldMinor,
-                HoldReleasedMinor = due.HeldMinor,
-                AuthorizationClosed = true,
-                HeldMinor = heldAfter,
-                PostedMinor = account.PostedMinor,
-                AvailableMinor = (long)Balances.Available(account.CreditLimitMinor, account.ActiveTemporaryLimit(now), heldAfter, account.PostedMinor),
-            };
+            LedgerEvent ledgerEvent = DecideExpiry(_authorizations.At(slot), now);
             Apply(ledgerEvent);
             sink.OnEvent(ledgerEvent);
             expired++;

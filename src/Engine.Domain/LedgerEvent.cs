@@ -51,6 +51,12 @@ public struct LedgerEvent
     public UInt128 AuthorizationKey;
     /// <summary>The three keys are set (an event built by hand without them is stamped by <see cref="Ledger.Apply(in LedgerEvent)"/>).</summary>
     public bool KeysStamped;
+    /// <summary>
+    /// Not encoded: the account's index in the deciding ledger plus one (0: not known), so Apply reuses what Decide
+    /// found instead of probing the account table again. Apply checks it against <see cref="AccountKey"/> and probes
+    /// when they disagree, so an event carried to another ledger (a read model) stays correct.
+    /// </summary>
+    internal int DecidedAccountIndexPlusOne;
 
     /// <summary>The reply this event stands for.</summary>
     public readonly Reply ToReply() => new()

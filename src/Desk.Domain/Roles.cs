@@ -1,6 +1,6 @@
 namespace Desk.Domain;
 
-/// <summary>The desk's roles (DESK.md "Users, roles, audit"). A user or API client holds one or more.</summary>
+/// <summary>The desk's roles (docs/DESK.md "Users, roles, audit"). A user or API client holds one or more.</summary>
 public static class Roles
 {
     public const string Sales = "sales";

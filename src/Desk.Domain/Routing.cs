@@ -48,7 +48,7 @@ public sealed class RoutePolicy
 {
     public List<RouteDefinition> Routes { get; set; } = [];
 
-    /// <summary>DESK.md's default: finance review, then ≤ 50,000 → sales director, > 50,000 → finance director, > 500,000 adds the CEO.</summary>
+    /// <summary>docs/DESK.md's default: finance review, then ≤ 50,000 → sales director, > 50,000 → finance director, > 500,000 adds the CEO.</summary>
     public static RoutePolicy Default()
     {
         const long fiftyThousand = 50_000 * Money.MinorPerMajor;

@@ -1,7 +1,7 @@
 namespace Credit.V1;
 
 /// <summary>
-/// The reply fields every command response carries (SPEC.md "The gRPC interface"). Each response message
+/// The reply fields every command response carries (docs/SPEC.md "The gRPC interface"). Each response message
 /// of the credit.v1 API implements it, so servers fill and clients read replies without caring which
 /// command they answer.
 /// </summary>

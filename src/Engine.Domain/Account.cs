@@ -27,7 +27,7 @@ public struct Account
     public readonly long ActiveTemporaryLimit(long nowUnixMs) =>
         TemporaryLimitMinor > 0 && nowUnixMs < TemporaryLimitExpiresAtUnixMs ? TemporaryLimitMinor : 0;
 
-    /// <summary>available = credit_limit + (temporary_limit if not expired) − held − posted (SPEC.md).
+    /// <summary>available = credit_limit + (temporary_limit if not expired) − held − posted (docs/SPEC.md).
     /// The ledger never lets this leave the int64 range (see <see cref="Balances.Representable"/>).</summary>
     public readonly long Available(long nowUnixMs) =>
         (long)Balances.Available(CreditLimitMinor, ActiveTemporaryLimit(nowUnixMs), HeldMinor, PostedMinor);

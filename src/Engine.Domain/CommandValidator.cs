@@ -3,7 +3,7 @@ namespace Engine.Domain;
 /// <summary>
 /// Shape checks that need no state: ids, amounts, codes, ranges. Runs on the caller's thread before a
 /// command enters the ring, so malformed input never reaches the journal. Field names are the
-/// <c>snake_case</c> names of SPEC.md and the protos.
+/// <c>snake_case</c> names of docs/SPEC.md and the protos.
 /// </summary>
 public static class CommandValidator
 {

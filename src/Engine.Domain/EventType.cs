@@ -1,6 +1,6 @@
 namespace Engine.Domain;
 
-/// <summary>Ledger event types (SPEC.md "Events"). Numeric values are part of the journal format: append only.</summary>
+/// <summary>Ledger event types (docs/SPEC.md "Events"). Numeric values are part of the journal format: append only.</summary>
 public enum EventType : byte
 {
     None = 0,

@@ -25,7 +25,7 @@ public struct IdempotencyRecord
 /// <summary>
 /// Request id → (payload fingerprint, original reply), in insertion (= engine time) order so retention is a FIFO:
 /// an entry leaves only when it is older than the minimum age AND more than the minimum number of newer entries
-/// exist (SPEC.md: "24 hours or 50 million, whichever is more"). Rebuilt by applying events, so recovery restores it.
+/// exist (docs/SPEC.md: "24 hours or 50 million, whichever is more"). Rebuilt by applying events, so recovery restores it.
 /// <para>
 /// Two tiers. The newest <see cref="LedgerOptions.IdempotencyMaxEntries"/> live in memory. Older ones still inside
 /// the window go, oldest first, to an <see cref="IIdempotencySpillStore"/> on disk when the ledger has one (the

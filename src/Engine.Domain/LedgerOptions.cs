@@ -13,7 +13,7 @@ public sealed record LedgerOptions
     public int MaxOpenAuthorizationsPerAccount { get; init; } = 10_000;
     /// <summary>Accounts the engine accepts before OpenAccount answers <see cref="Status.EngineCapacityExceeded"/>.</summary>
     public int MaxAccounts { get; init; } = 20_000_000;
-    /// <summary>Request ids are kept until BOTH this many newer ones exist and they are older than <see cref="IdempotencyMinAgeMs"/> (SPEC.md: 50 million or 24 hours, whichever is more).</summary>
+    /// <summary>Request ids are kept until BOTH this many newer ones exist and they are older than <see cref="IdempotencyMinAgeMs"/> (docs/SPEC.md: 50 million or 24 hours, whichever is more).</summary>
     public long IdempotencyMinEntries { get; init; } = 50_000_000;
     public long IdempotencyMinAgeMs { get; init; } = 24L * 3600 * 1000;
     /// <summary>Hard memory bound on remembered request ids (~100 bytes each); beyond it the oldest are dropped even inside the window.</summary>

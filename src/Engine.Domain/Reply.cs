@@ -1,7 +1,7 @@
 namespace Engine.Domain;
 
 /// <summary>
-/// The answer to a command, as SPEC.md describes it: the status and its ISO 8583 code, the account's
+/// The answer to a command, as docs/SPEC.md describes it: the status and its ISO 8583 code, the account's
 /// balances right after the decision (also on declines, so callers never parse messages), the
 /// sequence of the event that recorded it, and whether this is a replay of an earlier reply.
 /// </summary>

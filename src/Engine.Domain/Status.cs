@@ -58,7 +58,7 @@ public static class ResponseCodes
         table[(int)Status.VelocityLimitExceeded] = "65";
         table[(int)Status.MerchantCategoryBlocked] = "57";
         table[(int)Status.RequestIdReused] = "94";
-        // Statuses SPEC.md does not assign a code to, mapped to the nearest ISO 8583 meaning.
+        // Statuses docs/SPEC.md does not assign a code to, mapped to the nearest ISO 8583 meaning.
         table[(int)Status.AccountExists] = "12";                  // invalid transaction
         table[(int)Status.AccountHasBalance] = "12";              // invalid transaction
         table[(int)Status.AuthorizationNotFound] = "25";          // unable to locate record

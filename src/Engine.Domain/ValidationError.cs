@@ -1,6 +1,6 @@
 namespace Engine.Domain;
 
-/// <summary>A malformed command: which field (its SPEC.md / proto <c>snake_case</c> name) and why. Nothing is journaled for it.</summary>
+/// <summary>A malformed command: which field (its docs/SPEC.md / proto <c>snake_case</c> name) and why. Nothing is journaled for it.</summary>
 public readonly record struct ValidationError(string Field, string Message)
 {
     public override string ToString() => $"{Field}: {Message}";

@@ -9,7 +9,7 @@ using DomainEvent = Engine.Domain.LedgerEvent;
 namespace Engine.ReadModel;
 
 /// <summary>
-/// The read model (ARCHITECTURE.md "Reading"): its own <see cref="Ledger"/>, fed every durable event with
+/// The read model (docs/ARCHITECTURE.md "Reading"): its own <see cref="Ledger"/>, fed every durable event with
 /// <see cref="Ledger.Apply"/> (the one definition of what an event means), plus per-account indexes, answering the
 /// query RPCs. On a leader a <see cref="JournalProjector"/> feeds it from the engine's journal; on a read replica the
 /// follower feeds it from the leader's stream through the replica's own copy of the

@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md "Commands and their rules": OpenAccount, ChangeLimit, SetTemporaryLimit, Freeze / Unfreeze, CloseAccount.</summary>
+/// <summary>docs/SPEC.md "Commands and their rules": OpenAccount, ChangeLimit, SetTemporaryLimit, Freeze / Unfreeze, CloseAccount.</summary>
 public sealed class AccountCommandTests
 {
     private readonly LedgerHarness _h = new();

@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md Authorize and IncrementAuthorization: holds, decline reasons in order, ISO 8583 codes.</summary>
+/// <summary>docs/SPEC.md Authorize and IncrementAuthorization: holds, decline reasons in order, ISO 8583 codes.</summary>
 public sealed class AuthorizeTests
 {
     private readonly LedgerHarness _h = new();

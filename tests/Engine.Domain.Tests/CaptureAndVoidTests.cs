@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md Capture and Void: partial and multiple captures, over-capture, closing, late captures, reversals.</summary>
+/// <summary>docs/SPEC.md Capture and Void: partial and multiple captures, over-capture, closing, late captures, reversals.</summary>
 public sealed class CaptureAndVoidTests
 {
     private readonly LedgerHarness _h = new();
@@ -409,5 +409,27 @@ public sealed class CaptureAndVoidTests
         _h.Execute(Command.Freeze(_h.NextRequestId(), "acct-1"));
         Assert.Equal(Status.Ok, _h.Execute(Command.Void("v1", "a1")).Status);
         _h.AssertBalances("acct-1", 1_000, 0, 0);
+    }
+
+    public static TheoryData<string> AuthorizationCommands() => ["Capture", "Void", "IncrementAuthorization"];
+
+    [Theory]
+    [MemberData(nameof(AuthorizationCommands))]
+    public void A_valid_command_for_an_unknown_authorization_that_also_carries_an_account_id_declines_instead_of_throwing(string type)
+    {
+        var h = new LedgerHarness();
+        h.Open("acct-1", 1_000);
+        Command command = type switch
+        {
+            "Capture" => Command.Capture("c1", "nope", 5, final: false),
+            "Void" => Command.Void("c1", "nope"),
+            _ => Command.IncrementAuthorization("c1", "nope", 5),
+        };
+        command.AccountId = "acct-1"; // not a field of this command; the validator ignores it
+        Assert.Null(CommandValidator.Validate(command));
+
+        Reply reply = h.Ledger.Execute(command, h.Now, h.Sink);
+
+        Assert.Equal(Status.AuthorizationNotFound, reply.Status);
     }
 }

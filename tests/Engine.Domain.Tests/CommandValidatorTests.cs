@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md "Bad input gets a clear status naming the problem": the validator names the snake_case field.</summary>
+/// <summary>docs/SPEC.md "Bad input gets a clear status naming the problem": the validator names the snake_case field.</summary>
 public sealed class CommandValidatorTests
 {
     private static readonly string Id64 = new('a', 64);

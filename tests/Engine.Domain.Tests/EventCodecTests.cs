@@ -212,4 +212,28 @@ public sealed class EventCodecTests
         rebuilt.CheckInvariants();
         Assert.Equal(h.Ledger.ComputeDigest(), rebuilt.ComputeDigest());
     }
+
+    [Fact]
+    public void Decoding_a_truncated_event_is_a_FormatException_at_every_length()
+    {
+        LedgerEvent e = new()
+        {
+            Sequence = 1, Type = EventType.SpendingControlsSet, RequestId = "r", AccountId = "a",
+            Controls = new SpendingControls { BlockedMccs = [1, 2] },
+        };
+        var buffer = new byte[EventCodec.EncodedSizeMax];
+        int written = EventCodec.Encode(e, buffer);
+        var failures = new List<string>();
+        for (int length = 0; length < written; length++)
+        {
+            try
+            {
+                EventCodec.Decode(buffer.AsSpan(0, length), out _);
+                failures.Add($"{length}: decoded");
+            }
+            catch (FormatException) { }
+            catch (Exception other) { failures.Add($"{length}: {other.GetType().Name}"); }
+        }
+        Assert.Empty(failures);
+    }
 }

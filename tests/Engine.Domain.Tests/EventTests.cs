@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md "Events": every command outcome, declines included, is exactly one event carrying the balances after it.</summary>
+/// <summary>docs/SPEC.md "Events": every command outcome, declines included, is exactly one event carrying the balances after it.</summary>
 public sealed class EventTests
 {
     [Fact]

@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md "Expiry": the engine releases due holds itself, as EXPIRED events; engine time is monotonic.</summary>
+/// <summary>docs/SPEC.md "Expiry": the engine releases due holds itself, as EXPIRED events; engine time is monotonic.</summary>
 public sealed class ExpiryTests
 {
     [Fact]

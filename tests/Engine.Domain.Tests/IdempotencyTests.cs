@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md "Money and identifiers": request ids are idempotency keys; replays and reuses change nothing.</summary>
+/// <summary>docs/SPEC.md "Money and identifiers": request ids are idempotency keys; replays and reuses change nothing.</summary>
 public sealed class IdempotencyTests
 {
     private readonly LedgerHarness _h = new();

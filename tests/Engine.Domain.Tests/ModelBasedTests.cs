@@ -271,3 +271,16 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
 
     private static string Context(IEnumerable<string> recent) => "  preceding commands:\n    " + string.Join("\n    ", recent);
 }
+
+/// <summary>The model-based stream with huge accounts allowed anywhere in int64 (it found the hold-release overflow).</summary>
+public sealed class HugeAccountModelTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Ledger_agrees_with_the_reference_model_when_huge_accounts_reach_every_corner_of_int64(int seed)
+    {
+        ModelBasedTests.Run(seed, 100_000, unrestrictedHuge: true);
+    }
+}

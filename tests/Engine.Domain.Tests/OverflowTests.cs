@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md "Money": arithmetic never overflows silently; a result outside int64 is refused and nothing changes.</summary>
+/// <summary>docs/SPEC.md "Money": arithmetic never overflows silently; a result outside int64 is refused and nothing changes.</summary>
 public sealed class OverflowTests
 {
     private readonly LedgerHarness _h = new();
@@ -71,5 +71,34 @@ public sealed class OverflowTests
         for (int i = 0; i < 3; i++) Assert.Equal(Status.Ok, _h.Execute(Command.ForcePost(_h.NextRequestId(), "acct-1", chunk)).Status);
         _h.AssertDeclined(Command.ForcePost("fp", "acct-1", chunk), Status.ArithmeticOverflow);
         _h.AssertBalances("acct-1", -3 * chunk, 0, 3 * chunk);
+    }
+
+    [Fact]
+    public void Releasing_a_hold_never_takes_available_outside_int64()
+    {
+        var h = new LedgerHarness();
+        h.Open("acct-1", 1_000);
+        h.Authorize("a1", "acct-1", 1_000);
+        // Approved: available = 1_000 − 1_000 + MaxValue = MaxValue fits, but only while the hold is there.
+        Reply repay = h.Execute(Command.Repay(h.NextRequestId(), "acct-1", long.MaxValue));
+        Reply release = h.Execute(Command.Void(h.NextRequestId(), "a1"));
+
+        // Either the repayment is refused, or the void is; never a wrapped balance.
+        Assert.True(repay.Status == Status.ArithmeticOverflow || release.Status == Status.ArithmeticOverflow,
+            $"repay {repay}, void {release}");
+        h.Ledger.CheckInvariants();
+    }
+
+    [Fact]
+    public void Expiring_a_hold_never_takes_available_outside_int64()
+    {
+        var h = new LedgerHarness();
+        h.Open("acct-1", 1_000);
+        h.Authorize("a1", "acct-1", 1_000, expiresInSeconds: 1);
+        h.Execute(Command.Repay(h.NextRequestId(), "acct-1", long.MaxValue));
+        h.Now += 1_000;
+        h.Execute(Command.Tick());
+        h.Ledger.CheckInvariants();
+        Assert.True(h.AccountOf("acct-1").Available(h.Now) > 0);
     }
 }

@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md ForcePost, Refund, Repay: postings without a hold, never refused for lack of credit.</summary>
+/// <summary>docs/SPEC.md ForcePost, Refund, Repay: postings without a hold, never refused for lack of credit.</summary>
 public sealed class PostingTests
 {
     private readonly LedgerHarness _h = new();
@@ -182,5 +182,18 @@ public sealed class PostingTests
     public void Refund_to_an_unknown_account_is_AccountNotFound()
     {
         _h.AssertDeclined(Command.Refund("rf1", "nope", 5), Status.AccountNotFound);
+    }
+
+    [Fact]
+    public void A_refund_with_an_empty_authorization_id_is_valid_and_posts_unlinked()
+    {
+        var h = new LedgerHarness();
+        h.Open("acct-1", 1_000);
+        Command refund = Command.Refund("rf", "acct-1", 5, authorizationId: "");
+        Assert.Null(CommandValidator.Validate(refund));
+        LedgerEvent e = h.Single(refund);
+        Assert.Equal((EventType.Refunded, Status.Ok), (e.Type, e.Status));
+        Assert.Null(e.AuthorizationId);
+        h.AssertBalances("acct-1", 1_005, 0, -5);
     }
 }

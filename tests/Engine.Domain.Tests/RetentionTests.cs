@@ -1,7 +1,7 @@
 namespace Engine.Domain.Tests;
 
 /// <summary>
-/// Bounded memory (STYLE.md "a limit on everything"): closed, voided and expired authorizations stay known for
+/// Bounded memory (docs/STYLE.md "a limit on everything"): closed, voided and expired authorizations stay known for
 /// late captures, linked refunds and clear statuses for a retention period, then are forgotten; open ones never are.
 /// </summary>
 public sealed class RetentionTests

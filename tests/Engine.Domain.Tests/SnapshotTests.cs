@@ -1,6 +1,6 @@
 namespace Engine.Domain.Tests;
 
-/// <summary>SPEC.md "Recovery" and "Determinism": a snapshot restores the exact state, and so does replaying the log.</summary>
+/// <summary>docs/SPEC.md "Recovery" and "Determinism": a snapshot restores the exact state, and so does replaying the log.</summary>
 public sealed class SnapshotTests
 {
     /// <summary>A ledger exercising every kind of state: controls with a running velocity window, temporary limits,

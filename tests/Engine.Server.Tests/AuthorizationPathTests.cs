@@ -3,7 +3,7 @@ using static Engine.Server.Tests.Wire;
 
 namespace Engine.Server.Tests;
 
-/// <summary>SPEC.md command rules, through the wire, with the raw generated clients.</summary>
+/// <summary>docs/SPEC.md command rules, through the wire, with the raw generated clients.</summary>
 public sealed class AuthorizationPathTests : IAsyncLifetime
 {
     private TestServer _server = null!;

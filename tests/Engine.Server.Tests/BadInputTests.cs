@@ -5,7 +5,7 @@ using static Engine.Server.Tests.Wire;
 
 namespace Engine.Server.Tests;
 
-/// <summary>SPEC.md "Bad input gets a clear status naming the problem and changes nothing".</summary>
+/// <summary>docs/SPEC.md "Bad input gets a clear status naming the problem and changes nothing".</summary>
 public sealed class BadInputTests : IAsyncLifetime
 {
     private TestServer _server = null!;

@@ -6,7 +6,7 @@ using Status = Credit.V1.Status;
 
 namespace Engine.Server.Tests;
 
-/// <summary>SPEC.md "Durability": kill -9 at any moment loses no replied command. Graceful SIGTERM exits 0.</summary>
+/// <summary>docs/SPEC.md "Durability": kill -9 at any moment loses no replied command. Graceful SIGTERM exits 0.</summary>
 public sealed class CrashTests
 {
     [Fact]

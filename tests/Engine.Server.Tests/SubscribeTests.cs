@@ -4,7 +4,7 @@ using static Engine.Server.Tests.Wire;
 
 namespace Engine.Server.Tests;
 
-/// <summary>SPEC.md "Events": durable events in dense sequence order; resuming from last_seen + 1 has no gap and no duplicate.</summary>
+/// <summary>docs/SPEC.md "Events": durable events in dense sequence order; resuming from last_seen + 1 has no gap and no duplicate.</summary>
 public sealed class SubscribeTests : IAsyncLifetime
 {
     private TestServer _server = null!;

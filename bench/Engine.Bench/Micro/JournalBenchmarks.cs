@@ -3,7 +3,7 @@ using Engine.Journal;
 
 namespace Engine.Bench.Micro;
 
-// Back-of-the-envelope (STYLE.md), before measuring:
+// Back-of-the-envelope (docs/STYLE.md), before measuring:
 // - Append of a 64-byte payload: CRC-32C over 76 bytes (~10 instructions of crc32) + FASTER's epoch-protected
 //   tail allocation and one copy into its page: expect 50-150 ns, no allocation.
 // - Append of 1 KiB: the CRC (~130 ns at ~8 B/cycle) and the copy dominate: expect 200-400 ns while FASTER's 64 MiB

@@ -5,7 +5,7 @@ using System.Text;
 namespace Engine.LoadTest.Reports;
 
 /// <summary>
-/// A self-contained HTML report (inline CSS and SVG, no scripts, nothing fetched): headline figures, the
+/// A self-contained HTML report (inline CSS and SVG drawn by ScottPlot, no scripts, nothing fetched): headline figures, the
 /// latency-by-percentile plot on a "nines" axis, throughput over time (offered vs achieved, p99 per second on the
 /// right axis), outcomes, percentiles and the configuration.
 /// </summary>
@@ -66,57 +66,98 @@ public static class HtmlReport
         return html.ToString();
     }
 
+    private const int ChartWidth = 900, ChartHeight = 380;
+
     /// <summary>Latency against percentile on a log "nines" axis: x = -log10(1 - p/100), so 90 % is 1, 99 % is 2, 99.9 % is 3.</summary>
     public static string PercentileChart(LoadTestReport report)
     {
         LoadTestResult r = report.Result;
-        var chart = new SvgChart(PercentileChartId, "Latency by percentile", "percentile", "latency (ms)");
+        var plot = NewPlot("Latency by percentile", "percentile", "latency (ms)");
         List<PercentilePoint> below100 = [.. r.Distribution.Where(p => p.Percentile < 100)];
         double lastNines = below100.Count == 0 ? 0 : Nines(below100[^1].Percentile);
         int ninesMax = (int)Math.Clamp(Math.Ceiling(lastNines), 2, 7);
         double yMax = Math.Max(r.LatencyMaxMs, report.Options.MaxP99Ms ?? 0) * 1.08;
-        IReadOnlyList<double> yTicks = SvgChart.NiceTicks(yMax <= 0 ? 1 : yMax);
-        chart.XRange(0, ninesMax);
-        chart.YRange(0, yTicks[^1]);
-        chart.XTicks(Enumerable.Range(0, ninesMax + 1).Select(n => ((double)n, NinesLabel(n))));
-        chart.YTicks(yTicks.Select(t => (t, SvgChart.Short(t))));
-        if (report.Options.MaxP99Ms is double threshold) chart.Reference(threshold, Red, I($"--max-p99-ms {threshold:0.###}"));
-        var points = below100.Select(p => (Nines(p.Percentile), p.LatencyMs)).ToList();
+        plot.Axes.SetLimits(0, ninesMax, 0, yMax <= 0 ? 1 : yMax);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            [.. Enumerable.Range(0, ninesMax + 1).Select(n => (double)n)], [.. Enumerable.Range(0, ninesMax + 1).Select(NinesLabel)]);
+        if (report.Options.MaxP99Ms is double threshold)
+        {
+            var line = plot.Add.HorizontalLine(threshold, 1.5f, ScottPlot.Color.FromHex(Red), ScottPlot.LinePattern.Dashed);
+            line.LegendText = I($"--max-p99-ms {threshold:0.###}");
+        }
+        var points = below100.Select(p => (X: Nines(p.Percentile), Y: p.LatencyMs)).ToList();
         if (r.Distribution.Count > 0) points.Add((ninesMax, r.LatencyMaxMs));
-        chart.Line("latency (measured window)", points, Blue, markers: points.Count <= 120);
+        Series(plot, "latency (measured window)", [.. points.Select(p => p.X)], [.. points.Select(p => p.Y)], Blue, markers: points.Count <= 120);
         foreach ((double percentile, double ms, string label) in new[] { (50.0, r.LatencyP50Ms, "p50"), (99.0, r.LatencyP99Ms, "p99"), (99.9, r.LatencyP999Ms, "p99.9") })
         {
             if (r.Distribution.Count == 0 || Nines(percentile) >= ninesMax) continue;
-            chart.Annotate(Nines(percentile), ms, Orange, $"{label} {MarkdownReport.Ms(ms)}");
+            Annotate(plot, Nines(percentile), ms, $"{label} {MarkdownReport.Ms(ms)}");
         }
-        if (r.Distribution.Count > 0) chart.Annotate(ninesMax, r.LatencyMaxMs, Orange, $"max {MarkdownReport.Ms(r.LatencyMaxMs)}");
-        return chart.Render();
+        if (r.Distribution.Count > 0) Annotate(plot, ninesMax, r.LatencyMaxMs, $"max {MarkdownReport.Ms(r.LatencyMaxMs)}");
+        return Svg(plot, PercentileChartId);
     }
 
     /// <summary>Offered and achieved commands per second over the run, p99 per second on the right axis.</summary>
     public static string ThroughputChart(LoadTestReport report)
     {
         LoadTestResult r = report.Result;
-        var chart = new SvgChart(ThroughputChartId, "Throughput over time", "seconds since start", "commands / s", "p99 latency (ms)");
+        var plot = NewPlot("Throughput over time", "seconds since start", "commands / s");
+        plot.Axes.Right.Label.Text = "p99 latency (ms)";
         int seconds = Math.Max(1, r.Timeline.Count);
         double rateMax = r.Timeline.Count == 0 ? 1 : r.Timeline.Max(t => Math.Max(t.Offered, t.Completed)) * 1.1;
-        IReadOnlyList<double> yTicks = SvgChart.NiceTicks(Math.Max(rateMax, 1));
         double p99Max = r.Timeline.Count == 0 ? 1 : r.Timeline.Max(t => t.P99Ms) * 1.1;
-        IReadOnlyList<double> y2Ticks = SvgChart.NiceTicks(Math.Max(p99Max, 0.001));
-        chart.XRange(0, seconds);
-        chart.YRange(0, yTicks[^1]);
-        chart.Y2Range(0, y2Ticks[^1]);
-        IReadOnlyList<double> xTicks = SvgChart.NiceTicks(seconds, 10);
-        chart.XTicks(xTicks.Where(t => t <= seconds).Select(t => (t, SvgChart.Short(t))));
-        chart.YTicks(yTicks.Select(t => (t, SvgChart.Short(t))));
-        chart.Y2Ticks(y2Ticks.Select(t => (t, SvgChart.Short(t))));
-        if (report.Options.WarmupSeconds > 0) chart.Band(0, Math.Min(report.Options.WarmupSeconds, seconds), "warm-up");
+        if (report.Options.WarmupSeconds > 0)
+        {
+            var band = plot.Add.VerticalSpan(0, Math.Min(report.Options.WarmupSeconds, seconds), ScottPlot.Color.FromHex(Grey).WithAlpha(0.15));
+            band.LegendText = "warm-up";
+        }
+        double[] xs = [.. r.Timeline.Select(t => t.Second + 0.5)];
         bool markers = seconds <= 60;
-        chart.Line("offered", r.Timeline.Select(t => (t.Second + 0.5, (double)t.Offered)), Blue, markers: markers);
-        chart.Line("achieved", r.Timeline.Select(t => (t.Second + 0.5, (double)t.Completed)), Green, markers: markers);
-        if (r.Timeline.Any(t => t.Errors > 0)) chart.Line("errors", r.Timeline.Select(t => (t.Second + 0.5, (double)t.Errors)), Red);
-        chart.Line("p99 (right axis)", r.Timeline.Select(t => (t.Second + 0.5, t.P99Ms)), Orange, dash: "6 4", rightAxis: true);
-        return chart.Render();
+        Series(plot, "offered", xs, [.. r.Timeline.Select(t => (double)t.Offered)], Blue, markers);
+        Series(plot, "achieved", xs, [.. r.Timeline.Select(t => (double)t.Completed)], Green, markers);
+        if (r.Timeline.Any(t => t.Errors > 0)) Series(plot, "errors", xs, [.. r.Timeline.Select(t => (double)t.Errors)], Red, markers);
+        var p99 = Series(plot, "p99 (right axis)", xs, [.. r.Timeline.Select(t => t.P99Ms)], Orange, markers: false);
+        p99.LinePattern = ScottPlot.LinePattern.Dashed;
+        p99.Axes.YAxis = plot.Axes.Right;
+        plot.Axes.SetLimits(0, seconds, 0, Math.Max(rateMax, 1));
+        plot.Axes.SetLimitsY(0, Math.Max(p99Max, 0.001), plot.Axes.Right);
+        return Svg(plot, ThroughputChartId);
+    }
+
+    // Charts are drawn by ScottPlot (a maintained plotting library) as SVG, inlined so the page stays self-contained.
+    private static ScottPlot.Plot NewPlot(string title, string xLabel, string yLabel)
+    {
+        var plot = new ScottPlot.Plot();
+        plot.Font.Set(ScottPlot.Fonts.Sans);
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        return plot;
+    }
+
+    private static ScottPlot.Plottables.Scatter Series(ScottPlot.Plot plot, string label, double[] xs, double[] ys, string color, bool markers)
+    {
+        var series = plot.Add.ScatterLine(xs, ys, ScottPlot.Color.FromHex(color));
+        series.LegendText = label;
+        series.LineWidth = 2;
+        series.MarkerSize = markers ? 4 : 0;
+        return series;
+    }
+
+    private static void Annotate(ScottPlot.Plot plot, double x, double y, string text)
+    {
+        var label = plot.Add.Text(text, x, y);
+        label.LabelFontColor = ScottPlot.Color.FromHex(Orange);
+        label.LabelBold = true;
+        label.LabelFontSize = 12;
+    }
+
+    private static string Svg(ScottPlot.Plot plot, string id)
+    {
+        string svg = plot.GetSvgXml(ChartWidth, ChartHeight);
+        int open = svg.IndexOf("<svg", StringComparison.Ordinal);
+        return svg[open..].Insert(4, $" id=\"{id}\"");
     }
 
     /// <summary>How many nines a percentile has: 90 → 1, 99 → 2, 99.9 → 3.</summary>

@@ -23,7 +23,7 @@ public static class Bootstrap
         if (!await db.RoutePolicies.AnyAsync())
         {
             db.RoutePolicies.Add(new RoutePolicyVersion { Version = 1, Json = JsonSerializer.Serialize(RoutePolicy.Default(), Policies.Json), CreatedBy = "system:bootstrap", CreatedAt = now });
-            Audit.Record(db, "system:bootstrap", "RoutePolicy", 1, "create-version", null, new { version = 1, source = "DESK.md default" }, now);
+            Audit.Record(db, "system:bootstrap", "RoutePolicy", 1, "create-version", null, new { version = 1, source = "docs/DESK.md default" }, now);
         }
         if (!await db.ScoringModels.AnyAsync())
         {

@@ -9,7 +9,7 @@ public sealed class AuthorizationGrpcService(CommandGateway gateway) : Authoriza
     public override async Task<AuthorizeResponse> Authorize(AuthorizeRequest request, ServerCallContext context)
     {
         AuthorizeResponse response = await gateway.SubmitAsync<AuthorizeRequest, AuthorizeResponse>(request, CommandMapping.ToDomain, context);
-        // SPEC.md: an authorization is referred to later by the request_id of the Authorize that created it.
+        // docs/SPEC.md: an authorization is referred to later by the request_id of the Authorize that created it.
         if (response.Approved) response.AuthorizationId = request.RequestId;
         return response;
     }

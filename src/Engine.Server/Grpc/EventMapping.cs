@@ -3,7 +3,7 @@ using ProtoEvent = Credit.V1.LedgerEvent;
 
 namespace Engine.Server.Grpc;
 
-/// <summary>Domain ledger events → the proto <c>LedgerEvent</c> of SPEC.md "Events".</summary>
+/// <summary>Domain ledger events → the proto <c>LedgerEvent</c> of docs/SPEC.md "Events".</summary>
 public static class EventMapping
 {
     public static ProtoEvent ToProto(in LedgerEvent e)

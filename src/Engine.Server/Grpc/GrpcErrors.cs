@@ -6,7 +6,7 @@ using Grpc.Core;
 namespace Engine.Server.Grpc;
 
 /// <summary>
-/// The gRPC error model of SPEC.md: malformed input is INVALID_ARGUMENT with a google.rpc.BadRequest
+/// The gRPC error model of docs/SPEC.md: malformed input is INVALID_ARGUMENT with a google.rpc.BadRequest
 /// detail naming the field; overload is RESOURCE_EXHAUSTED (ring full) or UNAVAILABLE (not running).
 /// Business outcomes never come through here: they are replies.
 /// </summary>

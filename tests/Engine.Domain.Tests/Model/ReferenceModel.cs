@@ -1,7 +1,7 @@
 namespace Engine.Domain.Tests.Model;
 
 /// <summary>
-/// A deliberately simple, independent reference implementation of the ledger rules (SPEC.md plus the semantics
+/// A deliberately simple, independent reference implementation of the ledger rules (docs/SPEC.md plus the semantics
 /// chosen where it is silent), for model-based testing. Plain dictionaries and lists, <see cref="Int128"/> money so
 /// nothing can wrap, one method per command that checks in the documented order and then mutates. It shares only the
 /// command, status and event-type vocabulary with the engine — none of its code.

@@ -86,7 +86,7 @@ public sealed class EngineOptions
         PageSizeBits = JournalPageSizeBits,
         MemorySizeBits = JournalMemorySizeBits,
         SegmentSizeBits = JournalSegmentSizeBits,
-        MaxRecordBytes = JournalRecordBytesMax + 64,
+        RecordBytesMax = JournalRecordBytesMax + 64,
         AcknowledgeBeforeFsync = acknowledgesReplies && AcknowledgeBeforeFsync,
         FaultInjector = acknowledgesReplies ? StorageFaults : null,
     };

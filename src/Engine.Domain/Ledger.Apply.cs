@@ -240,7 +240,7 @@ public sealed partial class Ledger
         {
             int oldest = _retired.Peek();
             bool expired = now - _authorizations.At(oldest).ClosedAtUnixMs > Options.ClosedAuthorizationRetentionMs;
-            if (!expired && _retired.Count <= Options.ClosedAuthorizationMaxEntries) return;
+            if (!expired && _retired.Count <= Options.ClosedAuthorizationsMax) return;
             _retired.Dequeue();
             _authorizations.Remove(oldest);
         }

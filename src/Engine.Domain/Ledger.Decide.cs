@@ -80,7 +80,7 @@ public sealed partial class Ledger
     private void DecideOpenAccount(in Command command, ref LedgerEvent outcome)
     {
         if (TryFindAccount(command.AccountKey, out int existing)) { DeclineFor(ref outcome, Status.AccountExists, existing); return; }
-        if (_accountCount >= Options.MaxAccounts || !AccountIndexHasRoom) { Decline(ref outcome, Status.EngineCapacityExceeded); return; }
+        if (_accountCount >= Options.AccountsMax || !AccountIndexHasRoom) { Decline(ref outcome, Status.EngineCapacityExceeded); return; }
         outcome.Type = EventType.AccountOpened;
         outcome.CustomerId = command.CustomerId;
         outcome.CurrencyCode = CurrencyCode.Pack(command.Currency);
@@ -178,7 +178,7 @@ public sealed partial class Ledger
         if (_authorizations.Contains(command.RequestKey)) return Status.RequestIdReused;
         // A full authorization table refuses, journaled like any decline, instead of failing the insert in Apply.
         if (!_authorizations.HasRoom) return Status.EngineCapacityExceeded;
-        if (account.OpenAuthorizations >= Options.MaxOpenAuthorizationsPerAccount) return Status.OpenAuthorizationLimitExceeded;
+        if (account.OpenAuthorizations >= Options.OpenAuthorizationsPerAccountMax) return Status.OpenAuthorizationLimitExceeded;
         return CheckHoldIncrease(account, command.AmountMinor, now);
     }
 

@@ -15,7 +15,7 @@ public sealed partial class Ledger
     private Account[] _accounts = new Account[1024];
     private int _accountCount;
     // Account key (Fingerprints.IdKey of its id) → index in _accounts. Bounded only by KeyTable.CapacityLimit, so a log
-    // with more accounts than this ledger's MaxAccounts still replays; Decide refuses beyond MaxAccounts.
+    // with more accounts than this ledger's AccountsMax still replays; Decide refuses beyond AccountsMax.
     private readonly KeyTable _accountIndex;
     private readonly AuthorizationStore _authorizations;
     private readonly ExpiryHeap _expiryHeap;
@@ -181,13 +181,13 @@ public sealed partial class Ledger
         return reply;
     }
 
-    /// <summary>Expires due holds, oldest expiry first, at most <see cref="LedgerOptions.MaxExpirationsPerTick"/>.</summary>
+    /// <summary>Expires due holds, oldest expiry first, at most <see cref="LedgerOptions.ExpirationsPerTickMax"/>.</summary>
     /// <returns>How many holds expired.</returns>
     public int ExpireDue(long nowUnixMs, IEventSink sink)
     {
         long now = Math.Max(nowUnixMs, LastTimestampUnixMs);
         int expired = 0;
-        while (expired < Options.MaxExpirationsPerTick && _expiryHeap.TryPeekMin(out int slot) && _authorizations.At(slot).ExpiresAtUnixMs <= now)
+        while (expired < Options.ExpirationsPerTickMax && _expiryHeap.TryPeekMin(out int slot) && _authorizations.At(slot).ExpiresAtUnixMs <= now)
         {
             LedgerEvent ledgerEvent = DecideExpiry(_authorizations.At(slot), now);
             Apply(ledgerEvent);

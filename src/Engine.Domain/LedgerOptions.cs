@@ -10,9 +10,9 @@ public sealed record LedgerOptions
     /// <summary>Hold lifetime when Authorize does not say: 7 days.</summary>
     public int DefaultHoldExpirySeconds { get; init; } = 7 * 24 * 3600;
     /// <summary>Open authorizations one account may have at once.</summary>
-    public int MaxOpenAuthorizationsPerAccount { get; init; } = 10_000;
+    public int OpenAuthorizationsPerAccountMax { get; init; } = 10_000;
     /// <summary>Accounts the engine accepts before OpenAccount answers <see cref="Status.EngineCapacityExceeded"/>.</summary>
-    public int MaxAccounts { get; init; } = 20_000_000;
+    public int AccountsMax { get; init; } = 20_000_000;
     /// <summary>Request ids are kept until BOTH this many newer ones exist and they are older than <see cref="IdempotencyMinAgeMs"/> (docs/SPEC.md: 50 million or 24 hours, whichever is more).</summary>
     public long IdempotencyMinEntries { get; init; } = 50_000_000;
     public long IdempotencyMinAgeMs { get; init; } = 24L * 3600 * 1000;
@@ -21,7 +21,7 @@ public sealed record LedgerOptions
     /// <summary>How long a closed, voided or expired authorization stays known (for late captures, linked refunds and clear statuses): 30 days.</summary>
     public long ClosedAuthorizationRetentionMs { get; init; } = 30L * 24 * 3600 * 1000;
     /// <summary>Hard bound on retained closed authorizations; beyond it the oldest are forgotten.</summary>
-    public int ClosedAuthorizationMaxEntries { get; init; } = 20_000_000;
+    public int ClosedAuthorizationsMax { get; init; } = 20_000_000;
     /// <summary>Authorizations (open plus retained closed) held at once; an Authorize beyond it answers <see cref="Status.EngineCapacityExceeded"/>.</summary>
     public int AuthorizationsMax { get; init; } = 200_000_000;
     /// <summary>Capacity hint: accounts expected (0 = grow on demand; growing doubles the index and rehashes every entry at once, see <see cref="KeyTable"/>).</summary>
@@ -31,5 +31,5 @@ public sealed record LedgerOptions
     /// <summary>Capacity hint: request ids remembered at once (≈ 80 bytes each plus 4 per slot of capacity). Production: the retention window, e.g. 50,000,000.</summary>
     public int ExpectedRequestIds { get; init; }
     /// <summary>Holds expired per Tick at most; the rest expire on following ticks.</summary>
-    public int MaxExpirationsPerTick { get; init; } = 10_000;
+    public int ExpirationsPerTickMax { get; init; } = 10_000;
 }

@@ -84,7 +84,7 @@ public sealed partial class EventJournal
         long page = cursor.PageOf(address);
         long pageStart = cursor.PageStart(page);
         int offset = (int)(address - pageStart);
-        long entryEndMax = address + RecordFormat.EntrySize(_options.MaxRecordBytes);
+        long entryEndMax = address + RecordFormat.EntrySize(_options.RecordBytesMax);
         int until = (int)Math.Min(cursor.PageSize, Math.Min(committed, entryEndMax) - pageStart);
         int readable = cursor.Load(page, offset, until);
         EntryKind kind = RecordFormat.Parse(cursor.Page, offset, readable, cursor.PageSize, out _, out _, out _, out string? reason);

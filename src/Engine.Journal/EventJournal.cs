@@ -84,7 +84,7 @@ public sealed partial class EventJournal : IDisposable
     public long LogEpoch => _commits.LogEpoch;
 
     /// <summary>The largest payload <see cref="Append"/> accepts.</summary>
-    public int MaxRecordBytes => _options.MaxRecordBytes;
+    public int RecordBytesMax => _options.RecordBytesMax;
 
     internal string SegmentBasePath => _segmentBasePath;
 
@@ -98,11 +98,11 @@ public sealed partial class EventJournal : IDisposable
     /// in-memory buffer is full and waiting for a flush.
     /// </summary>
     /// <returns>The record's address.</returns>
-    /// <exception cref="ArgumentException">The payload is larger than <see cref="JournalOptions.MaxRecordBytes"/>.</exception>
+    /// <exception cref="ArgumentException">The payload is larger than <see cref="JournalOptions.RecordBytesMax"/>.</exception>
     public unsafe long Append(ReadOnlySpan<byte> payload)
     {
-        if (payload.Length > _options.MaxRecordBytes)
-            throw new ArgumentException($"journal record payload is {payload.Length} bytes; the limit (JournalOptions.MaxRecordBytes) is {_options.MaxRecordBytes}.", nameof(payload));
+        if (payload.Length > _options.RecordBytesMax)
+            throw new ArgumentException($"journal record payload is {payload.Length} bytes; the limit (JournalOptions.RecordBytesMax) is {_options.RecordBytesMax}.", nameof(payload));
         ThrowIfUnusable();
         _options.FaultInjector?.BeforeAppend(payload.Length);
         if (Interlocked.Exchange(ref _appendInProgress, 1) != 0)

@@ -18,7 +18,7 @@ public sealed class JournalOptions
     public int SegmentSizeBits { get; init; } = 30;
 
     /// <summary>Largest payload one record may carry; <see cref="EventJournal.Append"/> throws <see cref="ArgumentException"/> beyond it. Default 1 MiB.</summary>
-    public int MaxRecordBytes { get; init; } = 1 << 20;
+    public int RecordBytesMax { get; init; } = 1 << 20;
 
     /// <summary>
     /// BENCHMARK ONLY. When true, <see cref="EventJournal.Commit"/> starts the flush and returns without waiting for it
@@ -47,8 +47,8 @@ public sealed class JournalOptions
             throw new ArgumentException($"JournalOptions.MemorySizeBits is {MemorySizeBits}; it must hold at least two pages (>= PageSizeBits + 1 = {PageSizeBits + 1}) and be <= 40.", nameof(MemorySizeBits));
         if (SegmentSizeBits < PageSizeBits || SegmentSizeBits > SegmentSizeBitsMax)
             throw new ArgumentException($"JournalOptions.SegmentSizeBits is {SegmentSizeBits}; it must be in [PageSizeBits = {PageSizeBits}, {SegmentSizeBitsMax}].", nameof(SegmentSizeBits));
-        long largestRecordOnPage = RecordFormat.MaxPayloadBytesForPage(PageSizeBytes);
-        if (MaxRecordBytes < 1 || MaxRecordBytes > largestRecordOnPage)
-            throw new ArgumentException($"JournalOptions.MaxRecordBytes is {MaxRecordBytes}; it must be in [1, {largestRecordOnPage}] so that a record fits on one {PageSizeBytes}-byte page.", nameof(MaxRecordBytes));
+        long largestRecordOnPage = RecordFormat.PayloadBytesPerPageMax(PageSizeBytes);
+        if (RecordBytesMax < 1 || RecordBytesMax > largestRecordOnPage)
+            throw new ArgumentException($"JournalOptions.RecordBytesMax is {RecordBytesMax}; it must be in [1, {largestRecordOnPage}] so that a record fits on one {PageSizeBytes}-byte page.", nameof(RecordBytesMax));
     }
 }

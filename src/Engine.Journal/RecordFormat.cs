@@ -50,7 +50,7 @@ internal static class RecordFormat
         (FasterLengthBytes + HeaderBytes + payloadLength + (EntryAlignmentBytes - 1)) & ~(EntryAlignmentBytes - 1);
 
     /// <summary>Largest payload whose record still fits on one page.</summary>
-    public static long MaxPayloadBytesForPage(long pageSizeBytes) =>
+    public static long PayloadBytesPerPageMax(long pageSizeBytes) =>
         pageSizeBytes - FasterLengthBytes - HeaderBytes;
 
     /// <summary>Checksum of a record: the header fields before the crc, then the payload.</summary>

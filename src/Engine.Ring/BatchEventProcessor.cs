@@ -4,7 +4,7 @@ namespace Engine.Ring;
 
 /// <summary>
 /// Runs one consumer stage on its own dedicated thread: waits on its barrier, hands every available slot
-/// (at most <see cref="MaxBatchSize"/> at a time) to the handler by reference, flags the last slot of each
+/// (at most <see cref="BatchSizeMax"/> at a time) to the handler by reference, flags the last slot of each
 /// batch with <c>endOfBatch</c>, then advances its <see cref="Sequence"/> once per batch so downstream
 /// stages and gated producers see the whole batch at once.
 /// </summary>
@@ -69,7 +69,7 @@ public sealed class BatchEventProcessor<T>
         _ring = ring;
         _barrier = barrier;
         _handler = handler;
-        MaxBatchSize = maxBatchSize;
+        BatchSizeMax = maxBatchSize;
         _onFault = onFault;
         _waitStrategy = ring.WaitStrategy;
     }
@@ -82,7 +82,7 @@ public sealed class BatchEventProcessor<T>
     public Sequence Sequence => _sequence;
 
     /// <summary>The most slots in one batch.</summary>
-    public int MaxBatchSize { get; }
+    public int BatchSizeMax { get; }
 
     /// <summary>Whether the processor thread is running.</summary>
     // Volatile.Read prevents a caller polling this property from seeing a stale value forever.
@@ -191,8 +191,8 @@ public sealed class BatchEventProcessor<T>
 
             Debug.Assert(availableSequence >= nextSequence, "the barrier returns only available sequences");
             // Subtract in this order so a maxBatchSize of int.MaxValue cannot overflow.
-            long endSequence = availableSequence - nextSequence >= MaxBatchSize
-                ? nextSequence + MaxBatchSize - 1
+            long endSequence = availableSequence - nextSequence >= BatchSizeMax
+                ? nextSequence + BatchSizeMax - 1
                 : availableSequence;
             _handler.OnBatchStart(endSequence - nextSequence + 1);
             for (long sequence = nextSequence; sequence <= endSequence; sequence++)

@@ -4,16 +4,18 @@ using Engine.Server.Hosting;
 // under ./data. SIGTERM / Ctrl+C: health goes NOT_SERVING, in-flight calls finish, the engine drains, commits and
 // snapshots, and the process exits 0. Exit 1: the engine fail-stopped at runtime (stage fault, EIO, ENOSPC) — restart
 // it. Exit 2: start-up refused (e.g. a damaged journal) — an operator must act. Settings: README.md "Configuring it".
-WebApplication app = ServerApp.Build(args);
-// Resolved now: RunAsync disposes the services when it returns.
-EngineHost engineHost = app.Services.GetRequiredService<EngineHost>();
+EngineHost engineHost;
 try
 {
+    // Settings are validated while building: a bad or renamed one refuses start like a damaged journal does.
+    WebApplication app = ServerApp.Build(args);
+    // Resolved now: RunAsync disposes the services when it returns.
+    engineHost = app.Services.GetRequiredService<EngineHost>();
     await app.RunAsync();
 }
 catch (Exception e)
 {
-    // Start-up failed (recovery refused, data directory unusable): the host has logged it; say it once more, plainly.
+    // Start-up failed (bad settings, recovery refused, data directory unusable): say it plainly.
     Console.Error.WriteLine($"FATAL: the server did not start: {e.GetType().Name}: {e.Message}");
     return ServerApp.ExitCodeStartupRefused;
 }

@@ -63,7 +63,7 @@ public sealed class AccountCommandTests
     [Fact]
     public void OpenAccount_beyond_MaxAccounts_is_EngineCapacityExceeded()
     {
-        var h = new LedgerHarness(new LedgerOptions { MaxAccounts = 2 });
+        var h = new LedgerHarness(new LedgerOptions { AccountsMax = 2 });
         h.Open("a", 1);
         h.Open("b", 1);
 

@@ -185,7 +185,7 @@ public sealed class AuthorizeTests
     [Fact]
     public void Authorize_when_the_account_has_the_maximum_open_authorizations_is_OpenAuthorizationLimitExceeded()
     {
-        var h = new LedgerHarness(new LedgerOptions { MaxOpenAuthorizationsPerAccount = 2 });
+        var h = new LedgerHarness(new LedgerOptions { OpenAuthorizationsPerAccountMax = 2 });
         h.Open("acct-1", 1_000);
         h.Authorize("a1", "acct-1", 1);
         h.Authorize("a2", "acct-1", 1);
@@ -275,7 +275,7 @@ public sealed class AuthorizeTests
     [Fact]
     public void Decline_order_velocity_before_open_authorization_limit_and_credit()
     {
-        var h = new LedgerHarness(new LedgerOptions { MaxOpenAuthorizationsPerAccount = 1 });
+        var h = new LedgerHarness(new LedgerOptions { OpenAuthorizationsPerAccountMax = 1 });
         h.Open("acct-1", 10);
         h.Execute(Command.SetSpendingControls(h.NextRequestId(), "acct-1", new SpendingControls { VelocityMaxCount = 1, VelocityWindowSeconds = 3600 }));
         h.Authorize("a0", "acct-1", 10);
@@ -285,7 +285,7 @@ public sealed class AuthorizeTests
     [Fact]
     public void Decline_order_open_authorization_limit_before_credit()
     {
-        var h = new LedgerHarness(new LedgerOptions { MaxOpenAuthorizationsPerAccount = 1 });
+        var h = new LedgerHarness(new LedgerOptions { OpenAuthorizationsPerAccountMax = 1 });
         h.Open("acct-1", 10);
         h.Authorize("a0", "acct-1", 10);
         h.AssertDeclined(Command.Authorize("a1", "acct-1", 5, "USD"), Status.OpenAuthorizationLimitExceeded);

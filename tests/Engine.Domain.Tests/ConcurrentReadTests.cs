@@ -30,7 +30,7 @@ public sealed class ConcurrentReadTests
         // The race issue 9 reproduced: first lookups of the same authorizations from several threads at once. With the
         // old per-slot view cache they collided on Dictionary.Add ("an item with the same key has already been added").
         const int authorizations = 20_000, threads = 8;
-        var h = new LedgerHarness(new LedgerOptions { MaxOpenAuthorizationsPerAccount = authorizations });
+        var h = new LedgerHarness(new LedgerOptions { OpenAuthorizationsPerAccountMax = authorizations });
         h.Open("acct-1", 1_000_000_000_000);
         for (int i = 0; i < authorizations; i++) h.Authorize($"a{i}", "acct-1", 1 + i);
         string[] ids = [.. Enumerable.Range(0, authorizations).Select(i => $"a{i}")];

@@ -100,7 +100,7 @@ public sealed class ExpiryTests
     [Fact]
     public void A_tick_expires_at_most_MaxExpirationsPerTick_and_the_rest_on_following_ticks()
     {
-        var h = new LedgerHarness(new LedgerOptions { MaxExpirationsPerTick = 2 });
+        var h = new LedgerHarness(new LedgerOptions { ExpirationsPerTickMax = 2 });
         h.Open("acct-1", 10_000);
         for (int i = 0; i < 5; i++) h.Authorize($"a{i}", "acct-1", 10, expiresInSeconds: 10 + i);
         h.Now += 60_000;

@@ -17,16 +17,16 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
     internal static LedgerOptions Options => new()
     {
         DefaultHoldExpirySeconds = 2 * 3600,
-        MaxOpenAuthorizationsPerAccount = 6,
-        MaxAccounts = 50,
-        MaxExpirationsPerTick = 5,
+        OpenAuthorizationsPerAccountMax = 6,
+        AccountsMax = 50,
+        ExpirationsPerTickMax = 5,
         // Random streams span a few weeks of engine time; closed authorizations stay known throughout, so the
         // model needs no retention rule (retention has its own tests).
         ClosedAuthorizationRetentionMs = 365L * 24 * 3600 * 1000,
     };
 
     private static ReferenceModel NewModel(LedgerOptions options) =>
-        new(new ReferenceModel.Limits(options.DefaultHoldExpirySeconds, options.MaxOpenAuthorizationsPerAccount, options.MaxAccounts, options.MaxExpirationsPerTick));
+        new(new ReferenceModel.Limits(options.DefaultHoldExpirySeconds, options.OpenAuthorizationsPerAccountMax, options.AccountsMax, options.ExpirationsPerTickMax));
 
     [Theory]
     [InlineData(1)]

@@ -7,7 +7,7 @@ namespace Engine.Domain.Tests;
 public sealed class RetentionTests
 {
     private static LedgerHarness Harness(long retentionMs = 1_000, int maxEntries = 1_000) =>
-        new(new LedgerOptions { ClosedAuthorizationRetentionMs = retentionMs, ClosedAuthorizationMaxEntries = maxEntries });
+        new(new LedgerOptions { ClosedAuthorizationRetentionMs = retentionMs, ClosedAuthorizationsMax = maxEntries });
 
     [Fact]
     public void Closed_authorizations_stay_known_during_the_retention_period()
@@ -93,7 +93,7 @@ public sealed class RetentionTests
     [Fact]
     public void Retention_gives_the_same_state_live_after_a_snapshot_and_after_replaying_the_log()
     {
-        var options = new LedgerOptions { ClosedAuthorizationRetentionMs = 5_000, ClosedAuthorizationMaxEntries = 3, IdempotencyMinEntries = 4, IdempotencyMinAgeMs = 2_000 };
+        var options = new LedgerOptions { ClosedAuthorizationRetentionMs = 5_000, ClosedAuthorizationsMax = 3, IdempotencyMinEntries = 4, IdempotencyMinAgeMs = 2_000 };
         var h = new LedgerHarness(options);
         h.Open("acct-1", 100_000);
         var stream = new MemoryStream();

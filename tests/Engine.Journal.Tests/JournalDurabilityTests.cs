@@ -198,22 +198,22 @@ public sealed class JournalDurabilityTests
         using var dir = new TempDirectory();
         using var journal = EventJournal.Open(Journals.Small(dir.Path));
         long tail = journal.TailAddress;
-        var error = Assert.Throws<ArgumentException>(() => journal.Append(new byte[journal.MaxRecordBytes + 1]));
-        Assert.Contains("MaxRecordBytes", error.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<ArgumentException>(() => journal.Append(new byte[journal.RecordBytesMax + 1]));
+        Assert.Contains("RecordBytesMax", error.Message, StringComparison.Ordinal);
         Assert.Equal(tail, journal.TailAddress);
 
-        journal.Append(new byte[journal.MaxRecordBytes]);
+        journal.Append(new byte[journal.RecordBytesMax]);
         journal.Append(ReadOnlySpan<byte>.Empty);
         journal.Commit();
         var (payloads, _, _) = Journals.ReadAll(journal);
-        Assert.Equal([journal.MaxRecordBytes, 0], payloads.Select(p => p.Length));
+        Assert.Equal([journal.RecordBytesMax, 0], payloads.Select(p => p.Length));
     }
 
     [Fact]
     public void Options_that_would_let_a_record_outgrow_a_page_are_refused()
     {
         using var dir = new TempDirectory();
-        var options = new JournalOptions { DirectoryPath = dir.Path, PageSizeBits = 12, MemorySizeBits = 14, SegmentSizeBits = 16, MaxRecordBytes = 4096 };
+        var options = new JournalOptions { DirectoryPath = dir.Path, PageSizeBits = 12, MemorySizeBits = 14, SegmentSizeBits = 16, RecordBytesMax = 4096 };
         Assert.Throws<ArgumentException>(() => EventJournal.Open(options));
     }
 

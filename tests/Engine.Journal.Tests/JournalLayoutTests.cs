@@ -25,7 +25,7 @@ public sealed class JournalLayoutTests
     public void Page_remainders_too_small_for_a_record_header_are_filled_and_read_cleanly()
     {
         using var dir = new TempDirectory();
-        var options = new JournalOptions { DirectoryPath = dir.Path, PageSizeBits = 12, MemorySizeBits = 15, SegmentSizeBits = 16, MaxRecordBytes = 4076 };
+        var options = new JournalOptions { DirectoryPath = dir.Path, PageSizeBits = 12, MemorySizeBits = 15, SegmentSizeBits = 16, RecordBytesMax = 4076 };
         byte[][] payloads = [Journals.Payload(0, 4004), Journals.Payload(1, 100), Journals.Payload(2, 4060), Journals.Payload(3, 100), Journals.Payload(4, 4076), Journals.Payload(5, 0)];
         var addresses = new List<long>();
         using (var journal = EventJournal.Open(options))

@@ -36,7 +36,7 @@ internal static class Journals
         PageSizeBits = 12,      // 4 KiB pages
         MemorySizeBits = 15,    // 8 pages in memory
         SegmentSizeBits = 16,   // 64 KiB segment files
-        MaxRecordBytes = 2000,
+        RecordBytesMax = 2000,
         AcknowledgeBeforeFsync = acknowledgeBeforeFsync,
     };
 

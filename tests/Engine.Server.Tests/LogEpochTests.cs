@@ -108,7 +108,7 @@ public sealed class LogEpochTests
     private static long DamageLastCommittedRecord(string dataDirectory)
     {
         string journalDirectory = Path.Combine(dataDirectory, "journal");
-        var options = new JournalOptions { DirectoryPath = journalDirectory, PageSizeBits = 20, MemorySizeBits = 22, SegmentSizeBits = 24, MaxRecordBytes = 512 * 1024 + 64 };
+        var options = new JournalOptions { DirectoryPath = journalDirectory, PageSizeBits = 20, MemorySizeBits = 22, SegmentSizeBits = 24, RecordBytesMax = 512 * 1024 + 64 };
         long lastAddress = -1;
         using (EventJournal journal = EventJournal.Open(options))
         using (JournalReader reader = journal.OpenReader(journal.BeginAddress))

@@ -33,6 +33,7 @@ public static class ServerApp
         serverOptions.Validate();
         var role = builder.Configuration.GetSection("Engine").Get<ServerRoleOptions>() ?? new ServerRoleOptions();
         role.Validate();
+        RenamedSettings.RefuseOldNames(builder.Configuration);
 
         // Loopback by default; a container or operator widens it explicitly (--urls, URLS / ASPNETCORE_URLS, Kestrel:Endpoints).
         if (!IsBindingConfigured(builder.Configuration)) builder.WebHost.UseUrls(DefaultUrl);

@@ -57,7 +57,7 @@ internal sealed class ReferenceModel
 
     public readonly record struct ModelEvent(long Sequence, EventType Type, Status Status, CommandType Command, string AccountId, string? AuthorizationId, Int128 Available, Int128 Held, Int128 Posted);
 
-    public sealed record Limits(int DefaultHoldExpirySeconds, int MaxOpenPerAccount, int MaxAccounts, int MaxExpirationsPerTick);
+    public sealed record Limits(int DefaultHoldExpirySeconds, int MaxOpenPerAccount, int AccountsMax, int ExpirationsPerTickMax);
 
     private readonly Limits _limits;
     private readonly Dictionary<string, (Command Payload, ModelReply Reply)> _remembered = new(StringComparer.Ordinal);
@@ -159,7 +159,7 @@ internal sealed class ReferenceModel
     private ModelReply OpenAccount(in Command c, long now)
     {
         if (Accounts.TryGetValue(c.AccountId!, out ModelAccount? existing)) return Decline(c, now, Status.AccountExists, existing);
-        if (Accounts.Count >= _limits.MaxAccounts) return Decline(c, now, Status.EngineCapacityExceeded, null);
+        if (Accounts.Count >= _limits.AccountsMax) return Decline(c, now, Status.EngineCapacityExceeded, null);
         var account = new ModelAccount { Id = c.AccountId!, Currency = c.Currency!, Limit = c.AmountMinor, Overcapture = c.OvercapturePercent };
         Accounts.Add(account.Id, account);
         return Ok(c, now, EventType.AccountOpened, account);
@@ -386,7 +386,7 @@ internal sealed class ReferenceModel
         List<ModelAuthorization> due = _open
             .Where(z => z.ExpiresAt <= now)
             .OrderBy(z => z.ExpiresAt).ThenBy(z => z.CreatedSequence)
-            .Take(_limits.MaxExpirationsPerTick)
+            .Take(_limits.ExpirationsPerTickMax)
             .ToList();
         foreach (ModelAuthorization z in due)
         {

@@ -13,6 +13,8 @@ public sealed class EngineOptions
     public int DecideBatchSizeMax { get; set; } = 1024;
     /// <summary>Most commands one journal commit (fsync) may cover before replies are released.</summary>
     public int CommitBatchSizeMax { get; set; } = 16384;
+    /// <summary>What a journal record adds to its events (event-block header, record header and padding), at most.</summary>
+    public const int RecordOverheadBytesMax = 64;
     /// <summary>Bytes of encoded events per journal record (FasterLog entry).</summary>
     public int JournalRecordBytesMax { get; set; } = 512 * 1024;
     /// <summary>How often engine time advances on its own to expire holds (SPEC: within one second).</summary>
@@ -86,7 +88,8 @@ public sealed class EngineOptions
         PageSizeBits = JournalPageSizeBits,
         MemorySizeBits = JournalMemorySizeBits,
         SegmentSizeBits = JournalSegmentSizeBits,
-        RecordBytesMax = JournalRecordBytesMax + 64,
+        // The block header and the record framing sit on top of the events; 64 bytes covers both with room.
+        RecordBytesMax = JournalRecordBytesMax + RecordOverheadBytesMax,
         AcknowledgeBeforeFsync = acknowledgesReplies && AcknowledgeBeforeFsync,
         FaultInjector = acknowledgesReplies ? StorageFaults : null,
     };

@@ -78,7 +78,7 @@ public sealed class KeyTable
         try
         {
             long start = handle.AddrOfPinnedObject();
-            long end = start + entries.LongLength * 24;
+            long end = start + entries.LongLength * System.Runtime.CompilerServices.Unsafe.SizeOf<Entry>();
             // madvise wants page-aligned bounds; the huge-page-aligned middle is what can become huge pages.
             long alignedStart = (start + HugePageBytes - 1) & ~(HugePageBytes - 1);
             long alignedEnd = end & ~(HugePageBytes - 1);

@@ -233,10 +233,16 @@ public sealed partial class Ledger
         account.Controls = controls;
     }
 
+    /// <summary>
+    /// How many closed authorizations one event may retire: more than one, so retirement outruns closing (at most one
+    /// authorization closes per event) and the queue drains after a burst; few, so each apply stays O(1).
+    /// </summary>
+    private const int RetirementsPerApplyMax = 4;
+
     /// <summary>Forgets closed authorizations past retention (a few per event, so each apply stays O(1)).</summary>
     private void RetireAuthorizations(long now)
     {
-        for (int i = 0; i < 4 && _retired.Count > 0; i++)
+        for (int i = 0; i < RetirementsPerApplyMax && _retired.Count > 0; i++)
         {
             int oldest = _retired.Peek();
             bool expired = now - _authorizations.At(oldest).ClosedAtUnixMs > Options.ClosedAuthorizationRetentionMs;

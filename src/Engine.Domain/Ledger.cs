@@ -122,9 +122,10 @@ public sealed partial class Ledger
     /// </summary>
     public Reply Execute(in Command command, long nowUnixMs, IEventSink sink)
     {
-        long now = Math.Max(nowUnixMs, LastTimestampUnixMs);
+        long now = Math.Max(nowUnixMs + ClockOffsetMs, LastTimestampUnixMs);
         if (command.Type == CommandType.Tick)
         {
+            RunLifecycle(now, sink);
             ExpireDue(now, sink);
             return new Reply { Status = Status.Ok, Sequence = LastSequence };
         }
@@ -258,6 +259,7 @@ public sealed partial class Ledger
             if (!Balances.Representable(account.CreditLimitMinor, account.TemporaryLimitMinor, account.HeldMinor, account.PostedMinor))
                 throw new LedgerInvariantException($"account {account.Id}: balances outside int64");
         }
+        CheckLifecycleInvariants();
     }
 
     private ref Account AccountAt(int index) => ref _accounts[index];

@@ -22,14 +22,31 @@ public sealed partial class Ledger
     private const int SnapshotVersion2 = 2;
     private const int SnapshotVersion1 = 1;
 
-    public void WriteSnapshot(Stream stream)
+    public void WriteSnapshot(Stream stream) => WriteSnapshot(stream, SnapshotVersion);
+
+    /// <summary>True when the ledger holds lifecycle state (a clock offset or an account's lifecycle): only version 3 can carry it.</summary>
+    private bool HasLifecycleState
     {
+        get
+        {
+            if (ClockOffsetMs != 0) return true;
+            for (int i = 0; i < _accountCount; i++) if (_accounts[i].Lifecycle is not null) return true;
+            return false;
+        }
+    }
+
+    /// <summary>Writes snapshot format <paramref name="version"/> (3, or 2 for a ledger without lifecycle state: compatibility tests and digests).</summary>
+    internal void WriteSnapshot(Stream stream, int version)
+    {
+        if (version is not (SnapshotVersion or SnapshotVersion2)) throw new ArgumentOutOfRangeException(nameof(version));
+        if (version == SnapshotVersion2 && HasLifecycleState) throw new InvalidOperationException("snapshot version 2 cannot hold lifecycle state");
+        bool lifecycleFormat = version >= SnapshotVersion;
         using var writer = new BinaryWriter(stream, System.Text.Encoding.ASCII, leaveOpen: true);
         writer.Write(SnapshotMagic);
-        writer.Write(SnapshotVersion);
+        writer.Write(version);
         writer.Write(LastSequence);
         writer.Write(LastTimestampUnixMs);
-        writer.Write(ClockOffsetMs);
+        if (lifecycleFormat) writer.Write(ClockOffsetMs);
 
         writer.Write(_accountCount);
         for (int i = 0; i < _accountCount; i++)
@@ -60,6 +77,7 @@ public sealed partial class Ledger
                 writer.Write(controls.WindowCount);
                 writer.Write(controls.WindowAmountMinor);
             }
+            if (!lifecycleFormat) continue;
             writer.Write(account.Lifecycle is not null);
             if (account.Lifecycle is { } lifecycle) WriteLifecycle(writer, lifecycle);
         }
@@ -206,7 +224,9 @@ public sealed partial class Ledger
     {
         var hash = new XxHash128();
         using var stream = new HashingStream(hash);
-        WriteSnapshot(stream);
+        // A ledger without lifecycle state hashes in the version 2 layout, so its digest does not depend on the
+        // snapshot format it could have been written in (digests recorded before version 3 still compare).
+        WriteSnapshot(stream, HasLifecycleState ? SnapshotVersion : SnapshotVersion2);
         return hash.GetCurrentHashAsUInt128();
     }
 

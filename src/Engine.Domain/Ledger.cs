@@ -131,7 +131,7 @@ public sealed partial class Ledger
         }
 
         // The engine's producers stamp keys on their own thread; a direct caller (tests, tools) gets them computed here.
-        if (!command.KeysStamped) return ExecuteStamped(command, now, sink);
+        if (!command.KeysStamped) return ExecuteStamped(command, nowUnixMs, sink); // the raw clock: Execute adds the offset once
         AssertKeysMatch(command);
         if (_idempotency.TryGet(command.RequestKey, out IdempotencyRecord previous))
         {

@@ -281,6 +281,12 @@ public sealed partial class Ledger
         return emitted;
     }
 
+    /// <summary>After an AdvanceClock: every lifecycle date of interest up to the new engine time, each at its own time.</summary>
+    private void PlayAdvancedClock(long advancedNow, IEventSink sink)
+    {
+        while (RunLifecycle(advancedNow, sink) == Options.MaxLifecycleEventsPerTick) { }
+    }
+
     private LedgerEvent TimerEvent(int index, AccountLifecycle lifecycle, TimerKind kind, int dueIndex, long t)
     {
         ref readonly Account account = ref AccountAt(index);

@@ -142,6 +142,8 @@ public sealed partial class Ledger
         LedgerEvent ledgerEvent = Decide(command, now);
         Apply(ledgerEvent, fromLog: false);
         sink.OnEvent(ledgerEvent);
+        // Test clocks: what falls due in the skipped time happens now, in order, before any later command sees the new time.
+        if (ledgerEvent.Type == EventType.ClockAdvanced) PlayAdvancedClock(now + ledgerEvent.AmountMinor, sink);
         return ledgerEvent.ToReply();
     }
 

@@ -522,12 +522,13 @@ public class LifecycleTests
         LedgerHarness h = WithOneDue();
         long wall = h.Now;
 
-        LedgerEvent advanced = h.Single(Command.AdvanceClock(h.NextRequestId(), 60 * Day));
-        Assert.Equal(EventType.ClockAdvanced, advanced.Type);
-        Assert.Equal(wall, advanced.TimestampUnixMs);
-        List<LedgerEvent> events = TickAt(h, wall); // the wall clock did not move; engine time did
+        (Reply reply, List<LedgerEvent> events) = h.Run(Command.AdvanceClock(h.NextRequestId(), 60 * Day));
 
-        Assert.Equal([EventType.DueSoon, EventType.DelinquencyStageChanged, EventType.DelinquencyStageChanged], events.Select(e => e.Type));
+        Assert.Equal(EventType.ClockAdvanced, events[0].Type);
+        Assert.Equal(events[0].Sequence, reply.Sequence);
+        Assert.Equal(wall, events[0].TimestampUnixMs);
+        Assert.Equal([EventType.ClockAdvanced, EventType.DueSoon, EventType.DelinquencyStageChanged, EventType.DelinquencyStageChanged], events.Select(e => e.Type));
+        Assert.Empty(TickAt(h, wall)); // the wall clock did not move; engine time did, and nothing is left due
         Assert.Equal(DelinquencyStage.FrozenDelinquent, Lifecycle(h).Stage);
         Assert.Equal(60 * Day, h.Ledger.ClockOffsetMs);
         LedgerEvent post = h.Single(Command.ForcePost(h.NextRequestId(), "acct-1", 1));

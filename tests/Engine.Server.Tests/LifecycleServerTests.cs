@@ -1,0 +1,101 @@
+using Credit.V1;
+using Grpc.Core;
+using Status = Credit.V1.Status;
+using static Engine.Server.Tests.Wire;
+
+namespace Engine.Server.Tests;
+
+/// <summary>The credit lifecycle over gRPC: LifecycleService, Execute, events, and the test clock setting.</summary>
+public sealed class LifecycleServerTests
+{
+    private const long DayMs = 86_400_000;
+
+    [Fact]
+    public async Task Advance_clock_is_failed_precondition_unless_test_clocks_are_allowed()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        var lifecycle = new LifecycleService.LifecycleServiceClient(server.Channel);
+
+        RpcException e = await Assert.ThrowsAsync<RpcException>(() => lifecycle.AdvanceClockAsync(new AdvanceClockRequest { RequestId = Id("clock"), AdvanceMs = DayMs }, Deadline()).ResponseAsync);
+
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Contains("Engine:Clock:AllowAdvance", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_test_clock_takes_an_account_through_a_missed_due_the_automatic_freeze_and_cure()
+    {
+        await using TestServer server = await TestServer.StartAsync(null, "--Engine:Clock:AllowAdvance=true");
+        var lifecycle = new LifecycleService.LifecycleServiceClient(server.Channel);
+        string account = Id("acct");
+        OpenAccountResponse opened = await server.Accounts.OpenAccountAsync(new OpenAccountRequest
+        {
+            RequestId = Id("open"), AccountId = account, CustomerId = "c", Currency = "USD", CreditLimit = 100_000,
+            Billing = new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = 30 },
+        }, Deadline());
+        Assert.Equal(Status.Ok, opened.Status);
+        Assert.Equal(Status.Ok, (await server.Authorization.ForcePostAsync(new ForcePostRequest { RequestId = Id("post"), AccountId = account, Amount = 10_000 }, Deadline())).Status);
+
+        LifecycleCommandResponse advanced = await lifecycle.AdvanceClockAsync(new AdvanceClockRequest { RequestId = Id("clock"), AdvanceMs = 62 * DayMs }, Deadline());
+        Assert.Equal(Status.Ok, advanced.Status);
+
+        // The engine's tick plays the 62 days: reminder, WATCH at 15 days past due, automatic freeze at 30.
+        await WaitUntilAsync(async () =>
+            (await server.Authorization.AuthorizeAsync(new AuthorizeRequest { RequestId = Id("auth"), AccountId = account, Amount = 1, Currency = "USD" }, Deadline())).Status == Status.AccountFrozen,
+            TimeSpan.FromSeconds(10), "the automatic delinquency freeze");
+
+        // Repayment inside Execute cures: the freeze lifts itself.
+        using (var call = server.Pipeline.Execute(Deadline(30)))
+        {
+            await call.RequestStream.WriteAsync(new ExecuteRequest
+            {
+                BatchId = 1,
+                Commands = { new Command { TopUp = new TopUpRequest { RequestId = Id("top"), AccountId = account, Amount = 10_000, Kind = FundsKind.Prepaid } } },
+            });
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal(Status.Ok, Assert.Single(call.ResponseStream.Current.Replies).Status);
+            await call.RequestStream.CompleteAsync();
+        }
+        AuthorizeResponse after = await server.Authorization.AuthorizeAsync(new AuthorizeRequest { RequestId = Id("auth"), AccountId = account, Amount = 1, Currency = "USD" }, Deadline());
+        Assert.Equal(Status.Ok, after.Status);
+
+        ListEventsResponse page = null!;
+        await WaitUntilAsync(async () =>
+        {
+            page = await server.Queries.ListEventsAsync(new ListEventsRequest { AccountId = account, Limit = 100, MinSequence = after.Sequence }, Deadline());
+            return page.Events.Count > 0 && page.Events[^1].Sequence >= after.Sequence;
+        }, TimeSpan.FromSeconds(10), "the read model");
+        EventType[] lifecycleTypes = [.. page.Events.Select(e => e.Type).Where(t => t is EventType.DueSoon or EventType.DelinquencyStageChanged or EventType.ToppedUp)];
+        Assert.Equal([EventType.DueSoon, EventType.DelinquencyStageChanged, EventType.DelinquencyStageChanged, EventType.ToppedUp], lifecycleTypes);
+        LedgerEvent topUp = page.Events.Single(e => e.Type == EventType.ToppedUp);
+        Assert.Equal(DelinquencyStage.FrozenDelinquent, topUp.Lifecycle.StageBefore);
+        Assert.Equal(DelinquencyStage.Current, topUp.Lifecycle.StageAfter);
+        Assert.Equal(10_000, topUp.Lifecycle.DuesPaid);
+    }
+
+    [Fact]
+    public async Task Bad_lifecycle_input_is_invalid_argument_naming_the_field()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        var lifecycle = new LifecycleService.LifecycleServiceClient(server.Channel);
+        string account = await OpenAccountAsync(server, creditLimit: 1_000);
+
+        var cases = new (string Field, Func<Task> Call)[]
+        {
+            ("billing", () => lifecycle.SetBillingTermsAsync(new SetBillingTermsRequest { RequestId = Id("r"), AccountId = account }, Deadline()).ResponseAsync),
+            ("billing.statement_day", () => lifecycle.SetBillingTermsAsync(new SetBillingTermsRequest { RequestId = Id("r"), AccountId = account, Billing = new BillingTerms { Mode = BillingMode.Statement, StatementDay = 31 } }, Deadline()).ResponseAsync),
+            ("dues", () => lifecycle.ScheduleDuesAsync(new ScheduleDuesRequest { RequestId = Id("r"), AccountId = account }, Deadline()).ResponseAsync),
+            ("kind", () => lifecycle.TopUpAsync(new TopUpRequest { RequestId = Id("r"), AccountId = account, Amount = 1 }, Deadline()).ResponseAsync),
+            ("amount", () => lifecycle.PayOutAsync(new PayOutRequest { RequestId = Id("r"), AccountId = account, Amount = 0 }, Deadline()).ResponseAsync),
+            ("policy.watch_at_days", () => lifecycle.SetDelinquencyPolicyAsync(new SetDelinquencyPolicyRequest { RequestId = Id("r"), AccountId = account, Policy = new DelinquencyPolicy { WatchAtDays = -1 } }, Deadline()).ResponseAsync),
+        };
+        foreach ((string field, Func<Task> call) in cases)
+        {
+            RpcException e = await Assert.ThrowsAsync<RpcException>(call);
+            AssertInvalidArgument(e, field);
+        }
+        LifecycleCommandResponse refused = await lifecycle.ReleaseDepositAsync(new ReleaseDepositRequest { RequestId = Id("r"), AccountId = account, Amount = 1 }, Deadline());
+        Assert.Equal(Status.AmountExceedsDeposit, refused.Status);
+        Assert.Equal("13", refused.ResponseCode);
+    }
+}

@@ -362,6 +362,12 @@ public sealed partial class Ledger
         }
         int index = IndexOf(e);
         ref Account account = ref AccountAt(index);
+        if (e.Type == EventType.PaidOut)
+        {
+            // A credit balance refunded: no lifecycle state needed (and none created) for it.
+            account.PostedMinor += e.AmountMinor;
+            return index;
+        }
         AccountLifecycle lifecycle = account.Lifecycle ??= new AccountLifecycle();
         LifecycleDetail detail = e.Lifecycle ?? throw new LedgerInvariantException($"event {e.Sequence} ({e.Type}) has no lifecycle detail");
         int today = EngineDays.DayOf(e.TimestampUnixMs);
@@ -410,9 +416,6 @@ public sealed partial class Ledger
                 lifecycle.DepositMinor -= e.AmountMinor;
                 account.PostedMinor -= e.AmountMinor;
                 Pay(e, lifecycle, detail, today);
-                break;
-            case EventType.PaidOut:
-                account.PostedMinor += e.AmountMinor;
                 break;
             default:
                 throw new LedgerInvariantException($"event {e.Sequence} has unknown type {(int)e.Type}");

@@ -49,7 +49,8 @@ public sealed partial class LedgerReadModel
                 OvercapturePercent: account.OvercapturePercent,
                 OpenAuthorizationCount: account.OpenAuthorizations,
                 Controls: account.Controls?.Spec,
-                Sequence: _ledger.LastSequence);
+                Sequence: _ledger.LastSequence,
+                Lifecycle: LifecycleView.Of(account, _ledger.Options.DelinquencyPolicy, Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds() + _ledger.ClockOffsetMs, _ledger.LastTimestampUnixMs)));
         }
         finally
         {

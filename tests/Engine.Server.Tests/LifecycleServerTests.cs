@@ -74,6 +74,41 @@ public sealed class LifecycleServerTests
     }
 
     [Fact]
+    public async Task Get_account_shows_dues_days_past_due_aging_stage_and_freezes_the_same_on_leader_and_replica()
+    {
+        await using TestServer leader = await TestServer.StartAsync(null, "--Engine:Clock:AllowAdvance=true");
+        var lifecycle = new LifecycleService.LifecycleServiceClient(leader.Channel);
+        string account = Id("acct");
+        await leader.Accounts.OpenAccountAsync(new OpenAccountRequest
+        {
+            RequestId = Id("open"), AccountId = account, CustomerId = "c", Currency = "USD", CreditLimit = 100_000,
+            Billing = new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = 30 },
+        }, Deadline());
+        await leader.Authorization.ForcePostAsync(new ForcePostRequest { RequestId = Id("post"), AccountId = account, Amount = 10_000 }, Deadline());
+        await lifecycle.TopUpAsync(new TopUpRequest { RequestId = Id("dep"), AccountId = account, Amount = 2_500, Kind = FundsKind.Deposit }, Deadline());
+        await leader.Accounts.FreezeAsync(new FreezeRequest { RequestId = Id("frz"), AccountId = account, Reason = "review" }, Deadline());
+        LifecycleCommandResponse advanced = await lifecycle.AdvanceClockAsync(new AdvanceClockRequest { RequestId = Id("clock"), AdvanceMs = 50 * DayMs }, Deadline());
+        long last = advanced.Sequence + 2; // DUE_SOON and WATCH follow the CLOCK_ADVANCED event
+
+        GetAccountResponse onLeader = await leader.Queries.GetAccountAsync(new GetAccountRequest { AccountId = account, MinSequence = last }, Deadline());
+        AccountLifecycle view = onLeader.Account.Lifecycle;
+        Assert.Equal(BillingMode.Terms, view.Billing.Mode);
+        Assert.Equal(DelinquencyStage.Watch, view.Stage);
+        Assert.True(view.FrozenManually);
+        Assert.False(view.FrozenForDelinquency);
+        Assert.Equal(2_500, view.Deposit);
+        Assert.Equal(10_000, Assert.Single(view.Dues).Amount);
+        Assert.InRange(view.DaysPastDue, 20, 21); // 50 days on from a due 30 days after the posting (21 if midnight passed meanwhile)
+        Assert.Equal(10_000, view.PastDue);
+        Assert.Equal([0L, 10_000L, 0L, 0L, 0L, 0L], view.Aging);
+
+        using ChildServer replica = await ReplicaTests.StartReplicaAsync(leader.Address);
+        GetAccountResponse onReplica = await replica.Queries.GetAccountAsync(new GetAccountRequest { AccountId = account, MinSequence = last }, Deadline(60));
+        onReplica.Account.Lifecycle.AsOfUnixMs = onLeader.Account.Lifecycle.AsOfUnixMs = 0; // each answers at its own engine time
+        Assert.Equal(onLeader.Account, onReplica.Account);
+    }
+
+    [Fact]
     public async Task Bad_lifecycle_input_is_invalid_argument_naming_the_field()
     {
         await using TestServer server = await TestServer.StartAsync();

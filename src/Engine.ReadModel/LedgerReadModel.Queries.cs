@@ -26,6 +26,33 @@ public sealed partial class LedgerReadModel
     }
 
     /// <summary>The account now (temporary limit and available at the later of wall-clock and engine time); null when it does not exist.</summary>
+    /// <summary>
+    /// The collections worklist: accounts in <paramref name="stage"/> (WATCH or worse), largest past-due first, from the
+    /// incrementally kept index. Throws <see cref="ArgumentException"/> for a token not from a previous page.
+    /// </summary>
+    public DelinquentAccountPage ListDelinquentAccounts(DelinquencyStage stage, string? pageToken, int pageSize)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            List<string> ids = _delinquency.Page(stage, pageToken, pageSize, out string? next);
+            long now = Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds() + _ledger.ClockOffsetMs, _ledger.LastTimestampUnixMs);
+            int today = EngineDays.DayOf(now);
+            var rows = new List<DelinquentAccountView>(ids.Count);
+            foreach (string id in ids)
+            {
+                _ledger.TryGetAccount(id, out Account account);
+                AccountLifecycle lifecycle = account.Lifecycle!;
+                rows.Add(new DelinquentAccountView(id, account.CustomerId, lifecycle.Stage, lifecycle.PastDueMinor(today), lifecycle.DaysPastDue(today), lifecycle.DepositMinor));
+            }
+            return new DelinquentAccountPage(_ledger.LastSequence, rows, next);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     public AccountView? GetAccount(string accountId)
     {
         _lock.EnterReadLock();

@@ -98,6 +98,9 @@ public sealed partial class LedgerReadModel
             _bytes = new JournalByteReader(journal);
             previous?.Dispose();
             _ledger = ledger;
+            _delinquency = new DelinquencyIndex();
+            foreach (Account account in ledger.Accounts)
+                if (account.Lifecycle is not null) _delinquency.Observe(account, ledger.LastTimestampUnixMs);
             _sequenceIndex = sequenceIndex;
             _accounts = accounts;
             _historyEvents = historyEvents;

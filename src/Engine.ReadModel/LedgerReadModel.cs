@@ -43,6 +43,8 @@ public sealed partial class LedgerReadModel : IDisposable
     private Dictionary<string, AccountIndex> _accounts = new(StringComparer.Ordinal);
     private SequenceIndex _sequenceIndex;
     private Ledger _ledger = new();
+    // The collections worklist (credit lifecycle), kept as events apply.
+    private DelinquencyIndex _delinquency = new();
     private EventJournal? _journal;
     private JournalByteReader? _bytes;
     private long _historyEvents;
@@ -178,7 +180,8 @@ public sealed partial class LedgerReadModel : IDisposable
     private void Index(in DomainEvent e, EventLocation location)
     {
         AssertWriter();
-        if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(accountId, out _)) return;
+        if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(accountId, out Account indexed)) return;
+        if (indexed.Lifecycle is not null) _delinquency.Observe(indexed, e.TimestampUnixMs);
         if (!_accounts.TryGetValue(accountId, out AccountIndex? account))
         {
             account = new AccountIndex();

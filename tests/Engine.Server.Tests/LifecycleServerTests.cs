@@ -109,6 +109,38 @@ public sealed class LifecycleServerTests
     }
 
     [Fact]
+    public async Task The_collections_worklist_lists_an_accounts_stage_largest_past_due_first_and_drops_it_on_cure()
+    {
+        await using TestServer server = await TestServer.StartAsync(null, "--Engine:Clock:AllowAdvance=true");
+        var lifecycle = new LifecycleService.LifecycleServiceClient(server.Channel);
+        string prefix = Id("w");
+        long[] amounts = [3_000, 9_000, 5_000];
+        for (int i = 0; i < amounts.Length; i++)
+        {
+            await server.Accounts.OpenAccountAsync(new OpenAccountRequest
+            {
+                RequestId = Id("open"), AccountId = $"{prefix}-{i}", CustomerId = "c", Currency = "USD", CreditLimit = 100_000,
+                Billing = new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = 30 },
+            }, Deadline());
+            await server.Authorization.ForcePostAsync(new ForcePostRequest { RequestId = Id("post"), AccountId = $"{prefix}-{i}", Amount = amounts[i] }, Deadline());
+        }
+        LifecycleCommandResponse advanced = await lifecycle.AdvanceClockAsync(new AdvanceClockRequest { RequestId = Id("clock"), AdvanceMs = 50 * DayMs }, Deadline());
+        long last = advanced.Sequence + 2 * amounts.Length; // a reminder and WATCH per account
+
+        ListDelinquentAccountsResponse first = await server.Queries.ListDelinquentAccountsAsync(new ListDelinquentAccountsRequest { Stage = DelinquencyStage.Watch, PageSize = 2, MinSequence = last }, Deadline());
+        Assert.Equal([$"{prefix}-1", $"{prefix}-2"], first.Accounts.Select(a => a.AccountId));
+        Assert.Equal(9_000, first.Accounts[0].PastDue);
+        ListDelinquentAccountsResponse second = await server.Queries.ListDelinquentAccountsAsync(new ListDelinquentAccountsRequest { Stage = DelinquencyStage.Watch, PageSize = 2, PageToken = first.NextPageToken }, Deadline());
+        Assert.Equal([$"{prefix}-0"], second.Accounts.Select(a => a.AccountId));
+        Assert.Equal("", second.NextPageToken);
+
+        RepayResponse repaid = await server.Authorization.RepayAsync(new RepayRequest { RequestId = Id("pay"), AccountId = $"{prefix}-1", Amount = 9_000 }, Deadline());
+        ListDelinquentAccountsResponse after = await server.Queries.ListDelinquentAccountsAsync(new ListDelinquentAccountsRequest { Stage = DelinquencyStage.Watch, MinSequence = repaid.Sequence }, Deadline());
+        Assert.Equal([$"{prefix}-2", $"{prefix}-0"], after.Accounts.Select(a => a.AccountId));
+        Assert.Empty((await server.Queries.ListDelinquentAccountsAsync(new ListDelinquentAccountsRequest { Stage = DelinquencyStage.FrozenDelinquent }, Deadline())).Accounts);
+    }
+
+    [Fact]
     public async Task Bad_lifecycle_input_is_invalid_argument_naming_the_field()
     {
         await using TestServer server = await TestServer.StartAsync();

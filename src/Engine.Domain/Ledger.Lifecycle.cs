@@ -240,15 +240,20 @@ public sealed partial class Ledger
         return best;
     }
 
-    /// <summary>Keeps the timer index holding the account's next date of interest (called after each apply on it).</summary>
+    /// <summary>
+    /// Keeps a timer entry at or before the account's next date of interest (called after each apply on it). Only an
+    /// earlier date adds an entry: when the date moves later (a payment), the queued entry stays and, when it comes up,
+    /// finds nothing to do and re-queues at the real date. So a capture/repayment cycle adds no entries, and the index
+    /// holds about one entry per lifecycle account.
+    /// </summary>
     private void Reschedule(int accountIndex, long now)
     {
         ref Account account = ref AccountAt(accountIndex);
         AccountLifecycle lifecycle = account.Lifecycle!;
         long at = NextOfInterest(account, lifecycle, now).At;
-        if (at == lifecycle.NextAtUnixMs) return;
+        if (at >= lifecycle.NextAtUnixMs) return;
         lifecycle.NextAtUnixMs = at;
-        if (at != long.MaxValue) _lifecycleTimers.Add(at, accountIndex);
+        _lifecycleTimers.Add(at, accountIndex);
     }
 
     /// <summary>

@@ -135,7 +135,7 @@ public sealed class AccountLifecycle
     public StatementSummary? LastStatement;
     /// <summary>Open dues, ordered by due day; at most one per day (dues of one day merge).</summary>
     public readonly List<Due> Dues = [];
-    /// <summary>The time the timer index holds for this account (long.MaxValue: none).</summary>
+    /// <summary>The time of this account's live timer entry (long.MaxValue: none); at or before its next date of interest.</summary>
     public long NextAtUnixMs = long.MaxValue;
 
     public long OpenDuesMinor

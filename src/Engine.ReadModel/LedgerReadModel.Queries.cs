@@ -53,6 +53,33 @@ public sealed partial class LedgerReadModel
         }
     }
 
+    /// <summary>Portfolio totals (kept incrementally) and the 10 accounts with the largest past-due amount.</summary>
+    public PortfolioView GetPortfolio()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var largest = new List<DelinquentAccountView>();
+            foreach (DelinquencyStage stage in new[] { DelinquencyStage.Watch, DelinquencyStage.FrozenDelinquent, DelinquencyStage.ChargedOff })
+            {
+                foreach (string id in _delinquency.Page(stage, null, 10, out _))
+                {
+                    _ledger.TryGetAccount(id, out Account account);
+                    AccountLifecycle lifecycle = account.Lifecycle!;
+                    int day = EngineDays.DayOf(_ledger.LastTimestampUnixMs);
+                    largest.Add(new DelinquentAccountView(id, account.CustomerId, lifecycle.Stage, lifecycle.PastDueMinor(day), lifecycle.DaysPastDue(day), lifecycle.DepositMinor));
+                }
+            }
+            largest.Sort((x, y) => y.PastDueMinor != x.PastDueMinor ? y.PastDueMinor.CompareTo(x.PastDueMinor) : string.CompareOrdinal(x.AccountId, y.AccountId));
+            if (largest.Count > 10) largest.RemoveRange(10, largest.Count - 10);
+            return _portfolio.View(_ledger.LastSequence, largest);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     public AccountView? GetAccount(string accountId)
     {
         _lock.EnterReadLock();

@@ -99,8 +99,12 @@ public sealed partial class LedgerReadModel
             previous?.Dispose();
             _ledger = ledger;
             _delinquency = new DelinquencyIndex();
+            _portfolio = new PortfolioTotals();
             foreach (Account account in ledger.Accounts)
+            {
+                _portfolio.Add(account, ledger.LastTimestampUnixMs, +1);
                 if (account.Lifecycle is not null) _delinquency.Observe(account, ledger.LastTimestampUnixMs);
+            }
             _sequenceIndex = sequenceIndex;
             _accounts = accounts;
             _historyEvents = historyEvents;

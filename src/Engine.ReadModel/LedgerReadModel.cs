@@ -45,6 +45,8 @@ public sealed partial class LedgerReadModel : IDisposable
     private Ledger _ledger = new();
     // The collections worklist (credit lifecycle), kept as events apply.
     private DelinquencyIndex _delinquency = new();
+    // GetPortfolio's running totals, kept as events apply.
+    private PortfolioTotals _portfolio = new();
     private EventJournal? _journal;
     private JournalByteReader? _bytes;
     private long _historyEvents;
@@ -154,7 +156,10 @@ public sealed partial class LedgerReadModel : IDisposable
                 if (e.Sequence != expected)
                     throw new InvalidOperationException($"read model expected sequence {expected} but the log continued with {e.Sequence}: sequences must be dense");
                 if (applied == 0) _sequenceIndex.Observe(e.Sequence, address);
+                Account before = default;
+                if (e.Type != EventType.Declined && e.AccountId is { Length: > 0 } && _ledger.TryGetAccount(e.AccountId, out before)) _portfolio.Add(before, e.TimestampUnixMs, -1);
                 _ledger.Apply(e);
+                if (e.Type != EventType.Declined && e.AccountId is { Length: > 0 } && _ledger.TryGetAccount(e.AccountId, out Account after)) _portfolio.Add(after, e.TimestampUnixMs, +1);
                 Index(e, new EventLocation(address, offset));
                 expected++;
                 applied++;

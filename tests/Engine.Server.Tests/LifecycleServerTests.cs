@@ -141,6 +141,44 @@ public sealed class LifecycleServerTests
     }
 
     [Fact]
+    public async Task The_portfolio_totals_follow_every_event_incrementally_and_match_on_a_replica()
+    {
+        await using TestServer leader = await TestServer.StartAsync(null, "--Engine:Clock:AllowAdvance=true");
+        var lifecycle = new LifecycleService.LifecycleServiceClient(leader.Channel);
+        string prefix = Id("p");
+        for (int i = 0; i < 3; i++)
+        {
+            await leader.Accounts.OpenAccountAsync(new OpenAccountRequest
+            {
+                RequestId = Id("open"), AccountId = $"{prefix}-{i}", CustomerId = "c", Currency = "USD", CreditLimit = 100_000,
+                Billing = new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = 30 },
+            }, Deadline());
+            await leader.Authorization.ForcePostAsync(new ForcePostRequest { RequestId = Id("post"), AccountId = $"{prefix}-{i}", Amount = 1_000 * (i + 1) }, Deadline());
+        }
+        await lifecycle.TopUpAsync(new TopUpRequest { RequestId = Id("dep"), AccountId = $"{prefix}-0", Amount = 700, Kind = FundsKind.Deposit }, Deadline());
+        await lifecycle.TopUpAsync(new TopUpRequest { RequestId = Id("pre"), AccountId = $"{prefix}-0", Amount = 1_500, Kind = FundsKind.Prepaid }, Deadline()); // 500 credit balance
+        LifecycleCommandResponse advanced = await lifecycle.AdvanceClockAsync(new AdvanceClockRequest { RequestId = Id("clock"), AdvanceMs = 50 * DayMs }, Deadline());
+        long last = advanced.Sequence + 4; // reminders and WATCH for the two accounts that still owe
+
+        GetPortfolioResponse portfolio = await leader.Queries.GetPortfolioAsync(new GetPortfolioRequest { MinSequence = last }, Deadline());
+
+        Assert.Equal(3, portfolio.ByStatus[0].Accounts);
+        Assert.Equal(-500 + 2_000 + 3_000, portfolio.ByStatus[0].Exposure);
+        Assert.Equal(1, portfolio.ByStage[0].Accounts);
+        Assert.Equal(2, portfolio.ByStage[1].Accounts);
+        Assert.Equal(5_000, portfolio.ByStage[1].Exposure);
+        Assert.Equal(5_000, portfolio.Receivables);
+        Assert.Equal(700, portfolio.Deposits);
+        Assert.Equal(500, portfolio.Prepaid);
+        Assert.Equal([$"{prefix}-2", $"{prefix}-1"], portfolio.LargestPastDue.Select(a => a.AccountId));
+        Assert.Equal(5_000, portfolio.PastDue);
+
+        using ChildServer replica = await ReplicaTests.StartReplicaAsync(leader.Address);
+        GetPortfolioResponse onReplica = await replica.Queries.GetPortfolioAsync(new GetPortfolioRequest { MinSequence = last }, Deadline(60));
+        Assert.Equal(portfolio, onReplica);
+    }
+
+    [Fact]
     public async Task Bad_lifecycle_input_is_invalid_argument_naming_the_field()
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -87,6 +87,29 @@ public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed fe
         return Labelled(response, context);
     }
 
+    public override async Task<GetPortfolioResponse> GetPortfolio(GetPortfolioRequest request, ServerCallContext context)
+    {
+        await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
+        PortfolioView view = readModel.GetPortfolio();
+        var response = new GetPortfolioResponse
+        {
+            Receivables = view.ReceivablesMinor, PastDue = view.PastDueMinor, Deposits = view.DepositsMinor, Prepaid = view.PrepaidMinor, Sequence = view.Sequence,
+        };
+        foreach (Engine.Domain.AccountStatus status in Enum.GetValues<Engine.Domain.AccountStatus>())
+            response.ByStatus.Add(new Credit.V1.PortfolioGroup { Accounts = view.ByStatus[status].Accounts, Exposure = view.ByStatus[status].ExposureMinor });
+        foreach (Engine.Domain.DelinquencyStage stage in Enum.GetValues<Engine.Domain.DelinquencyStage>())
+            response.ByStage.Add(new Credit.V1.PortfolioGroup { Accounts = view.ByStage[stage].Accounts, Exposure = view.ByStage[stage].ExposureMinor });
+        foreach (DelinquentAccountView row in view.LargestPastDue)
+        {
+            response.LargestPastDue.Add(new DelinquentAccount
+            {
+                AccountId = row.AccountId, CustomerId = row.CustomerId, Stage = (Credit.V1.DelinquencyStage)(int)row.Stage,
+                PastDue = row.PastDueMinor, DaysPastDue = row.DaysPastDue, Deposit = row.DepositMinor,
+            });
+        }
+        return Labelled(response, context);
+    }
+
     private int PageSize(int requested, string field)
     {
         if (requested < 0 || requested > _options.PageSizeMax)

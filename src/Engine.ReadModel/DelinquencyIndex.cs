@@ -53,8 +53,8 @@ internal sealed class DelinquencyIndex
         {
             (long amount, string id) = Decode(pageToken);
             var after = new Entry(amount, id);
-            from = set.GetViewBetween(after, set.Max).Where(e => Order.Compare(e, after) > 0);
-            if (set.Count == 0 || Order.Compare(after, set.Max) > 0) from = [];
+            // A token past the end of a list that shrank since is the end, not an error.
+            from = set.Count == 0 || Order.Compare(after, set.Max) >= 0 ? [] : set.GetViewBetween(after, set.Max).Where(e => Order.Compare(e, after) > 0);
         }
         var ids = new List<string>(pageSize);
         Entry last = default;

@@ -39,6 +39,9 @@ internal static class PipelineBenchmark
         if (idempotencyMemoryIds < 1) throw new ArgumentException("--idempotency-memory-ids must be >= 1");
         string dataDirectory = args.String("data") ?? Path.Combine(Path.GetTempPath(), $"engine-bench-{Environment.ProcessId}");
         bool keep = args.Flag("keep-data");
+        // Credit lifecycle: "terms" opens every account in TERMS billing (net 30), so each capture creates a due.
+        string billing = args.String("billing") ?? "none";
+        if (billing is not ("none" or "terms")) throw new ArgumentException("--billing must be none or terms");
         args.RejectUnknown();
         if (seconds is < 1 or > 3600) throw new ArgumentException("--seconds must be 1..3600");
 
@@ -64,11 +67,11 @@ internal static class PipelineBenchmark
                 ExpectedAuthorizations = (warmupSeconds + seconds) * 1_000_000,
             },
         };
-        Console.WriteLine($"pipeline: accounts={accounts} seconds={seconds} producers={producers} batch={batchSize} in-flight/producer={inFlightPerProducer} wait={waitStrategy} decide-batch={decideBatchSizeMax} commit-batch={commitBatchSizeMax} durable={!noFsync} spill={spill} idempotency-memory-ids={idempotencyMemoryIds} data={dataDirectory}");
+        Console.WriteLine($"pipeline: accounts={accounts} seconds={seconds} producers={producers} batch={batchSize} in-flight/producer={inFlightPerProducer} billing={billing} wait={waitStrategy} decide-batch={decideBatchSizeMax} commit-batch={commitBatchSizeMax} durable={!noFsync} spill={spill} idempotency-memory-ids={idempotencyMemoryIds} data={dataDirectory}");
         await using var engine = CreditEngine.Start(options, logger: new ConsoleLineLogger("engine"));
 
         var setupClock = Stopwatch.StartNew();
-        await OpenAccountsAsync(engine, accounts);
+        await OpenAccountsAsync(engine, accounts, billing == "terms" ? new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = 30 } : null);
         Console.WriteLine($"opened {accounts} accounts in {setupClock.Elapsed.TotalSeconds:F1} s ({accounts / setupClock.Elapsed.TotalSeconds:F0}/s)");
 
         // Account ids are formatted once, not per command: the load generator shares the engine's two cores, and
@@ -153,7 +156,7 @@ internal static class PipelineBenchmark
         return 0;
     }
 
-    internal static async Task OpenAccountsAsync(CreditEngine engine, int accounts)
+    internal static async Task OpenAccountsAsync(CreditEngine engine, int accounts, BillingTerms? billing = null)
     {
         const int chunk = 8192;
         var commands = new Command[chunk];
@@ -164,7 +167,7 @@ internal static class PipelineBenchmark
             for (int i = 0; i < count; i++)
             {
                 int n = start + i;
-                commands[i] = Command.OpenAccount($"open-{n}", AccountId(n), $"cust-{n}", "USD", 1_000_000_00);
+                commands[i] = Command.OpenAccount($"open-{n}", AccountId(n), $"cust-{n}", "USD", 1_000_000_00) with { Billing = billing };
             }
             await engine.SubmitBatchAsync(commands.AsMemory(0, count), replies, waitForCapacity: true);
             for (int i = 0; i < count; i++)

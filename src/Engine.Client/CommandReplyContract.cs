@@ -62,3 +62,14 @@ public partial class FreezeRequest : IIdempotentRequest;
 public partial class UnfreezeRequest : IIdempotentRequest;
 public partial class CloseAccountRequest : IIdempotentRequest;
 public partial class SetSpendingControlsRequest : IIdempotentRequest;
+
+// Credit lifecycle (lifecycle_service.proto).
+public partial class LifecycleCommandResponse : ICommandReply;
+public partial class SetBillingTermsRequest : IIdempotentRequest;
+public partial class ScheduleDuesRequest : IIdempotentRequest;
+public partial class SetDelinquencyPolicyRequest : IIdempotentRequest;
+public partial class TopUpRequest : IIdempotentRequest;
+public partial class ReleaseDepositRequest : IIdempotentRequest;
+public partial class ApplyDepositRequest : IIdempotentRequest;
+public partial class PayOutRequest : IIdempotentRequest;
+public partial class AdvanceClockRequest : IIdempotentRequest;

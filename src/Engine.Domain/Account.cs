@@ -11,6 +11,8 @@ public struct Account
     public string CustomerId;
     /// <summary>Null for the common account without spending controls (costs 8 bytes, not an object).</summary>
     public AccountControls? Controls;
+    /// <summary>Null for accounts without billing, dues, policy override or deposit (docs/LIFECYCLE.md).</summary>
+    public AccountLifecycle? Lifecycle;
     public long CreditLimitMinor;
     public long TemporaryLimitMinor;
     public long TemporaryLimitExpiresAtUnixMs;

@@ -34,6 +34,14 @@ public struct Command
     public bool Final;
     /// <summary>SetSpendingControls: the controls to install.</summary>
     public SpendingControls? Controls;
+    /// <summary>OpenAccount (optional) / SetBillingTerms: billing settings.</summary>
+    public BillingTerms? Billing;
+    /// <summary>SetDelinquencyPolicy: the per-account override; null: back to the engine default.</summary>
+    public DelinquencyPolicy? Policy;
+    /// <summary>ScheduleDues: the plan, 1–360 items.</summary>
+    public ScheduledDue[]? Dues;
+    /// <summary>TopUp: PREPAID or DEPOSIT.</summary>
+    public FundsKind FundsKind;
 
     // Computed once by the producer (Fingerprints.StampKeys), carried in the ring slot so the decide thread hashes no
     // string. Not part of the payload: the fingerprint covers the fields above only.
@@ -90,6 +98,34 @@ public struct Command
 
     public static Command SetSpendingControls(string requestId, string accountId, SpendingControls controls) =>
         new() { Type = CommandType.SetSpendingControls, RequestId = requestId, AccountId = accountId, Controls = controls, Mcc = -1 };
+
+    public static Command OpenAccount(string requestId, string accountId, string customerId, string currency, long creditLimitMinor, BillingTerms billing, int overcapturePercent = 0) =>
+        OpenAccount(requestId, accountId, customerId, currency, creditLimitMinor, overcapturePercent) with { Billing = billing };
+
+    public static Command SetBillingTerms(string requestId, string accountId, BillingTerms billing) =>
+        new() { Type = CommandType.SetBillingTerms, RequestId = requestId, AccountId = accountId, Billing = billing, Mcc = -1 };
+
+    public static Command ScheduleDues(string requestId, string accountId, ScheduledDue[] dues) =>
+        new() { Type = CommandType.ScheduleDues, RequestId = requestId, AccountId = accountId, Dues = dues, Mcc = -1 };
+
+    public static Command SetDelinquencyPolicy(string requestId, string accountId, DelinquencyPolicy? policy) =>
+        new() { Type = CommandType.SetDelinquencyPolicy, RequestId = requestId, AccountId = accountId, Policy = policy, Mcc = -1 };
+
+    public static Command TopUp(string requestId, string accountId, long amountMinor, FundsKind kind) =>
+        new() { Type = CommandType.TopUp, RequestId = requestId, AccountId = accountId, AmountMinor = amountMinor, FundsKind = kind, Mcc = -1 };
+
+    public static Command ReleaseDeposit(string requestId, string accountId, long amountMinor) =>
+        new() { Type = CommandType.ReleaseDeposit, RequestId = requestId, AccountId = accountId, AmountMinor = amountMinor, Mcc = -1 };
+
+    public static Command ApplyDeposit(string requestId, string accountId, long amountMinor) =>
+        new() { Type = CommandType.ApplyDeposit, RequestId = requestId, AccountId = accountId, AmountMinor = amountMinor, Mcc = -1 };
+
+    public static Command PayOut(string requestId, string accountId, long amountMinor) =>
+        new() { Type = CommandType.PayOut, RequestId = requestId, AccountId = accountId, AmountMinor = amountMinor, Mcc = -1 };
+
+    /// <summary>Test clocks: move engine time forward by <paramref name="advanceMs"/> (the server allows it only when configured).</summary>
+    public static Command AdvanceClock(string requestId, long advanceMs) =>
+        new() { Type = CommandType.AdvanceClock, RequestId = requestId, AmountMinor = advanceMs, Mcc = -1 };
 
     /// <summary>The engine's own time signal; expires due holds.</summary>
     public static Command Tick() => new() { Type = CommandType.Tick, RequestId = "", Mcc = -1 };

@@ -20,4 +20,14 @@ public enum CommandType : byte
     SetSpendingControls = 14,
     /// <summary>Engine-internal: advances engine time and expires due holds. Has no request id and no reply.</summary>
     Tick = 15,
+    // Credit lifecycle (docs/LIFECYCLE.md).
+    SetBillingTerms = 16,
+    ScheduleDues = 17,
+    SetDelinquencyPolicy = 18,
+    TopUp = 19,
+    ReleaseDeposit = 20,
+    ApplyDeposit = 21,
+    PayOut = 22,
+    /// <summary>Operator test clock: moves engine time forward by <c>AmountMinor</c> milliseconds (journaled).</summary>
+    AdvanceClock = 23,
 }

@@ -19,7 +19,7 @@ public static class CommandValidator
     /// <summary>Returns the first problem with <paramref name="command"/>, or null when it is well-formed.</summary>
     public static ValidationError? Validate(in Command command)
     {
-        if (command.Type is CommandType.None or CommandType.Tick || command.Type > CommandType.Tick)
+        if (command.Type is CommandType.None or CommandType.Tick || command.Type > CommandType.AdvanceClock)
             return new ValidationError("command", $"unknown command type {(int)command.Type}");
 
         if (CheckId(command.RequestId, "request_id", required: true) is { } requestIdError) return requestIdError;
@@ -32,7 +32,8 @@ public static class CommandValidator
                     ?? CheckCurrency(command.Currency)
                     ?? CheckNonNegative(command.AmountMinor, "credit_limit")
                     ?? (command.OvercapturePercent is < 0 or > OvercapturePercentMax
-                        ? Fail("overcapture_percent", $"must be 0..{OvercapturePercentMax}") : null);
+                        ? Fail("overcapture_percent", $"must be 0..{OvercapturePercentMax}") : null)
+                    ?? (command.Billing is { } billing ? LifecycleValidator.CheckBilling(billing) : null);
             case CommandType.ChangeLimit:
                 return CheckId(command.AccountId, "account_id", required: true)
                     ?? CheckNonNegative(command.AmountMinor, "credit_limit");
@@ -80,6 +81,15 @@ public static class CommandValidator
             case CommandType.SetSpendingControls:
                 return CheckId(command.AccountId, "account_id", required: true)
                     ?? CheckControls(command.Controls);
+            case CommandType.SetBillingTerms:
+            case CommandType.ScheduleDues:
+            case CommandType.SetDelinquencyPolicy:
+            case CommandType.TopUp:
+            case CommandType.ReleaseDeposit:
+            case CommandType.ApplyDeposit:
+            case CommandType.PayOut:
+            case CommandType.AdvanceClock:
+                return LifecycleValidator.Validate(command);
             default:
                 return new ValidationError("command", $"unknown command type {(int)command.Type}");
         }

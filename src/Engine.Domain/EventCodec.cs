@@ -12,7 +12,9 @@ namespace Engine.Domain;
 /// u16 currency | u8 overcapture_percent | i16 mcc
 /// str request_id | str account_id | str authorization_id | str customer_id | str merchant_id | str reason
 /// [controls: i64 max_authorization | i32 velocity_count | i64 velocity_amount | i32 window_seconds | u8 n | i16 × n mccs]
+/// [lifecycle (flag 8): see <see cref="LifecycleCodec"/>]
 /// </code>
+/// Flag 8 was added with the credit lifecycle; events written before it never set it and decode unchanged.
 /// where <c>str</c> is a u16 length (0xFFFF = absent) followed by that many ASCII bytes. Integrity
 /// (checksums) belongs to the journal record that carries the events.
 /// </summary>
@@ -20,17 +22,19 @@ public static class EventCodec
 {
     public const byte FormatVersion = 1;
     /// <summary>An upper bound on one encoded event: fixed part + six strings at their validated maxima + controls.</summary>
-    public const int EncodedSizeMax = 96 + 5 * (2 + CommandValidator.IdLengthMax) + (2 + CommandValidator.ReasonLengthMax) + 32 + 2 * CommandValidator.BlockedMccCountMax;
+    public const int EncodedSizeMax = 96 + 5 * (2 + CommandValidator.IdLengthMax) + (2 + CommandValidator.ReasonLengthMax) + 32 + 2 * CommandValidator.BlockedMccCountMax
+        + LifecycleCodec.EncodedSizeMax;
 
     private const byte FlagAuthorizationClosed = 1;
     private const byte FlagFinal = 2;
     private const byte FlagHasControls = 4;
+    private const byte FlagHasLifecycle = 8;
     private const ushort AbsentString = 0xFFFF;
 
     /// <summary>Writes <paramref name="e"/> into <paramref name="destination"/> (at least <see cref="EncodedSizeMax"/> bytes free); returns the bytes written.</summary>
     public static int Encode(in LedgerEvent e, Span<byte> destination)
     {
-        byte flags = (byte)((e.AuthorizationClosed ? FlagAuthorizationClosed : 0) | (e.Final ? FlagFinal : 0) | (e.Controls is not null ? FlagHasControls : 0));
+        byte flags = (byte)((e.AuthorizationClosed ? FlagAuthorizationClosed : 0) | (e.Final ? FlagFinal : 0) | (e.Controls is not null ? FlagHasControls : 0) | (e.Lifecycle is not null ? FlagHasLifecycle : 0));
         destination[0] = FormatVersion;
         destination[1] = (byte)e.Type;
         destination[2] = (byte)e.Command;
@@ -67,6 +71,7 @@ public static class EventCodec
                 BinaryPrimitives.WriteInt16LittleEndian(destination[at..], (short)mcc); at += 2;
             }
         }
+        if (e.Lifecycle is { } lifecycle) LifecycleCodec.Write(lifecycle, destination, ref at);
         return at;
     }
 
@@ -125,6 +130,7 @@ public static class EventCodec
                     BlockedMccs = mccs,
                 };
             }
+            if ((flags & FlagHasLifecycle) != 0) e.Lifecycle = LifecycleCodec.Read(source, ref at);
         }
         catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException or ArgumentException)
         {

@@ -21,4 +21,16 @@ public enum EventType : byte
     Refunded = 14,
     Repaid = 15,
     SpendingControlsSet = 16,
+    // Credit lifecycle (docs/LIFECYCLE.md).
+    BillingTermsSet = 17,
+    DuesScheduled = 18,
+    DelinquencyPolicySet = 19,
+    StatementClosed = 20,
+    DueSoon = 21,
+    DelinquencyStageChanged = 22,
+    ToppedUp = 23,
+    DepositReleased = 24,
+    DepositApplied = 25,
+    PaidOut = 26,
+    ClockAdvanced = 27,
 }

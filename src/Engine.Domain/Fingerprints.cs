@@ -67,6 +67,19 @@ public static class Fingerprints
             hash = XxHash64.HashToUInt64(MemoryMarshal.AsBytes((ReadOnlySpan<long>)control), (long)hash);
             hash = XxHash64.HashToUInt64(MemoryMarshal.AsBytes(controls.BlockedMccs.AsSpan()), (long)hash);
         }
+        if (command.Billing is { } billing)
+        {
+            Span<long> terms = [1, (long)billing.Mode, billing.PaymentTermsDays, billing.StatementDay, billing.GraceDays, billing.MinPaymentFloorMinor, billing.MinPaymentPercent];
+            hash = XxHash64.HashToUInt64(MemoryMarshal.AsBytes((ReadOnlySpan<long>)terms), (long)hash);
+        }
+        if (command.Policy is { } policy)
+        {
+            Span<long> days = [2, policy.RemindBeforeDueDays, policy.WatchAtDays, policy.FreezeAtDays, policy.ChargeOffAtDays];
+            hash = XxHash64.HashToUInt64(MemoryMarshal.AsBytes((ReadOnlySpan<long>)days), (long)hash);
+        }
+        if (command.Dues is { } dues)
+            hash = XxHash64.HashToUInt64(MemoryMarshal.AsBytes(dues.AsSpan()), (long)hash ^ 3);
+        if (command.FundsKind != FundsKind.None) hash = hash * 31 + (ulong)command.FundsKind;
         return hash;
     }
 

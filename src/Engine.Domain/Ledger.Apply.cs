@@ -112,9 +112,14 @@ public sealed partial class Ledger
             case EventType.Declined:
                 if (!TryFindAccount(e.AccountKey, out accountIndex)) accountIndex = -1;
                 break;
+            case >= EventType.BillingTermsSet and <= EventType.ClockAdvanced:
+                accountIndex = ApplyLifecycleEvent(e);
+                break;
             default:
                 throw new LedgerInvariantException($"event {e.Sequence} has unknown type {(int)e.Type}");
         }
+        if (accountIndex >= 0 && e.Type != EventType.Declined && (AccountAt(accountIndex).Lifecycle is not null || e.Lifecycle is not null))
+            AfterLifecycleApply(e, accountIndex);
 
         VerifyRecordedBalances(e, accountIndex);
         LastSequence = e.Sequence;

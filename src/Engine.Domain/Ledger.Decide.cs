@@ -48,8 +48,17 @@ public sealed partial class Ledger
             case CommandType.ForcePost: DecidePosting(ref outcome, EventType.ForcePosted, +1); break;
             case CommandType.Refund: DecideRefund(command, ref outcome); break;
             case CommandType.Repay: DecidePosting(ref outcome, EventType.Repaid, -1); break;
+            case CommandType.SetBillingTerms: DecideSetBillingTerms(command, ref outcome); break;
+            case CommandType.ScheduleDues: DecideScheduleDues(command, ref outcome); break;
+            case CommandType.SetDelinquencyPolicy: DecideSetDelinquencyPolicy(command, ref outcome); break;
+            case CommandType.TopUp: DecideTopUp(command, ref outcome); break;
+            case CommandType.ReleaseDeposit: DecideReleaseDeposit(command, ref outcome); break;
+            case CommandType.ApplyDeposit: DecideApplyDeposit(command, ref outcome); break;
+            case CommandType.PayOut: DecidePayOut(command, ref outcome); break;
+            case CommandType.AdvanceClock: DecideAdvanceClock(ref outcome); break;
             default: throw new ArgumentException($"command type {command.Type} cannot be decided", nameof(command));
         }
+        if (outcome.Status == Status.Ok && outcome.Type is EventType.AccountOpened or EventType.Repaid) DecorateLifecycle(command, ref outcome);
         AssertDecided(outcome);
         return outcome;
     }
@@ -69,7 +78,7 @@ public sealed partial class Ledger
                 "a decline records what was asked, not what an approval would have set");
             return;
         }
-        Debug.Assert(outcome.AccountKey != UInt128.Zero, "an approval names its account");
+        Debug.Assert(outcome.AccountKey != UInt128.Zero || outcome.Type == EventType.ClockAdvanced, "an approval names its account (moving the clock names none)");
         Debug.Assert(outcome.HoldReleasedMinor >= 0 && outcome.HoldReleasedMinor <= outcome.AmountMinor || outcome.Type == EventType.Captured,
             "a release never exceeds the amount released (a capture may release the whole remaining hold)");
     }
@@ -129,7 +138,7 @@ public sealed partial class Ledger
     {
         if (!TryActiveOrFrozenAccount(ref outcome, out int index)) return;
         ref readonly Account account = ref AccountAt(index);
-        if (account.HeldMinor != 0 || account.PostedMinor != 0) { DeclineFor(ref outcome, Status.AccountHasBalance, index); return; }
+        if (account.HeldMinor != 0 || account.PostedMinor != 0 || account.Lifecycle is { DepositMinor: not 0 }) { DeclineFor(ref outcome, Status.AccountHasBalance, index); return; }
         outcome.AmountMinor = 0;
         ApproveUnchanged(ref outcome, EventType.AccountClosed, account);
     }
@@ -347,7 +356,8 @@ public sealed partial class Ledger
     {
         AccountStatus.Closed => Status.AccountClosed,
         AccountStatus.Frozen => Status.AccountFrozen,
-        _ => Status.Ok,
+        // The automatic delinquency freeze, tracked apart from the manual one (docs/LIFECYCLE.md "Cure").
+        _ => account.Lifecycle is { Stage: >= DelinquencyStage.FrozenDelinquent } ? Status.AccountFrozen : Status.Ok,
     };
 
     private static Status CheckControls(AccountControls controls, long amountMinor, int count, long now)
@@ -471,5 +481,6 @@ public sealed partial class Ledger
         outcome.ExpiresAtUnixMs = 0;
         outcome.Controls = null;
         outcome.CustomerId = null;
+        outcome.Lifecycle = null;
     }
 }

@@ -17,16 +17,36 @@ public sealed partial class Ledger
     /// then get the lower bound authorized − held − captured, exact unless a capture exceeded the hold — and a count
     /// before the request ids.
     /// </summary>
-    private const int SnapshotVersion = 2;
+    /// <summary>Version 3 adds the credit lifecycle (clock offset, per-account lifecycle state); 1 and 2 still load.</summary>
+    private const int SnapshotVersion = 3;
+    private const int SnapshotVersion2 = 2;
     private const int SnapshotVersion1 = 1;
 
-    public void WriteSnapshot(Stream stream)
+    public void WriteSnapshot(Stream stream) => WriteSnapshot(stream, SnapshotVersion);
+
+    /// <summary>True when the ledger holds lifecycle state (a clock offset or an account's lifecycle): only version 3 can carry it.</summary>
+    private bool HasLifecycleState
     {
+        get
+        {
+            if (ClockOffsetMs != 0) return true;
+            for (int i = 0; i < _accountCount; i++) if (_accounts[i].Lifecycle is not null) return true;
+            return false;
+        }
+    }
+
+    /// <summary>Writes snapshot format <paramref name="version"/> (3, or 2 for a ledger without lifecycle state: compatibility tests and digests).</summary>
+    internal void WriteSnapshot(Stream stream, int version)
+    {
+        if (version is not (SnapshotVersion or SnapshotVersion2)) throw new ArgumentOutOfRangeException(nameof(version));
+        if (version == SnapshotVersion2 && HasLifecycleState) throw new InvalidOperationException("snapshot version 2 cannot hold lifecycle state");
+        bool lifecycleFormat = version >= SnapshotVersion;
         using var writer = new BinaryWriter(stream, System.Text.Encoding.ASCII, leaveOpen: true);
         writer.Write(SnapshotMagic);
-        writer.Write(SnapshotVersion);
+        writer.Write(version);
         writer.Write(LastSequence);
         writer.Write(LastTimestampUnixMs);
+        if (lifecycleFormat) writer.Write(ClockOffsetMs);
 
         writer.Write(_accountCount);
         for (int i = 0; i < _accountCount; i++)
@@ -57,6 +77,9 @@ public sealed partial class Ledger
                 writer.Write(controls.WindowCount);
                 writer.Write(controls.WindowAmountMinor);
             }
+            if (!lifecycleFormat) continue;
+            writer.Write(account.Lifecycle is not null);
+            if (account.Lifecycle is { } lifecycle) WriteLifecycle(writer, lifecycle);
         }
 
         writer.Write(checked((int)_retired.Count));
@@ -98,10 +121,11 @@ public sealed partial class Ledger
         using var reader = new BinaryReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
         if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("not a ledger snapshot (bad magic)");
         int version = reader.ReadInt32();
-        if (version != SnapshotVersion && version != SnapshotVersion1)
-            throw new FormatException($"ledger snapshot version {version} is not supported (expected {SnapshotVersion1} or {SnapshotVersion})");
+        if (version is not (SnapshotVersion or SnapshotVersion2 or SnapshotVersion1))
+            throw new FormatException($"ledger snapshot version {version} is not supported (expected {SnapshotVersion1}..{SnapshotVersion})");
         ledger.LastSequence = reader.ReadInt64();
         ledger.LastTimestampUnixMs = reader.ReadInt64();
+        if (version >= SnapshotVersion) ledger.ClockOffsetMs = reader.ReadInt64();
 
         int accountCount = reader.ReadInt32();
         if (accountCount > ledger._accounts.Length) ledger._accounts = new Account[Math.Max(accountCount, 1024)];
@@ -143,6 +167,7 @@ public sealed partial class Ledger
                     WindowAmountMinor = reader.ReadInt64(),
                 };
             }
+            if (version >= SnapshotVersion && reader.ReadBoolean()) account.Lifecycle = ReadLifecycle(reader);
             // Keys are not stored (the format predates them): one hash per id at load, as decoding an event does.
             account.Key = Fingerprints.IdKey(account.Id);
             ledger.AddAccount(account);
@@ -173,6 +198,7 @@ public sealed partial class Ledger
             }
         }
         if (reader.ReadUInt32() != SnapshotMagic) throw new FormatException("ledger snapshot has no end marker (truncated?)");
+        ledger.RebuildLifecycleTimers();
         return ledger;
     }
 
@@ -198,7 +224,9 @@ public sealed partial class Ledger
     {
         var hash = new XxHash128();
         using var stream = new HashingStream(hash);
-        WriteSnapshot(stream);
+        // A ledger without lifecycle state hashes in the version 2 layout, so its digest does not depend on the
+        // snapshot format it could have been written in (digests recorded before version 3 still compare).
+        WriteSnapshot(stream, HasLifecycleState ? SnapshotVersion : SnapshotVersion2);
         return hash.GetCurrentHashAsUInt128();
     }
 
@@ -229,7 +257,7 @@ public sealed partial class Ledger
             CapturedMinor = reader.ReadInt64(),
             RefundedMinor = reader.ReadInt64(),
         };
-        if (version >= SnapshotVersion) record.ReversedMinor = reader.ReadInt64();
+        if (version >= SnapshotVersion2) record.ReversedMinor = reader.ReadInt64();
         record.ExpiresAtUnixMs = reader.ReadInt64();
         record.ClosedAtUnixMs = reader.ReadInt64();
         record.State = (AuthorizationState)reader.ReadByte();

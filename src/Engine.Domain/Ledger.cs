@@ -122,15 +122,16 @@ public sealed partial class Ledger
     /// </summary>
     public Reply Execute(in Command command, long nowUnixMs, IEventSink sink)
     {
-        long now = Math.Max(nowUnixMs, LastTimestampUnixMs);
+        long now = Math.Max(nowUnixMs + ClockOffsetMs, LastTimestampUnixMs);
         if (command.Type == CommandType.Tick)
         {
+            RunLifecycle(now, sink);
             ExpireDue(now, sink);
             return new Reply { Status = Status.Ok, Sequence = LastSequence };
         }
 
         // The engine's producers stamp keys on their own thread; a direct caller (tests, tools) gets them computed here.
-        if (!command.KeysStamped) return ExecuteStamped(command, now, sink);
+        if (!command.KeysStamped) return ExecuteStamped(command, nowUnixMs, sink); // the raw clock: Execute adds the offset once
         AssertKeysMatch(command);
         if (_idempotency.TryGet(command.RequestKey, out IdempotencyRecord previous))
         {
@@ -141,6 +142,8 @@ public sealed partial class Ledger
         LedgerEvent ledgerEvent = Decide(command, now);
         Apply(ledgerEvent, fromLog: false);
         sink.OnEvent(ledgerEvent);
+        // Test clocks: what falls due in the skipped time happens now, in order, before any later command sees the new time.
+        if (ledgerEvent.Type == EventType.ClockAdvanced) PlayAdvancedClock(now + ledgerEvent.AmountMinor, sink);
         return ledgerEvent.ToReply();
     }
 
@@ -236,6 +239,7 @@ public sealed partial class Ledger
             if (!Balances.Representable(account.CreditLimitMinor, account.TemporaryLimitMinor, account.HeldMinor, account.PostedMinor))
                 throw new LedgerInvariantException($"account {account.Id}: balances outside int64");
         }
+        CheckLifecycleInvariants();
     }
 
     private ref Account AccountAt(int index) => ref _accounts[index];

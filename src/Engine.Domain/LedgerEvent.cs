@@ -43,6 +43,8 @@ public struct LedgerEvent
     public short Mcc;
     public string? Reason;
     public SpendingControls? Controls;
+    /// <summary>Credit lifecycle detail (docs/LIFECYCLE.md); null on events without any.</summary>
+    public LifecycleDetail? Lifecycle;
 
     // Keys of the ids above, not encoded: set by Decide live and by Fingerprints.StampKeys at decode time, so Apply
     // hashes no string (on recovery, read models and replicas as on the decide thread).

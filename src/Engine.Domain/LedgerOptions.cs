@@ -32,4 +32,8 @@ public sealed record LedgerOptions
     public int ExpectedRequestIds { get; init; }
     /// <summary>Holds expired per Tick at most; the rest expire on following ticks.</summary>
     public int ExpirationsPerTickMax { get; init; } = 10_000;
+    /// <summary>Engine-wide delinquency thresholds; SetDelinquencyPolicy overrides them per account.</summary>
+    public DelinquencyPolicy DelinquencyPolicy { get; init; } = DelinquencyPolicy.Default;
+    /// <summary>Lifecycle events (statements, reminders, stage changes) per Tick at most; the rest follow on later ticks.</summary>
+    public int LifecycleEventsPerTickMax { get; init; } = 10_000;
 }

@@ -35,6 +35,14 @@ public enum Status : byte
     EngineCapacityExceeded = 20,
     /// <summary>Overload or shutdown. Never journaled: the edge maps it to a gRPC status.</summary>
     EngineUnavailable = 21,
+    /// <summary>ScheduleDues: the plan's total exceeds what is posted and not yet scheduled.</summary>
+    ScheduleExceedsPosted = 22,
+    /// <summary>ReleaseDeposit / ApplyDeposit beyond the account's deposit.</summary>
+    AmountExceedsDeposit = 23,
+    /// <summary>PayOut beyond the account's credit balance, max(−posted, 0).</summary>
+    AmountExceedsCreditBalance = 24,
+    /// <summary>ApplyDeposit beyond what is owed, max(posted, 0).</summary>
+    AmountExceedsOwed = 25,
 }
 
 /// <summary>ISO 8583 response codes (field 39) for each <see cref="Status"/>.</summary>
@@ -47,7 +55,7 @@ public static class ResponseCodes
 
     private static string[] BuildTable()
     {
-        var table = new string[(int)Status.EngineUnavailable + 1];
+        var table = new string[(int)Status.AmountExceedsOwed + 1];
         table[(int)Status.Ok] = "00";
         table[(int)Status.InsufficientCredit] = "51";
         table[(int)Status.AccountNotFound] = "14";
@@ -71,6 +79,10 @@ public static class ResponseCodes
         table[(int)Status.OpenAuthorizationLimitExceeded] = "65"; // exceeds frequency limit
         table[(int)Status.EngineCapacityExceeded] = "96";         // system malfunction
         table[(int)Status.EngineUnavailable] = "91";              // issuer unavailable
+        table[(int)Status.ScheduleExceedsPosted] = "13";         // invalid amount
+        table[(int)Status.AmountExceedsDeposit] = "13";
+        table[(int)Status.AmountExceedsCreditBalance] = "13";
+        table[(int)Status.AmountExceedsOwed] = "13";
         return table;
     }
 }

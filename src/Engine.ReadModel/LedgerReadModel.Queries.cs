@@ -26,6 +26,60 @@ public sealed partial class LedgerReadModel
     }
 
     /// <summary>The account now (temporary limit and available at the later of wall-clock and engine time); null when it does not exist.</summary>
+    /// <summary>
+    /// The collections worklist: accounts in <paramref name="stage"/> (WATCH or worse), largest past-due first, from the
+    /// incrementally kept index. Throws <see cref="ArgumentException"/> for a token not from a previous page.
+    /// </summary>
+    public DelinquentAccountPage ListDelinquentAccounts(DelinquencyStage stage, string? pageToken, int pageSize)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            List<string> ids = _delinquency.Page(stage, pageToken, pageSize, out string? next);
+            long now = Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds() + _ledger.ClockOffsetMs, _ledger.LastTimestampUnixMs);
+            int today = EngineDays.DayOf(now);
+            var rows = new List<DelinquentAccountView>(ids.Count);
+            foreach (string id in ids)
+            {
+                _ledger.TryGetAccount(id, out Account account);
+                AccountLifecycle lifecycle = account.Lifecycle!;
+                rows.Add(new DelinquentAccountView(id, account.CustomerId, lifecycle.Stage, lifecycle.PastDueMinor(today), lifecycle.DaysPastDue(today), lifecycle.DepositMinor));
+            }
+            return new DelinquentAccountPage(_ledger.LastSequence, rows, next);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Portfolio totals (kept incrementally) and the 10 accounts with the largest past-due amount.</summary>
+    public PortfolioView GetPortfolio()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var largest = new List<DelinquentAccountView>();
+            foreach (DelinquencyStage stage in new[] { DelinquencyStage.Watch, DelinquencyStage.FrozenDelinquent, DelinquencyStage.ChargedOff })
+            {
+                foreach (string id in _delinquency.Page(stage, null, 10, out _))
+                {
+                    _ledger.TryGetAccount(id, out Account account);
+                    AccountLifecycle lifecycle = account.Lifecycle!;
+                    int day = EngineDays.DayOf(_ledger.LastTimestampUnixMs);
+                    largest.Add(new DelinquentAccountView(id, account.CustomerId, lifecycle.Stage, lifecycle.PastDueMinor(day), lifecycle.DaysPastDue(day), lifecycle.DepositMinor));
+                }
+            }
+            largest.Sort((x, y) => y.PastDueMinor != x.PastDueMinor ? y.PastDueMinor.CompareTo(x.PastDueMinor) : string.CompareOrdinal(x.AccountId, y.AccountId));
+            if (largest.Count > 10) largest.RemoveRange(10, largest.Count - 10);
+            return _portfolio.View(_ledger.LastSequence, largest);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     public AccountView? GetAccount(string accountId)
     {
         _lock.EnterReadLock();
@@ -49,7 +103,8 @@ public sealed partial class LedgerReadModel
                 OvercapturePercent: account.OvercapturePercent,
                 OpenAuthorizationCount: account.OpenAuthorizations,
                 Controls: account.Controls?.Spec,
-                Sequence: _ledger.LastSequence);
+                Sequence: _ledger.LastSequence,
+                Lifecycle: LifecycleView.Of(account, _ledger.Options.DelinquencyPolicy, Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds() + _ledger.ClockOffsetMs, _ledger.LastTimestampUnixMs)));
         }
         finally
         {

@@ -98,6 +98,13 @@ public sealed partial class LedgerReadModel
             _bytes = new JournalByteReader(journal);
             previous?.Dispose();
             _ledger = ledger;
+            _delinquency = new DelinquencyIndex();
+            _portfolio = new PortfolioTotals();
+            foreach (Account account in ledger.Accounts)
+            {
+                _portfolio.Add(account, ledger.LastTimestampUnixMs, +1);
+                if (account.Lifecycle is not null) _delinquency.Observe(account, ledger.LastTimestampUnixMs);
+            }
             _sequenceIndex = sequenceIndex;
             _accounts = accounts;
             _historyEvents = historyEvents;

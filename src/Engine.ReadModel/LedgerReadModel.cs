@@ -43,6 +43,10 @@ public sealed partial class LedgerReadModel : IDisposable
     private Dictionary<string, AccountIndex> _accounts = new(StringComparer.Ordinal);
     private SequenceIndex _sequenceIndex;
     private Ledger _ledger = new();
+    // The collections worklist (credit lifecycle), kept as events apply.
+    private DelinquencyIndex _delinquency = new();
+    // GetPortfolio's running totals, kept as events apply.
+    private PortfolioTotals _portfolio = new();
     private EventJournal? _journal;
     private JournalByteReader? _bytes;
     private long _historyEvents;
@@ -152,7 +156,10 @@ public sealed partial class LedgerReadModel : IDisposable
                 if (e.Sequence != expected)
                     throw new InvalidOperationException($"read model expected sequence {expected} but the log continued with {e.Sequence}: sequences must be dense");
                 if (applied == 0) _sequenceIndex.Observe(e.Sequence, address);
+                Account before = default;
+                if (e.Type != EventType.Declined && e.AccountId is { Length: > 0 } && _ledger.TryGetAccount(e.AccountId, out before)) _portfolio.Add(before, e.TimestampUnixMs, -1);
                 _ledger.Apply(e);
+                if (e.Type != EventType.Declined && e.AccountId is { Length: > 0 } && _ledger.TryGetAccount(e.AccountId, out Account after)) _portfolio.Add(after, e.TimestampUnixMs, +1);
                 Index(e, new EventLocation(address, offset));
                 expected++;
                 applied++;
@@ -178,7 +185,8 @@ public sealed partial class LedgerReadModel : IDisposable
     private void Index(in DomainEvent e, EventLocation location)
     {
         AssertWriter();
-        if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(accountId, out _)) return;
+        if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(accountId, out Account indexed)) return;
+        if (indexed.Lifecycle is not null) _delinquency.Observe(indexed, e.TimestampUnixMs);
         if (!_accounts.TryGetValue(accountId, out AccountIndex? account))
         {
             account = new AccountIndex();

@@ -18,7 +18,8 @@ public sealed record AccountView(
     byte OvercapturePercent,
     int OpenAuthorizationCount,
     SpendingControls? Controls,
-    long Sequence);
+    long Sequence,
+    LifecycleView? Lifecycle = null);
 
 /// <summary>One authorization of an account; <see cref="ClosedAtUnixMs"/> is 0 while it is open.</summary>
 public sealed record AuthorizationView(

@@ -20,7 +20,7 @@ public sealed class JournalRetentionTests
         o.JournalPageSizeBits = 16;
         o.JournalMemorySizeBits = 18;
         o.JournalSegmentSizeBits = 17;
-        o.JournalRecordBytesMax = 16 * 1024;
+        o.JournalRecordBytesMax = 32 * 1024; // >= 4 × EventCodec.EncodedSizeMax (a 360-due ScheduleDues event)
         o.TickIntervalMs = 1000;
         o.Retention.EventAgeMinMs = 0; // these tests are about the snapshot bound: no age floor (the clock is frozen)
     };

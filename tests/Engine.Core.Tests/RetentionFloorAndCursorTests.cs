@@ -41,7 +41,7 @@ public sealed class RetentionFloorAndCursorTests
             o.JournalPageSizeBits = 16;
             o.JournalMemorySizeBits = 18;
             o.JournalSegmentSizeBits = 17;
-            o.JournalRecordBytesMax = 16 * 1024;
+            o.JournalRecordBytesMax = 32 * 1024; // >= 4 × EventCodec.EncodedSizeMax (a 360-due ScheduleDues event)
             o.TickIntervalMs = 1000;
             _configure(o.Retention);
         }), Clock, Log);

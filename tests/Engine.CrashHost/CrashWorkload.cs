@@ -30,7 +30,7 @@ public static class CrashWorkload
             JournalPageSizeBits = 16,
             JournalMemorySizeBits = 18,
             JournalSegmentSizeBits = 17,
-            JournalRecordBytesMax = 16 * 1024,
+            JournalRecordBytesMax = 32 * 1024, // >= 4 × EventCodec.EncodedSizeMax (a 360-due ScheduleDues event)
         }
         : new EngineOptions { DataDirectory = dataDirectory, SnapshotEveryEvents = 5_000, SnapshotIntervalSeconds = 0, TruncateJournal = false };
 

@@ -40,7 +40,9 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
         output.WriteLine(statistics.ToString());
 
         // The stream must actually reach the rules it claims to test.
-        EventType[] everyEventType = Enum.GetValues<EventType>().Where(t => t != EventType.None).ToArray();
+        // The reference model covers docs/SPEC.md; the credit lifecycle (event types from BillingTermsSet on) is not in it yet
+        // and has its own rule tests (LifecycleTests) and randomized replay test (LifecycleRandomStreamTests).
+        EventType[] everyEventType = Enum.GetValues<EventType>().Where(t => t != EventType.None && t < EventType.BillingTermsSet).ToArray();
         Assert.All(everyEventType, t => Assert.True(statistics.Events.GetValueOrDefault(t) > 0, $"no {t} event in seed {seed}"));
         Status[] expected =
         [

@@ -122,7 +122,7 @@ public sealed class SnapshotTests
         h.Execute(Command.Capture(h.NextRequestId(), "auth-v1-marker", 20, final: false));
         h.Execute(Command.Void(h.NextRequestId(), "auth-v1-marker", 250));
         var stream = new MemoryStream();
-        h.Ledger.WriteSnapshot(stream);
+        h.Ledger.WriteSnapshot(stream, 2); // the version 2 layout, rewritten below into version 1
         byte[] version1 = ToVersion1(stream.ToArray(), "auth-v1-marker");
 
         Ledger restored = Ledger.ReadSnapshot(new MemoryStream(version1), h.Ledger.Options);

@@ -15,7 +15,7 @@ public sealed class DurableCursorTests
     [
         "--Engine:TruncateJournal=true", "--Engine:Retention:EventAgeMinMs=0", "--Engine:Retention:CheckIntervalMs=100",
         "--Engine:SnapshotEveryEvents=500", "--Engine:JournalPageSizeBits=16", "--Engine:JournalMemorySizeBits=18",
-        "--Engine:JournalRecordBytesMax=16384", "--ReadModel:SnapshotEveryEvents=100000000",
+        "--Engine:JournalRecordBytesMax=32768", "--ReadModel:SnapshotEveryEvents=100000000",
     ];
 
     private static async Task<ReplicationStatus> StatusAsync(TestServer server) =>

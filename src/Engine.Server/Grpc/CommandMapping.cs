@@ -39,7 +39,9 @@ public static class CommandMapping
         // The domain stores the percentage in a byte; reject before the cast could wrap.
         if (r.OvercapturePercent is < 0 or > CommandValidator.OvercapturePercentMax)
             throw new InvalidCommandException(new ValidationError("overcapture_percent", $"must be 0..{CommandValidator.OvercapturePercentMax}"));
-        return Checked(DomainCommand.OpenAccount(r.RequestId, r.AccountId, r.CustomerId, r.Currency, r.CreditLimit, r.OvercapturePercent));
+        DomainCommand command = DomainCommand.OpenAccount(r.RequestId, r.AccountId, r.CustomerId, r.Currency, r.CreditLimit, r.OvercapturePercent);
+        if (r.Billing is not null) command.Billing = LifecycleMapping.ToDomain(r.Billing);
+        return Checked(command);
     }
 
     public static DomainCommand ToDomain(ChangeLimitRequest r) =>
@@ -96,6 +98,13 @@ public static class CommandMapping
                 ProtoCommand.CommandOneofCase.Unfreeze => ToDomain(command.Unfreeze),
                 ProtoCommand.CommandOneofCase.CloseAccount => ToDomain(command.CloseAccount),
                 ProtoCommand.CommandOneofCase.SetSpendingControls => ToDomain(command.SetSpendingControls),
+                ProtoCommand.CommandOneofCase.SetBillingTerms => LifecycleMapping.ToDomain(command.SetBillingTerms),
+                ProtoCommand.CommandOneofCase.ScheduleDues => LifecycleMapping.ToDomain(command.ScheduleDues),
+                ProtoCommand.CommandOneofCase.SetDelinquencyPolicy => LifecycleMapping.ToDomain(command.SetDelinquencyPolicy),
+                ProtoCommand.CommandOneofCase.TopUp => LifecycleMapping.ToDomain(command.TopUp),
+                ProtoCommand.CommandOneofCase.ReleaseDeposit => LifecycleMapping.ToDomain(command.ReleaseDeposit),
+                ProtoCommand.CommandOneofCase.ApplyDeposit => LifecycleMapping.ToDomain(command.ApplyDeposit),
+                ProtoCommand.CommandOneofCase.PayOut => LifecycleMapping.ToDomain(command.PayOut),
                 _ => throw new InvalidCommandException(new ValidationError("command", "exactly one command must be set (unset or unknown command kind)")),
             };
         }

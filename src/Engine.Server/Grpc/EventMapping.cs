@@ -36,6 +36,7 @@ public static class EventMapping
         // Only Authorize and ForcePost carry a merchant category; -1 records its absence.
         if (e.Mcc >= 0 && e.Command is CommandType.Authorize or CommandType.ForcePost) proto.Mcc = e.Mcc;
         if (e.Controls is { } controls) proto.Controls = ToProto(controls);
+        if (e.Lifecycle is { } lifecycle) proto.Lifecycle = LifecycleMapping.ToProto(lifecycle);
         return proto;
     }
 

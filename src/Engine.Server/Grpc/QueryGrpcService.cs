@@ -60,6 +60,56 @@ public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed fe
         if (CommandValidator.CheckId(accountId, "account_id", required: true) is { } error) throw GrpcErrors.InvalidArgument(error);
     }
 
+    public override async Task<ListDelinquentAccountsResponse> ListDelinquentAccounts(ListDelinquentAccountsRequest request, ServerCallContext context)
+    {
+        if (request.Stage is not (Credit.V1.DelinquencyStage.Watch or Credit.V1.DelinquencyStage.FrozenDelinquent or Credit.V1.DelinquencyStage.ChargedOff))
+            throw GrpcErrors.InvalidArgument("stage", "must be DELINQUENCY_STAGE_WATCH, DELINQUENCY_STAGE_FROZEN_DELINQUENT or DELINQUENCY_STAGE_CHARGED_OFF");
+        int pageSize = PageSize(request.PageSize, "page_size");
+        await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
+        DelinquentAccountPage page;
+        try
+        {
+            page = readModel.ListDelinquentAccounts((Engine.Domain.DelinquencyStage)(int)request.Stage, request.PageToken, pageSize);
+        }
+        catch (ArgumentException)
+        {
+            throw GrpcErrors.InvalidArgument("page_token", "is not a token from a previous page");
+        }
+        var response = new ListDelinquentAccountsResponse { Sequence = page.Sequence, NextPageToken = page.NextPageToken ?? "" };
+        foreach (DelinquentAccountView row in page.Accounts)
+        {
+            response.Accounts.Add(new DelinquentAccount
+            {
+                AccountId = row.AccountId, CustomerId = row.CustomerId, Stage = (Credit.V1.DelinquencyStage)(int)row.Stage,
+                PastDue = row.PastDueMinor, DaysPastDue = row.DaysPastDue, Deposit = row.DepositMinor,
+            });
+        }
+        return Labelled(response, context);
+    }
+
+    public override async Task<GetPortfolioResponse> GetPortfolio(GetPortfolioRequest request, ServerCallContext context)
+    {
+        await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
+        PortfolioView view = readModel.GetPortfolio();
+        var response = new GetPortfolioResponse
+        {
+            Receivables = view.ReceivablesMinor, PastDue = view.PastDueMinor, Deposits = view.DepositsMinor, Prepaid = view.PrepaidMinor, Sequence = view.Sequence,
+        };
+        foreach (Engine.Domain.AccountStatus status in Enum.GetValues<Engine.Domain.AccountStatus>())
+            response.ByStatus.Add(new Credit.V1.PortfolioGroup { Accounts = view.ByStatus[status].Accounts, Exposure = view.ByStatus[status].ExposureMinor });
+        foreach (Engine.Domain.DelinquencyStage stage in Enum.GetValues<Engine.Domain.DelinquencyStage>())
+            response.ByStage.Add(new Credit.V1.PortfolioGroup { Accounts = view.ByStage[stage].Accounts, Exposure = view.ByStage[stage].ExposureMinor });
+        foreach (DelinquentAccountView row in view.LargestPastDue)
+        {
+            response.LargestPastDue.Add(new DelinquentAccount
+            {
+                AccountId = row.AccountId, CustomerId = row.CustomerId, Stage = (Credit.V1.DelinquencyStage)(int)row.Stage,
+                PastDue = row.PastDueMinor, DaysPastDue = row.DaysPastDue, Deposit = row.DepositMinor,
+            });
+        }
+        return Labelled(response, context);
+    }
+
     private int PageSize(int requested, string field)
     {
         if (requested < 0 || requested > _options.PageSizeMax)

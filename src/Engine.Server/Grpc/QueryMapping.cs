@@ -27,7 +27,29 @@ public static class QueryMapping
             OpenAuthorizationCount = view.OpenAuthorizationCount,
         };
         if (view.Controls is { } controls) account.Controls = EventMapping.ToProto(controls);
+        if (view.Lifecycle is { } lifecycle) account.Lifecycle = ToProto(lifecycle);
         return new GetAccountResponse { Account = account, Sequence = view.Sequence };
+    }
+
+    public static AccountLifecycle ToProto(LifecycleView view)
+    {
+        var proto = new AccountLifecycle
+        {
+            Billing = LifecycleMapping.ToProto(view.Billing),
+            Policy = LifecycleMapping.ToProto(view.Policy),
+            Stage = (Credit.V1.DelinquencyStage)(int)view.Stage,
+            FrozenManually = view.FrozenManually,
+            FrozenForDelinquency = view.FrozenForDelinquency,
+            Deposit = view.DepositMinor,
+            DaysPastDue = view.DaysPastDue,
+            PastDue = view.PastDueMinor,
+            AsOfUnixMs = view.AsOfUnixMs,
+        };
+        foreach (Engine.ReadModel.DueView due in view.Dues) proto.Dues.Add(new Credit.V1.DueView { DueAtUnixMs = due.DueAtUnixMs, Amount = due.AmountMinor, Paid = due.PaidMinor });
+        proto.Aging.AddRange(view.AgingMinor);
+        if (view.LastStatement is { } statement)
+            proto.LastStatement = new StatementView { ClosedAtUnixMs = statement.ClosedAtUnixMs, Balance = statement.BalanceMinor, MinimumPayment = statement.MinimumPaymentMinor, DueAtUnixMs = statement.DueAtUnixMs };
+        return proto;
     }
 
     public static ListAuthorizationsResponse ToProto(AuthorizationPage page)

@@ -90,6 +90,7 @@ public static class ServerApp
         WebApplication app = builder.Build();
         app.MapGrpcService<AuthorizationGrpcService>();
         app.MapGrpcService<AccountGrpcService>();
+        app.MapGrpcService<LifecycleGrpcService>();
         app.MapGrpcService<PipelineGrpcService>();
         app.MapGrpcService<EventGrpcService>();
         app.MapGrpcService<QueryGrpcService>();

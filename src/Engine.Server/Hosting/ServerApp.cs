@@ -82,14 +82,16 @@ public static class ServerApp
             grpc.MaxReceiveMessageSize = serverOptions.MaxReceiveMessageBytes;
             grpc.MaxSendMessageSize = serverOptions.MaxSendMessageBytes;
             grpc.EnableDetailedErrors = false;
-        }).AddServiceOptions<PipelineGrpcService>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes);
+        }).AddServiceOptions<PipelineGrpcService>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes)
+          .AddServiceOptions<ZeroCopyPipelineService>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes);
         builder.Services.AddGrpcReflection();
         configureServices?.Invoke(builder.Services);
 
         WebApplication app = builder.Build();
         app.MapGrpcService<AuthorizationGrpcService>();
         app.MapGrpcService<AccountGrpcService>();
-        app.MapGrpcService<PipelineGrpcService>();
+        if (serverOptions.ZeroCopyExecute) app.MapGrpcService<ZeroCopyPipelineService>();
+        else app.MapGrpcService<PipelineGrpcService>();
         app.MapGrpcService<EventGrpcService>();
         app.MapGrpcService<QueryGrpcService>();
         app.MapGrpcService<ReplicationGrpcService>();

@@ -40,7 +40,7 @@ public sealed class PeersSmokeTests
         {
             PeersReport report = await PeersBenchmark.RunAsync(options, timeout.Token);
 
-            Assert.Equal(["engine-inprocess", "engine-grpc", "postgresql", "redis"], report.Rows.Select(row => row.Name));
+            Assert.Equal(["engine-inprocess", "engine-grpc", "engine-grpc-execute", "engine-sdk", "postgresql", "redis"], report.Rows.Select(row => row.Name));
             foreach (PeerRow row in report.Rows)
             {
                 Assert.True(row.Errors == 0, $"{row.Name}: {row.Errors} errors, first: {row.FirstError}");

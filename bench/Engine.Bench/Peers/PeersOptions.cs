@@ -9,12 +9,13 @@ internal sealed record PeersOptions
     public const string EngineInProcess = "engine-inprocess";
     public const string EngineGrpc = "engine-grpc";
     public const string EngineGrpcExecute = "engine-grpc-execute";
+    public const string EngineSdk = "engine-sdk";
     public const string PostgreSql = "postgresql";
     public const string Redis = "redis";
 
     /// <summary>Systems run when <c>--systems</c> is not given.</summary>
-    public static readonly string[] DefaultSystems = [EngineInProcess, EngineGrpc, PostgreSql, Redis];
-    public static readonly string[] KnownSystems = [EngineInProcess, EngineGrpc, EngineGrpcExecute, PostgreSql, Redis];
+    public static readonly string[] DefaultSystems = [EngineInProcess, EngineGrpc, EngineGrpcExecute, EngineSdk, PostgreSql, Redis];
+    public static readonly string[] KnownSystems = DefaultSystems;
 
     /// <summary>Hard bounds, so a typo cannot start a run that never ends or exhausts memory.</summary>
     public const int ClientsMax = 16_384;

@@ -44,6 +44,9 @@ public static class ServerApp
             // Larger flow-control windows keep one Execute stream from stalling on the default 96 KiB window.
             kestrel.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
+            // Kestrel's default of 100 streams per connection makes a client with more calls in flight queue them or open
+            // connections; card switches hold hundreds of unary calls in flight on a few connections (issue #12).
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1024;
         });
         builder.Host.ConfigureHostOptions(host =>
         {

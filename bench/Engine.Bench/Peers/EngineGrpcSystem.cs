@@ -58,7 +58,12 @@ internal sealed class EngineGrpcSystem(EngineGrpcSystem.Mode mode) : IAuthorizeS
         if (execute) _batcher = _client.CreateBatcher(new CommandBatcherOptions { Streams = 1 });
         if (mode == Mode.Sdk)
         {
-            _multiplexed = new CreditEngineClient(_server.Address, new CreditEngineClientOptions { DefaultDeadline = TimeSpan.FromSeconds(60), Multiplex = true });
+            _multiplexed = new CreditEngineClient(_server.Address, new CreditEngineClientOptions
+            {
+                DefaultDeadline = TimeSpan.FromSeconds(60),
+                Multiplex = true,
+                Multiplexing = new CommandBatcherOptions { Streams = options.SdkStreams, InFlightBatchesMax = options.SdkInFlight },
+            });
             _settings["multiplexing"] = $"streams={_multiplexed.Options.Multiplexing.Streams} in_flight_per_stream={_multiplexed.Options.Multiplexing.InFlightBatchesMax} batch_max={_multiplexed.Options.Multiplexing.BatchSizeMax} flush_delay_us={_multiplexed.Options.Multiplexing.FlushDelay.TotalMicroseconds}";
         }
         _settings["acknowledge_before_fsync"] = "false";

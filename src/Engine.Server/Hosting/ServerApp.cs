@@ -86,14 +86,14 @@ public static class ServerApp
             grpc.MaxSendMessageSize = serverOptions.MaxSendMessageBytes;
             grpc.EnableDetailedErrors = false;
         }).AddServiceOptions<PipelineGrpcService>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes)
-          .AddServiceOptions<ZeroCopyPipelineService>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes);
+          .AddServiceOptions<ZeroCopyPipelineService.Handler>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes);
         builder.Services.AddGrpcReflection();
         configureServices?.Invoke(builder.Services);
 
         WebApplication app = builder.Build();
         app.MapGrpcService<AuthorizationGrpcService>();
         app.MapGrpcService<AccountGrpcService>();
-        if (serverOptions.ZeroCopyExecute) app.MapGrpcService<ZeroCopyPipelineService>();
+        if (serverOptions.ZeroCopyExecute) app.MapGrpcService<ZeroCopyPipelineService.Handler>();
         else app.MapGrpcService<PipelineGrpcService>();
         app.MapGrpcService<EventGrpcService>();
         app.MapGrpcService<QueryGrpcService>();

@@ -156,24 +156,35 @@ public sealed class CommandBatcher : IAsyncDisposable
         int streamFailures = 0;
         while (!ct.IsCancellationRequested)
         {
+            // A stream opens only once there is a batch to send (a client used only for queries holds none, and an
+            // unreachable server costs no reconnect loop while idle). That batch is taken before the stream opens, so a
+            // stream that fails at once still carries it and charges its commands an attempt, as a failed unary call would.
+            Item[] first;
+            try
+            {
+                first = await NextBatchAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                break;
+            }
             var inFlight = new Queue<Item[]>();
             using var streamStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using AsyncDuplexStreamingCall<ExecuteRequest, ExecuteResponse> call = _client.Execute(cancellationToken: streamStop.Token);
             using var slots = new SemaphoreSlim(_options.InFlightBatchesMax, _options.InFlightBatchesMax);
+            // The first batch is in flight before anything can fail, so however the stream ends it is settled below.
+            slots.Wait(0);
+            ExecuteRequest firstRequest = Sending(first, inFlight);
             Task receiver = ReceiveAsync(call.ResponseStream, inFlight, slots, streamStop, () => streamFailures = 0);
             Exception? failure = null;
             try
             {
+                await call.RequestStream.WriteAsync(firstRequest, streamStop.Token).ConfigureAwait(false);
                 while (true)
                 {
                     await slots.WaitAsync(streamStop.Token).ConfigureAwait(false);
                     Item[] batch = await NextBatchAsync(streamStop.Token).ConfigureAwait(false);
-                    var request = new ExecuteRequest { BatchId = (ulong)Interlocked.Increment(ref _nextBatchId) };
-                    foreach (Item item in batch) request.Commands.Add(item.Command);
-                    lock (inFlight) inFlight.Enqueue(batch);
-                    Interlocked.Increment(ref _batchesSent);
-                    Interlocked.Add(ref _commandsSent, batch.Length);
-                    await call.RequestStream.WriteAsync(request, streamStop.Token).ConfigureAwait(false);
+                    await call.RequestStream.WriteAsync(Sending(batch, inFlight), streamStop.Token).ConfigureAwait(false);
                 }
             }
             catch (Exception e)
@@ -234,6 +245,17 @@ public sealed class CommandBatcher : IAsyncDisposable
             }
         }
         while (_queue.Reader.TryRead(out Item? left)) left.Completion.TrySetException(new ObjectDisposedException(nameof(CommandBatcher)));
+    }
+
+    /// <summary>Records <paramref name="batch"/> as in flight on the stream and builds its request.</summary>
+    private ExecuteRequest Sending(Item[] batch, Queue<Item[]> inFlight)
+    {
+        var request = new ExecuteRequest { BatchId = (ulong)Interlocked.Increment(ref _nextBatchId) };
+        foreach (Item item in batch) request.Commands.Add(item.Command);
+        lock (inFlight) inFlight.Enqueue(batch);
+        Interlocked.Increment(ref _batchesSent);
+        Interlocked.Add(ref _commandsSent, batch.Length);
+        return request;
     }
 
     private async Task ReceiveAsync(IAsyncStreamReader<ExecuteResponse> responses, Queue<Item[]> inFlight, SemaphoreSlim slots, CancellationTokenSource streamStop, Action answered)

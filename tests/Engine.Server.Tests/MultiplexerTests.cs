@@ -199,6 +199,17 @@ public sealed class MultiplexerTests
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
     }
 
+    [Fact]
+    public async Task A_multiplexed_call_gives_up_with_unavailable_after_its_attempts_when_no_server_listens()
+    {
+        using var client = new CreditEngineClient("http://127.0.0.1:9", Multiplexed(maxAttempts: 3));
+
+        RpcException e = await Assert.ThrowsAsync<RpcException>(() => client.AuthorizeAsync(Authorize("a-1"), TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.Equal(3, client.Multiplexer!.CommandsSent);
+    }
+
     /// <summary>A Kestrel h2c server whose Execute answers each batch with what the script returns (a thrown RpcException ends the stream with it).</summary>
     private sealed class ScriptedServer : IAsyncDisposable
     {

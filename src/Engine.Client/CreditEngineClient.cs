@@ -20,6 +20,7 @@ public sealed class CreditEngineClient : IDisposable
     private readonly bool _ownsChannel;
     private readonly GrpcChannel[] _replicaChannels;
     private readonly QueryService.QueryServiceClient[] _replicaQueries;
+    private readonly CommandBatcher? _multiplexer;
     private long _lastSeenSequence;
     private int _nextReplica;
 
@@ -48,6 +49,7 @@ public sealed class CreditEngineClient : IDisposable
         Queries = new QueryService.QueryServiceClient(channel);
         _replicaChannels = [.. Options.ReplicaAddresses.Select(address => CreateChannel(address, Options))];
         _replicaQueries = [.. _replicaChannels.Select(replica => new QueryService.QueryServiceClient(replica))];
+        if (Options.Multiplex) _multiplexer = new CommandBatcher(Pipeline, Options, Options.Multiplexing, ObserveSequence);
     }
 
     /// <summary>The highest <c>sequence</c> of any command reply this client received: what read-your-writes waits for.</summary>
@@ -89,35 +91,35 @@ public sealed class CreditEngineClient : IDisposable
 
     // Authorization path.
     public Task<AuthorizeResponse> AuthorizeAsync(AuthorizeRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Authorization.AuthorizeAsync, timeout, ct);
+        CommandAsync(request, Authorization.AuthorizeAsync, static r => new Command { Authorize = r }, timeout, ct);
     public Task<IncrementAuthorizationResponse> IncrementAuthorizationAsync(IncrementAuthorizationRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Authorization.IncrementAuthorizationAsync, timeout, ct);
+        CommandAsync(request, Authorization.IncrementAuthorizationAsync, static r => new Command { IncrementAuthorization = r }, timeout, ct);
     public Task<CaptureResponse> CaptureAsync(CaptureRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Authorization.CaptureAsync, timeout, ct);
+        CommandAsync(request, Authorization.CaptureAsync, static r => new Command { Capture = r }, timeout, ct);
     public Task<VoidResponse> VoidAsync(VoidRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Authorization.VoidAsync, timeout, ct);
+        CommandAsync(request, Authorization.VoidAsync, static r => new Command { Void = r }, timeout, ct);
     public Task<ForcePostResponse> ForcePostAsync(ForcePostRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Authorization.ForcePostAsync, timeout, ct);
+        CommandAsync(request, Authorization.ForcePostAsync, static r => new Command { ForcePost = r }, timeout, ct);
     public Task<RefundResponse> RefundAsync(RefundRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Authorization.RefundAsync, timeout, ct);
+        CommandAsync(request, Authorization.RefundAsync, static r => new Command { Refund = r }, timeout, ct);
     public Task<RepayResponse> RepayAsync(RepayRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Authorization.RepayAsync, timeout, ct);
+        CommandAsync(request, Authorization.RepayAsync, static r => new Command { Repay = r }, timeout, ct);
 
     // Administration.
     public Task<OpenAccountResponse> OpenAccountAsync(OpenAccountRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Accounts.OpenAccountAsync, timeout, ct);
+        CommandAsync(request, Accounts.OpenAccountAsync, static r => new Command { OpenAccount = r }, timeout, ct);
     public Task<ChangeLimitResponse> ChangeLimitAsync(ChangeLimitRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Accounts.ChangeLimitAsync, timeout, ct);
+        CommandAsync(request, Accounts.ChangeLimitAsync, static r => new Command { ChangeLimit = r }, timeout, ct);
     public Task<SetTemporaryLimitResponse> SetTemporaryLimitAsync(SetTemporaryLimitRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Accounts.SetTemporaryLimitAsync, timeout, ct);
+        CommandAsync(request, Accounts.SetTemporaryLimitAsync, static r => new Command { SetTemporaryLimit = r }, timeout, ct);
     public Task<FreezeResponse> FreezeAsync(FreezeRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Accounts.FreezeAsync, timeout, ct);
+        CommandAsync(request, Accounts.FreezeAsync, static r => new Command { Freeze = r }, timeout, ct);
     public Task<UnfreezeResponse> UnfreezeAsync(UnfreezeRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Accounts.UnfreezeAsync, timeout, ct);
+        CommandAsync(request, Accounts.UnfreezeAsync, static r => new Command { Unfreeze = r }, timeout, ct);
     public Task<CloseAccountResponse> CloseAccountAsync(CloseAccountRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Accounts.CloseAccountAsync, timeout, ct);
+        CommandAsync(request, Accounts.CloseAccountAsync, static r => new Command { CloseAccount = r }, timeout, ct);
     public Task<SetSpendingControlsResponse> SetSpendingControlsAsync(SetSpendingControlsRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>
-        CallAsync(request, Accounts.SetSpendingControlsAsync, timeout, ct);
+        CommandAsync(request, Accounts.SetSpendingControlsAsync, static r => new Command { SetSpendingControls = r }, timeout, ct);
 
     // Queries (read-only, so retrying them is always safe): to a replica when ReplicaAddresses are given, with
     // min_sequence raised to LastSeenSequence when ReadYourWrites is on.
@@ -272,7 +274,46 @@ public sealed class CreditEngineClient : IDisposable
     public const string LogEpochHeader = "credit-log-epoch";
 
     /// <summary>A batching helper over Execute for high-throughput callers; see <see cref="CommandBatcher"/>.</summary>
-    public CommandBatcher CreateBatcher(CommandBatcherOptions? options = null) => new(Pipeline, Options, options ?? new CommandBatcherOptions());
+    public CommandBatcher CreateBatcher(CommandBatcherOptions? options = null) => new(Pipeline, Options, options ?? new CommandBatcherOptions(), ObserveSequence);
+
+    /// <summary>The multiplexer behind the command calls when <see cref="CreditEngineClientOptions.Multiplex"/> is on; null otherwise.</summary>
+    public CommandBatcher? Multiplexer => _multiplexer;
+
+    /// <summary>
+    /// Executes one command of any kind: through the multiplexer when <see cref="CreditEngineClientOptions.Multiplex"/>
+    /// is on, else through a <see cref="CommandBatcher"/> with the same settings made on first use. Same deadline,
+    /// retry and error semantics as the typed calls.
+    /// </summary>
+    public Task<CommandReply> ExecuteAsync(Command command, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        CommandBatcher batcher = _multiplexer ?? LazyInitializer.EnsureInitialized(ref _lazyBatcher, () => new CommandBatcher(Pipeline, Options, Options.Multiplexing, ObserveSequence));
+        return batcher.SubmitAsync(command, timeout, ct);
+    }
+
+    private CommandBatcher? _lazyBatcher;
+
+    private Task<TResponse> CommandAsync<TRequest, TResponse>(TRequest request, Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> unary,
+        Func<TRequest, Command> asCommand, TimeSpan? timeout, CancellationToken ct)
+        where TResponse : class, ICommandReply, new() =>
+        _multiplexer is null ? CallAsync(request, unary, timeout, ct) : MultiplexedAsync<TResponse>(asCommand(request), timeout, ct);
+
+    private async Task<TResponse> MultiplexedAsync<TResponse>(Command command, TimeSpan? timeout, CancellationToken ct) where TResponse : class, ICommandReply, new()
+    {
+        CommandReply reply = await _multiplexer!.SubmitAsync(command, timeout, ct).ConfigureAwait(false);
+        var response = new TResponse
+        {
+            Approved = reply.Approved,
+            Status = reply.Status,
+            ResponseCode = reply.ResponseCode,
+            Available = reply.Available,
+            Held = reply.Held,
+            Posted = reply.Posted,
+            Sequence = reply.Sequence,
+            Replayed = reply.Replayed,
+        };
+        if (response is AuthorizeResponse authorize) authorize.AuthorizationId = reply.AuthorizationId;
+        return response;
+    }
 
     private async Task<TResponse> CallAsync<TRequest, TResponse>(TRequest request, Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> call, TimeSpan? timeout, CancellationToken ct)
     {
@@ -297,6 +338,9 @@ public sealed class CreditEngineClient : IDisposable
 
     public void Dispose()
     {
+        // Unanswered multiplexed commands fail with ObjectDisposedException, as unary calls fail when the channel goes.
+        _multiplexer?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _lazyBatcher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         if (_ownsChannel) _channel.Dispose();
         foreach (GrpcChannel replica in _replicaChannels) replica.Dispose();
     }

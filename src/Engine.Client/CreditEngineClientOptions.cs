@@ -27,8 +27,20 @@ public sealed class CreditEngineClientOptions
     /// <summary>When a replica cannot answer in time (UNAVAILABLE / DEADLINE_EXCEEDED), ask the leader instead. Default true.</summary>
     public bool FallBackToLeader { get; set; } = true;
 
+    /// <summary>
+    /// Multiplex command calls: the typed command methods (<c>AuthorizeAsync</c>, <c>RepayAsync</c>, … and
+    /// <see cref="CreditEngineClient.ExecuteAsync"/>) of every caller sharing this client are coalesced into
+    /// <c>PipelineService.Execute</c> batches on <see cref="CommandBatcherOptions.Streams"/> streams, with the same
+    /// deadline, retry and idempotency semantics as unary calls (see <see cref="CommandBatcher"/>). Queries and
+    /// subscriptions are unaffected. Off (the default): every command is one unary call.
+    /// </summary>
+    public bool Multiplex { get; set; }
+    /// <summary>Batching settings of the multiplexer when <see cref="Multiplex"/> is on. Defaults: 2 streams, 4 batches in flight per stream, up to 1,000 commands per batch, no flush delay.</summary>
+    public CommandBatcherOptions Multiplexing { get; set; } = new() { Streams = 2, InFlightBatchesMax = 4 };
+
     internal void Validate()
     {
+        Multiplexing.Validate();
         foreach (string address in ReplicaAddresses)
         {
             if (!Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https"))

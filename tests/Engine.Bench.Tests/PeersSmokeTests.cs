@@ -40,7 +40,7 @@ public sealed class PeersSmokeTests
         {
             PeersReport report = await PeersBenchmark.RunAsync(options, timeout.Token);
 
-            Assert.Equal(["engine-inprocess", "engine-grpc", "postgresql", "redis"], report.Rows.Select(row => row.Name));
+            Assert.Equal(["engine-inprocess", "engine-grpc", "engine-grpc-execute", "engine-sdk", "postgresql", "redis"], report.Rows.Select(row => row.Name));
             foreach (PeerRow row in report.Rows)
             {
                 Assert.True(row.Errors == 0, $"{row.Name}: {row.Errors} errors, first: {row.FirstError}");
@@ -58,7 +58,7 @@ public sealed class PeersSmokeTests
 
             using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(jsonPath));
             JsonElement[] systems = json.RootElement.GetProperty("systems").EnumerateArray().ToArray();
-            Assert.Equal(4, systems.Length);
+            Assert.Equal(6, systems.Length);
             foreach (JsonElement system in systems)
             {
                 Assert.True(system.GetProperty("durable").GetBoolean());
@@ -68,8 +68,8 @@ public sealed class PeersSmokeTests
                 Assert.Equal(0, system.GetProperty("errors").GetInt64());
                 Assert.True(system.GetProperty("cross_check_passed").GetBoolean());
             }
-            // Two engine rows × two peers.
-            Assert.Equal(4, json.RootElement.GetProperty("ratios").GetArrayLength());
+            // Four engine rows × two peers.
+            Assert.Equal(8, json.RootElement.GetProperty("ratios").GetArrayLength());
         }
         finally
         {

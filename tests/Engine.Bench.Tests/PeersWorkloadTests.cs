@@ -40,7 +40,7 @@ public sealed class PeersWorkloadTests
         Assert.Throws<ArgumentException>(() => PeersOptions.Parse(new BenchArgs(["--secnds", "5"]), "peers"));
         Assert.Throws<ArgumentException>(() => PeersOptions.Parse(new BenchArgs(["--clients", "0"]), "peers"));
         PeersOptions defaults = PeersOptions.Parse(new BenchArgs([]), "peers");
-        Assert.Equal(["engine-inprocess", "engine-grpc", "postgresql", "redis"], defaults.Systems);
+        Assert.Equal(["engine-inprocess", "engine-grpc", "engine-grpc-execute", "engine-sdk", "postgresql", "redis"], defaults.Systems);
     }
 
     [Fact]

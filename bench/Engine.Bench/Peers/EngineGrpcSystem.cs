@@ -7,11 +7,17 @@ namespace Engine.Bench.Peers;
 /// The engine over gRPC: the real server (<see cref="EngineServerProcess"/>), driven through the SDK on one
 /// <see cref="Grpc.Net.Client.GrpcChannel"/>. <c>engine-grpc</c> sends one unary Authorize per request;
 /// <c>engine-grpc-execute</c> hands each request to a <see cref="CommandBatcher"/>, which lets concurrent callers share
-/// batches on one Execute stream. Either way a reply leaves the server only after its event is fsync'd.
+/// batches on one Execute stream; <c>engine-sdk</c> calls the SDK's typed <c>AuthorizeAsync</c> on a client with
+/// <see cref="CreditEngineClientOptions.Multiplex"/> on, which coalesces the callers' calls into Execute batches on
+/// its streams (what an application gets by setting one option). Either way a reply leaves the server only after its event is fsync'd.
 /// The read-back asks the server's read model (GetAccount, at least at the highest sequence the run saw) for every account.
 /// </summary>
-internal sealed class EngineGrpcSystem(bool execute) : IAuthorizeSystem
+internal sealed class EngineGrpcSystem(EngineGrpcSystem.Mode mode) : IAuthorizeSystem
 {
+    public enum Mode { Unary, Execute, Sdk }
+
+    private readonly bool execute = mode == Mode.Execute;
+
     /// <summary>Concurrent calls while opening accounts and reading them back.</summary>
     private const int SetupConcurrency = 64;
 
@@ -19,12 +25,18 @@ internal sealed class EngineGrpcSystem(bool execute) : IAuthorizeSystem
     private EngineServerProcess? _server;
     private CreditEngineClient? _client;
     private CommandBatcher? _batcher;
+    private CreditEngineClient? _multiplexed;
     private IReadOnlyList<string> _accountIds = [];
     // Highest event sequence seen in a reply; Interlocked max, read after the run for GetAccount's min_sequence.
     private long _sequenceMax;
 
-    public string Name => execute ? PeersOptions.EngineGrpcExecute : PeersOptions.EngineGrpc;
-    public string PerAuthorization => (execute ? "Execute stream via CommandBatcher (requests of concurrent callers batched): " : "one unary Authorize call (HTTP/2, protobuf): ") + EngineWork.PerAuthorization;
+    public string Name => mode switch { Mode.Execute => PeersOptions.EngineGrpcExecute, Mode.Sdk => PeersOptions.EngineSdk, _ => PeersOptions.EngineGrpc };
+    public string PerAuthorization => mode switch
+    {
+        Mode.Execute => "Execute stream via CommandBatcher (requests of concurrent callers batched): ",
+        Mode.Sdk => "SDK AuthorizeAsync with Multiplex on (callers' calls coalesced into Execute batches): ",
+        _ => "one unary Authorize call (HTTP/2, protobuf): ",
+    } + EngineWork.PerAuthorization;
     public bool Durable { get; private set; }
     public IReadOnlyDictionary<string, string> Settings => _settings;
     public IReadOnlyCollection<int> ServerProcessIds => _server?.ProcessId is int pid ? [pid] : [];
@@ -43,10 +55,25 @@ internal sealed class EngineGrpcSystem(bool execute) : IAuthorizeSystem
             }, ct: ct).ConfigureAwait(false);
             if (opened.Status != Status.Ok) throw new InvalidOperationException($"OpenAccount {accountId} answered {opened.Status}");
         }, ct).ConfigureAwait(false);
-        if (execute) _batcher = _client.CreateBatcher(new CommandBatcherOptions());
+        if (execute) _batcher = _client.CreateBatcher(new CommandBatcherOptions { Streams = 1 });
+        if (mode == Mode.Sdk)
+        {
+            _multiplexed = new CreditEngineClient(_server.Address, new CreditEngineClientOptions
+            {
+                DefaultDeadline = TimeSpan.FromSeconds(60),
+                Multiplex = true,
+                Multiplexing = new CommandBatcherOptions { Streams = options.SdkStreams, InFlightBatchesMax = options.SdkInFlight },
+            });
+            _settings["multiplexing"] = $"streams={_multiplexed.Options.Multiplexing.Streams} in_flight_per_stream={_multiplexed.Options.Multiplexing.InFlightBatchesMax} batch_max={_multiplexed.Options.Multiplexing.BatchSizeMax} flush_delay_us={_multiplexed.Options.Multiplexing.FlushDelay.TotalMicroseconds}";
+        }
         _settings["acknowledge_before_fsync"] = "false";
         _settings["server"] = $"{_server.Mode} at {_server.Address}";
-        _settings["client"] = execute ? "one GrpcChannel, CommandBatcher over Execute" : "one GrpcChannel, unary Authorize";
+        _settings["client"] = mode switch
+        {
+            Mode.Execute => "one GrpcChannel, CommandBatcher over one Execute stream",
+            Mode.Sdk => "one CreditEngineClient with Multiplex = true (its own GrpcChannel), typed AuthorizeAsync",
+            _ => "one GrpcChannel, unary Authorize",
+        };
         Durable = !_server.LoggedAcknowledgeBeforeFsync();
     }
 
@@ -68,7 +95,7 @@ internal sealed class EngineGrpcSystem(bool execute) : IAuthorizeSystem
         }
         else
         {
-            AuthorizeResponse reply = await _client!.AuthorizeAsync(request, ct: ct).ConfigureAwait(false);
+            AuthorizeResponse reply = await (_multiplexed ?? _client!).AuthorizeAsync(request, ct: ct).ConfigureAwait(false);
             (status, sequence) = (reply.Status, reply.Sequence);
         }
         RaiseSequenceMax(sequence);
@@ -107,6 +134,8 @@ internal sealed class EngineGrpcSystem(bool execute) : IAuthorizeSystem
     {
         if (_batcher is not null) await _batcher.DisposeAsync().ConfigureAwait(false);
         _batcher = null;
+        _multiplexed?.Dispose();
+        _multiplexed = null;
         _client?.Dispose();
         _client = null;
         if (_server is not null) await _server.DisposeAsync().ConfigureAwait(false);

@@ -59,8 +59,9 @@ internal static class PeersBenchmark
     private static IAuthorizeSystem Create(string name) => name switch
     {
         PeersOptions.EngineInProcess => new EngineInProcessSystem(),
-        PeersOptions.EngineGrpc => new EngineGrpcSystem(execute: false),
-        PeersOptions.EngineGrpcExecute => new EngineGrpcSystem(execute: true),
+        PeersOptions.EngineGrpc => new EngineGrpcSystem(EngineGrpcSystem.Mode.Unary),
+        PeersOptions.EngineGrpcExecute => new EngineGrpcSystem(EngineGrpcSystem.Mode.Execute),
+        PeersOptions.EngineSdk => new EngineGrpcSystem(EngineGrpcSystem.Mode.Sdk),
         PeersOptions.PostgreSql => new PostgresSystem(),
         PeersOptions.Redis => new RedisSystem(),
         _ => throw new ArgumentException($"unknown system '{name}'"),

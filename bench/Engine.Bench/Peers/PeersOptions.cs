@@ -9,12 +9,13 @@ internal sealed record PeersOptions
     public const string EngineInProcess = "engine-inprocess";
     public const string EngineGrpc = "engine-grpc";
     public const string EngineGrpcExecute = "engine-grpc-execute";
+    public const string EngineSdk = "engine-sdk";
     public const string PostgreSql = "postgresql";
     public const string Redis = "redis";
 
     /// <summary>Systems run when <c>--systems</c> is not given.</summary>
-    public static readonly string[] DefaultSystems = [EngineInProcess, EngineGrpc, PostgreSql, Redis];
-    public static readonly string[] KnownSystems = [EngineInProcess, EngineGrpc, EngineGrpcExecute, PostgreSql, Redis];
+    public static readonly string[] DefaultSystems = [EngineInProcess, EngineGrpc, EngineGrpcExecute, EngineSdk, PostgreSql, Redis];
+    public static readonly string[] KnownSystems = DefaultSystems;
 
     /// <summary>Hard bounds, so a typo cannot start a run that never ends or exhausts memory.</summary>
     public const int ClientsMax = 16_384;
@@ -43,6 +44,9 @@ internal sealed record PeersOptions
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>After this many failed requests a system's run stops early (it is reported with its errors).</summary>
     public long ErrorsMax { get; init; } = 100;
+    /// <summary>engine-sdk: the multiplexer's Execute streams and batches in flight per stream (the SDK's defaults unless given).</summary>
+    public int SdkStreams { get; init; } = 2;
+    public int SdkInFlight { get; init; } = 4;
     public string? JsonPath { get; init; }
     /// <summary>The command line, recorded in the JSON.</summary>
     public string Command { get; init; } = "";
@@ -64,6 +68,8 @@ internal sealed record PeersOptions
             PostgresPoolSize = args.Int("pg-pool", defaults.PostgresPoolSize),
             GrpcServerMode = args.String("grpc-server") ?? defaults.GrpcServerMode,
             InstallMissing = !args.Flag("no-install"),
+            SdkStreams = args.Int("sdk-streams", defaults.SdkStreams),
+            SdkInFlight = args.Int("sdk-in-flight", defaults.SdkInFlight),
             JsonPath = args.String("json"),
             Command = commandLine,
         };
@@ -87,6 +93,8 @@ internal sealed record PeersOptions
         if (CreditLimitMinor < 1) throw new ArgumentException("--credit-limit must be > 0");
         if (MaxRequests < 1) throw new ArgumentException("--max-requests must be > 0");
         if (PostgresPoolSize is < 1 or > 1_000) throw new ArgumentException("--pg-pool must be 1..1000");
+        if (SdkStreams is < 1 or > 64) throw new ArgumentException("--sdk-streams must be 1..64");
+        if (SdkInFlight is < 1 or > 1024) throw new ArgumentException("--sdk-in-flight must be 1..1024");
         if (GrpcServerMode is not ("child" or "inprocess")) throw new ArgumentException("--grpc-server must be child or inprocess");
     }
 }

@@ -45,6 +45,9 @@ public static class ServerApp
             // Larger flow-control windows keep one Execute stream from stalling on the default 96 KiB window.
             kestrel.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
+            // Kestrel's default of 100 streams per connection makes a client with more calls in flight queue them or open
+            // connections; card switches hold hundreds of unary calls in flight on a few connections (issue #12).
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1024;
         });
         builder.Host.ConfigureHostOptions(host =>
         {
@@ -83,7 +86,8 @@ public static class ServerApp
             grpc.MaxReceiveMessageSize = serverOptions.MaxReceiveMessageBytes;
             grpc.MaxSendMessageSize = serverOptions.MaxSendMessageBytes;
             grpc.EnableDetailedErrors = false;
-        }).AddServiceOptions<PipelineGrpcService>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes);
+        }).AddServiceOptions<PipelineGrpcService>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes)
+          .AddServiceOptions<ZeroCopyPipelineService.Handler>(pipeline => pipeline.MaxReceiveMessageSize = serverOptions.ExecuteMaxReceiveMessageBytes);
         builder.Services.AddGrpcReflection();
         configureServices?.Invoke(builder.Services);
 
@@ -91,7 +95,8 @@ public static class ServerApp
         app.MapGrpcService<AuthorizationGrpcService>();
         app.MapGrpcService<AccountGrpcService>();
         app.MapGrpcService<LifecycleGrpcService>();
-        app.MapGrpcService<PipelineGrpcService>();
+        if (serverOptions.ZeroCopyExecute) app.MapGrpcService<ZeroCopyPipelineService.Handler>();
+        else app.MapGrpcService<PipelineGrpcService>();
         app.MapGrpcService<EventGrpcService>();
         app.MapGrpcService<QueryGrpcService>();
         app.MapGrpcService<ReplicationGrpcService>();

@@ -9,6 +9,8 @@ public sealed class ServerOptions
     public int ExecuteBatchSizeMax { get; set; } = 10_000;
     /// <summary>Execute batches one stream may have in the engine at once; beyond it the server stops reading (HTTP/2 flow control pushes back).</summary>
     public int ExecuteInFlightBatchesMax { get; set; } = 8;
+    /// <summary>Execute decodes requests straight into domain commands and encodes replies straight from the engine's replies (ExecuteWire); false = the generated protobuf types. Default true.</summary>
+    public bool ZeroCopyExecute { get; set; } = true;
     /// <summary>Largest request message of the unary RPCs, bytes. A command is well under 1 KiB.</summary>
     public int MaxReceiveMessageBytes { get; set; } = 64 * 1024;
     /// <summary>Largest Execute request message, bytes: 10,000 commands at their validated maxima fit in 16 MiB.</summary>

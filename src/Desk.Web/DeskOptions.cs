@@ -31,4 +31,29 @@ public sealed class DeskOptions
     /// (SIGKILL), so tests can show that a crash between approval and write-back neither loses nor doubles it.
     /// </summary>
     public string? FailPoint { get; set; }
+
+    /// <summary>OpenID Connect sign-in (section Desk:Oidc); off unless Authority and ClientId are set.</summary>
+    public OidcOptions Oidc { get; set; } = new();
+}
+
+/// <summary>Sign-in through an OpenID Connect provider instead of local passwords (README "Credit desk").</summary>
+public sealed class OidcOptions
+{
+    public string? Authority { get; set; }
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+    /// <summary>The claim (in the id token or user info) whose values name desk roles, directly or through <see cref="RoleMap"/>.</summary>
+    public string RoleClaim { get; set; } = "roles";
+    /// <summary>Provider value → comma-separated desk roles, e.g. "CreditFinance" → "finance". Values not listed are taken as desk role names.</summary>
+    public Dictionary<string, string> RoleMap { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>The claim giving the desk user name (unique); the provider's "sub" when this claim is missing.</summary>
+    public string NameClaim { get; set; } = "preferred_username";
+    /// <summary>Optional claim whose values are approval titles (sales-director, finance-director, ceo).</summary>
+    public string? TitleClaim { get; set; }
+    /// <summary>HTTPS for the provider's metadata; only a loopback test provider may turn it off.</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+    /// <summary>Keep the local password sign-in page usable beside OIDC (e.g. for the bootstrap admin).</summary>
+    public bool LocalSignIn { get; set; } = true;
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Authority) && !string.IsNullOrWhiteSpace(ClientId);
 }

@@ -66,7 +66,13 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(a => new { a.EntityType, a.EntityId });
             e.HasIndex(a => a.At);
         });
-        b.Entity<DeskUser>(e => { e.ToTable("Users"); e.HasIndex(u => u.UserName).IsUnique(); });
+        b.Entity<DeskUser>(e =>
+        {
+            e.ToTable("Users");
+            e.HasIndex(u => u.UserName).IsUnique();
+            e.Property(u => u.Language).HasMaxLength(8);
+            e.Property(u => u.Source).HasMaxLength(8).HasDefaultValue("local");
+        });
         b.Entity<ApiClient>().HasIndex(c => c.KeyHash).IsUnique();
         b.Entity<DeskSetting>().HasKey(s => s.Key);
         b.Entity<CreditApplication>(e =>

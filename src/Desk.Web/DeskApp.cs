@@ -46,6 +46,8 @@ public static class DeskApp
         builder.Services.AddScoped<ScoringService>();
         builder.Services.AddScoped<SegmentService>();
         builder.Services.AddScoped<RescoringService>();
+        builder.Services.AddScoped<OutboxService>();
+        builder.Services.AddHttpClient("outbox");
         builder.Services.AddSingleton<DeskJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeskJobs>());
         if (desk.FollowEngine)
@@ -98,6 +100,7 @@ public static class DeskApp
             o.Conventions.AuthorizeFolder("/Admin", nameof(Permission.UsersManage));
             o.Conventions.AuthorizePage("/Policies", nameof(Permission.PoliciesWrite));
             o.Conventions.AuthorizePage("/Audit", nameof(Permission.AuditRead));
+            o.Conventions.AuthorizePage("/Outbox", nameof(Permission.AuditRead));
         });
         builder.Services.AddMemoryCache();
         builder.Services.AddAntiforgery(o => o.HeaderName = "X-CSRF");

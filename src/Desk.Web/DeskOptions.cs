@@ -34,6 +34,27 @@ public sealed class DeskOptions
 
     /// <summary>OpenID Connect sign-in (section Desk:Oidc); off unless Authority and ClientId are set.</summary>
     public OidcOptions Oidc { get; set; } = new();
+
+    /// <summary>Delivery of the outbox (section Desk:Outbox).</summary>
+    public OutboxOptions Outbox { get; set; } = new();
+}
+
+/// <summary>Webhook signing, SMTP server and retry policy of the outbox (README "Credit desk").</summary>
+public sealed class OutboxOptions
+{
+    /// <summary>HMAC-SHA256 key of the X-Desk-Signature header; webhooks are not sent without one.</summary>
+    public string? WebhookSecret { get; set; }
+    public string? SmtpHost { get; set; }
+    public int SmtpPort { get; set; } = 25;
+    public string SmtpFrom { get; set; } = "credit-desk@localhost";
+    public bool SmtpSsl { get; set; }
+    public string? SmtpUser { get; set; }
+    public string? SmtpPassword { get; set; }
+    public int BackoffMs { get; set; } = 5_000;
+    public int BackoffMaxMs { get; set; } = 3_600_000;
+    /// <summary>After this many failed attempts the message is Failed (visible, not retried).</summary>
+    public int AttemptsMax { get; set; } = 10;
+    public int TimeoutMs { get; set; } = 10_000;
 }
 
 /// <summary>Sign-in through an OpenID Connect provider instead of local passwords (README "Credit desk").</summary>

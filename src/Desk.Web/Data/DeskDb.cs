@@ -28,6 +28,8 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
     public DbSet<ScoringModelVersion> ScoringModels => Set<ScoringModelVersion>();
     public DbSet<RoutePolicyVersion> RoutePolicies => Set<RoutePolicyVersion>();
     public DbSet<Segment> Segments => Set<Segment>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<OutboxAttempt> OutboxAttempts => Set<OutboxAttempt>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -104,6 +106,19 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
         b.Entity<RoutePolicyVersion>().HasKey(m => m.Version);
         b.Entity<RoutePolicyVersion>().Property(m => m.Version).ValueGeneratedNever();
         b.Entity<Segment>().HasIndex(s => s.Name).IsUnique();
+        b.Entity<OutboxMessage>(e =>
+        {
+            e.ToTable("OutboxMessages");
+            // One message per trigger: the unique key is what makes an enqueue after a crash or a second run a no-op.
+            e.HasIndex(m => m.TriggerKey).IsUnique();
+            e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+            e.Property(m => m.TriggerKey).HasMaxLength(OutboxRules.TriggerKeyLengthMax);
+            e.Property(m => m.Channel).HasConversion<string>().HasMaxLength(10);
+            e.Property(m => m.Status).HasConversion<string>().HasMaxLength(10);
+            e.Property(m => m.Target).HasMaxLength(500);
+            e.HasMany(m => m.AttemptLog).WithOne().HasForeignKey(a => a.MessageId);
+        });
+        b.Entity<OutboxAttempt>(e => { e.ToTable("OutboxAttempts"); e.HasIndex(a => a.MessageId); });
 
         if (Database.IsSqlite())
         {

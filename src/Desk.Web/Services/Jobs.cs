@@ -22,6 +22,7 @@ public sealed class DeskJobs(IServiceScopeFactory scopes, WriteBackSignal signal
                 await WriteBacksAsync(stoppingToken);
                 await DeadlinesAsync(stoppingToken);
                 await NightlyScoringAsync(stoppingToken);
+                await OutboxAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
             catch (Exception e)
@@ -31,6 +32,12 @@ public sealed class DeskJobs(IServiceScopeFactory scopes, WriteBackSignal signal
             try { await signal.WaitAsync(interval, stoppingToken); }
             catch (OperationCanceledException) { return; }
         }
+    }
+
+    public async Task<int> OutboxAsync(CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<OutboxService>().DeliverDueAsync(100, ct);
     }
 
     public async Task<int> WriteBacksAsync(CancellationToken ct)

@@ -47,6 +47,7 @@ public static class DeskApp
         builder.Services.AddScoped<SegmentService>();
         builder.Services.AddScoped<RescoringService>();
         builder.Services.AddScoped<OutboxService>();
+        builder.Services.AddSingleton<IDelinquencyFeed, ProjectedDelinquencyFeed>();
         builder.Services.AddHttpClient("outbox");
         builder.Services.AddSingleton<DeskJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeskJobs>());

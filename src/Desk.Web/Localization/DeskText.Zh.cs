@@ -223,6 +223,13 @@ public sealed partial class DeskText
         ["reminder"] = "提醒",
         ["escalation"] = "升级",
         ["cc"] = "抄送",
+        // Collections
+        ["Collections"] = "催收",
+        ["Collections worklist"] = "催收工作台",
+        ["Bucket"] = "账龄段",
+        ["Past due"] = "逾期金额",
+        ["Largest past-due first. Engine days are UTC."] = "逾期金额大者在前。引擎日期按 UTC 计。",
+        ["No delinquent accounts."] = "没有逾期账户。",
         // Outbox
         ["Outbox"] = "发件箱",
         ["Webhooks and e-mails, one per trigger; failures are retried with backoff and every attempt is listed."] = "Webhook 与邮件，每个触发只发一条；失败后按退避重试，每次尝试都有记录。",

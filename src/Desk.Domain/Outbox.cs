@@ -198,3 +198,31 @@ public static class ReminderRules
         }
     }
 }
+
+/// <summary>The collections messaging policy as one piece of data: reminder rules and the templates they use.</summary>
+public sealed class CollectionsPolicy
+{
+    public List<ReminderRule> Rules { get; set; } = ReminderRules.Default();
+    public List<MessageTemplate> Templates { get; set; } = MessageTemplates.Default();
+
+    /// <summary>Every rule valid, every template key used by a rule present in Chinese and English, every template renderable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = ReminderRules.Validate(Rules).ToList();
+        var sample = MessageTemplates.Variables.ToDictionary(v => v, v => v);
+        for (int i = 0; i < Templates.Count; i++)
+        {
+            var t = Templates[i];
+            if (string.IsNullOrWhiteSpace(t.Key)) problems.Add($"templates[{i}].key: is required");
+            if (t.Language is not ("zh-CN" or "en")) problems.Add($"templates[{i}].language: zh-CN or en");
+            if (MessageTemplates.Render(t.Subject, sample).Error is { } se) problems.Add($"templates[{i}].subject: {se}");
+            if (string.IsNullOrWhiteSpace(t.Body)) problems.Add($"templates[{i}].body: is required");
+            else if (MessageTemplates.Render(t.Body, sample).Error is { } be) problems.Add($"templates[{i}].body: {be}");
+        }
+        foreach (var dup in Templates.GroupBy(t => (t.Key, t.Language)).Where(g => g.Count() > 1)) problems.Add($"templates: {dup.Key.Key}/{dup.Key.Language} is defined twice");
+        foreach (string key in Rules.Select(r => r.TemplateKey).Where(k => !string.IsNullOrWhiteSpace(k)).Distinct())
+        foreach (string language in new[] { "zh-CN", "en" })
+            if (!Templates.Any(t => t.Key == key && t.Language == language)) problems.Add($"templates: '{key}' has no {language} text");
+        return problems;
+    }
+}

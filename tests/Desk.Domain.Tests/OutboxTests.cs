@@ -82,3 +82,20 @@ public class OutboxTests
         Assert.Contains("rules: name 'x' is used twice", problems);
     }
 }
+
+public class CollectionsPolicyTests
+{
+    [Fact]
+    public void The_default_rules_and_templates_are_valid() => Assert.Empty(new CollectionsPolicy().Validate());
+
+    [Fact]
+    public void A_rule_whose_template_lacks_a_language_or_a_template_with_an_unknown_variable_is_refused()
+    {
+        var policy = new CollectionsPolicy();
+        policy.Templates.RemoveAll(t => t.Key == "reminder-due" && t.Language == "en");
+        policy.Templates[0].Body = "{customer} owes {balance}";
+        var problems = policy.Validate();
+        Assert.Contains("templates: 'reminder-due' has no en text", problems);
+        Assert.Contains(problems, p => p.StartsWith("templates[0].body: template: unknown variable 'balance'"));
+    }
+}

@@ -36,3 +36,25 @@ public class CollectionsPageTests
         Assert.Contains("stage: one of CURRENT, WATCH", await col.Http.GetStringAsync("/collections?stage=late"));
     }
 }
+
+public class CollectionsPolicyStorageTests
+{
+    [Fact]
+    public async Task Reminder_rules_and_templates_are_saved_as_data_audited_and_bad_ones_change_nothing()
+    {
+        await using var desk = await DeskHost.StartAsync(await SharedEngine.AddressAsync());
+        using var scope = desk.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<DeskDb>();
+        var policy = await Desk.Web.Services.Policies.CollectionsAsync(db);
+        Assert.Equal(3, policy.Rules.Count); // the defaults before anyone saved
+        policy.Rules.Add(new ReminderRule { Name = "after-10", When = ReminderWhen.AfterDue, Days = 10, TemplateKey = "reminder-overdue", Channel = OutboxChannel.Webhook });
+        string json = System.Text.Json.JsonSerializer.Serialize(policy, Desk.Web.Services.Policies.Json);
+        Assert.Empty(await Desk.Web.Services.Policies.SaveCollectionsAsync(db, json, "risk1", DateTimeOffset.UtcNow));
+        Assert.Equal(4, (await Desk.Web.Services.Policies.CollectionsAsync(db)).Rules.Count);
+
+        var bad = await Desk.Web.Services.Policies.SaveCollectionsAsync(db, json.Replace("\"days\": 10", "\"days\": 0"), "risk1", DateTimeOffset.UtcNow);
+        Assert.Contains("rules[3].days: 1..365", bad);
+        Assert.Equal(10, (await Desk.Web.Services.Policies.CollectionsAsync(db)).Rules[3].Days); // unchanged
+        Assert.Single(desk.With(d => d.Audit.Where(a => a.EntityType == "CollectionsPolicy").ToList()));
+    }
+}

@@ -230,6 +230,10 @@ public sealed partial class DeskText
         ["Past due"] = "逾期金额",
         ["Largest past-due first. Engine days are UTC."] = "逾期金额大者在前。引擎日期按 UTC 计。",
         ["No delinquent accounts."] = "没有逾期账户。",
+        ["Reminder rules and message templates"] = "提醒规则与消息模板",
+        ["Variables: {0}. Each template key used by a rule needs a zh-CN and an en text."] = "变量：{0}。规则使用的每个模板都需要 zh-CN 和 en 两种文本。",
+        ["Save rules and templates"] = "保存规则与模板",
+        ["CollectionsPolicy"] = "催收规则",
         // Outbox
         ["Outbox"] = "发件箱",
         ["Webhooks and e-mails, one per trigger; failures are retried with backoff and every attempt is listed."] = "Webhook 与邮件，每个触发只发一条；失败后按退避重试，每次尝试都有记录。",

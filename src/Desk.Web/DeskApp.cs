@@ -48,6 +48,8 @@ public static class DeskApp
         builder.Services.AddScoped<RescoringService>();
         builder.Services.AddScoped<OutboxService>();
         builder.Services.AddSingleton<IDelinquencyFeed, ProjectedDelinquencyFeed>();
+        builder.Services.AddSingleton<IDueFeed, NoDuesYet>();
+        builder.Services.AddScoped<ReminderService>();
         builder.Services.AddHttpClient("outbox");
         builder.Services.AddSingleton<DeskJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeskJobs>());

@@ -44,6 +44,8 @@ public sealed class OutboxOptions
 {
     /// <summary>HMAC-SHA256 key of the X-Desk-Signature header; webhooks are not sent without one.</summary>
     public string? WebhookSecret { get; set; }
+    /// <summary>Where reminder rules with channel Webhook post (e.g. a chat robot's webhook).</summary>
+    public string? CollectionsWebhookUrl { get; set; }
     public string? SmtpHost { get; set; }
     public int SmtpPort { get; set; } = 25;
     public string SmtpFrom { get; set; } = "credit-desk@localhost";

@@ -271,3 +271,42 @@ public class OutboxDeliveryTests
         return body;
     }
 }
+
+public class ReminderOutboxTests
+{
+    [Fact]
+    public async Task A_due_reminder_is_one_outbox_message_per_account_due_date_and_rule_however_often_the_day_runs()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var desk = await DeskHost.StartAsync(await SharedEngine.AddressAsync(), null, $"--Desk:Outbox:CollectionsWebhookUrl={receiver.Url}");
+        long customerId;
+        using (var scope = desk.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<DeskDb>();
+            var now = DateTimeOffset.UtcNow;
+            var c = new Customer { Uscc = TestData.NewUscc(), LegalName = "武汉博远建设集团有限公司", ContactEmail = "ar@boyuan.example.cn", CreatedAt = now, UpdatedAt = now };
+            db.Customers.Add(c);
+            // One more rule, to the chat-robot webhook, three days after the due date as well.
+            var policy = await Desk.Web.Services.Policies.CollectionsAsync(db);
+            policy.Rules.Add(new ReminderRule { Name = "after-3-robot", When = ReminderWhen.AfterDue, Days = 3, TemplateKey = "reminder-overdue", Channel = OutboxChannel.Webhook });
+            Assert.Empty(await Desk.Web.Services.Policies.SaveCollectionsAsync(db, System.Text.Json.JsonSerializer.Serialize(policy, Desk.Web.Services.Policies.Json), "test", now));
+            customerId = c.Id;
+        }
+        string account = "c-remind-" + Guid.NewGuid().ToString("N")[..8];
+        var due = new DueItem(account, "ignored", new DateOnly(2026, 12, 10), 12_000_00, "CNY", Paid: false);
+        var today = new DateOnly(2026, 12, 13);
+        for (int run = 0; run < 3; run++) // the job's rounds, a restart, a replay
+        {
+            using var scope = desk.Services.CreateScope();
+            var result = await scope.ServiceProvider.GetRequiredService<ReminderService>().EnqueueAsync([(customerId, due)], today);
+            Assert.Equal(run == 0 ? (2, 0) : (0, 2), (result.Added, result.AlreadyThere));
+        }
+        var messages = desk.With(db => db.Outbox.Where(m => m.TriggerKey.StartsWith($"reminder:{account}:")).OrderBy(m => m.TriggerKey).ToList());
+        Assert.Equal([$"reminder:{account}:2026-12-10:after-3", $"reminder:{account}:2026-12-10:after-3-robot"], messages.Select(m => m.TriggerKey));
+        Assert.Equal((OutboxChannel.Email, "ar@boyuan.example.cn"), (messages[0].Channel, messages[0].Target));
+        Assert.Equal("尊敬的武汉博远建设集团有限公司：您的账户 " + account + " 有 ¥12,000.00 已逾期 3 天（到期日 2026-12-10），请尽快还款。", messages[0].Body);
+        Assert.Equal((OutboxChannel.Webhook, receiver.Url), (messages[1].Channel, messages[1].Target));
+        Assert.Contains("\"dpd\":3", messages[1].Body);
+        Assert.Contains("武汉博远建设集团有限公司", messages[1].Body);
+    }
+}

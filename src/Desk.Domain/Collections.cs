@@ -65,3 +65,33 @@ public static class CollectionRules
         return null;
     }
 }
+
+public enum CaseStatus { Open, Closed }
+
+/// <summary>A collection case: one per delinquent account, assigned to a collector; its actions are its history.</summary>
+public sealed class CollectionCase
+{
+    public long Id { get; set; }
+    public long CustomerId { get; set; }
+    public string AccountId { get; set; } = "";
+    public string? AssignedTo { get; set; }
+    public CaseStatus Status { get; set; }
+    /// <summary>Raised by an escalation, a hand-off to legal or a broken promise: shown first to senior collectors.</summary>
+    public bool Raised { get; set; }
+    public DateTimeOffset OpenedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public List<CaseActionRecord> Actions { get; set; } = [];
+}
+
+/// <summary>A stored <see cref="CollectionAction"/>.</summary>
+public sealed class CaseActionRecord
+{
+    public long Id { get; set; }
+    public long CaseId { get; set; }
+    public CollectionActionKind Kind { get; set; }
+    public string By { get; set; } = "";
+    public DateTimeOffset At { get; set; }
+    public string Text { get; set; } = "";
+    public long? PromisedAmountMinor { get; set; }
+    public DateOnly? PromisedDate { get; set; }
+}

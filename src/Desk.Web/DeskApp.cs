@@ -50,6 +50,7 @@ public static class DeskApp
         builder.Services.AddSingleton<IDelinquencyFeed, ProjectedDelinquencyFeed>();
         builder.Services.AddSingleton<IDueFeed, NoDuesYet>();
         builder.Services.AddScoped<ReminderService>();
+        builder.Services.AddScoped<CollectionsService>();
         builder.Services.AddHttpClient("outbox");
         builder.Services.AddSingleton<DeskJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeskJobs>());

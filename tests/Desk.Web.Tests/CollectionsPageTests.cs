@@ -1,5 +1,6 @@
 using Desk.Domain;
 using Desk.Web.Data;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Desk.Web.Tests;
@@ -56,5 +57,51 @@ public class CollectionsPolicyStorageTests
         Assert.Contains("rules[3].days: 1..365", bad);
         Assert.Equal(10, (await Desk.Web.Services.Policies.CollectionsAsync(db)).Rules[3].Days); // unchanged
         Assert.Single(desk.With(d => d.Audit.Where(a => a.EntityType == "CollectionsPolicy").ToList()));
+    }
+}
+
+public class CollectionCaseTests
+{
+    [Fact]
+    public async Task A_collector_assigns_a_case_records_a_promise_and_an_escalation_raises_it_all_audited()
+    {
+        await using var desk = await DeskHost.StartAsync(await SharedEngine.AddressAsync());
+        await desk.AddUserAsync("cole", "collections");
+        await desk.AddUserAsync("sue", "sales");
+        long id;
+        string uscc = TestData.NewUscc();
+        using (var scope = desk.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<DeskDb>();
+            var now = DateTimeOffset.UtcNow;
+            var lateCo = new Customer { Uscc = uscc, LegalName = "Late Payer Co", DpdDays = 20, PostedMinor = 8_000_00, OwnerUserName = "sue", CreatedAt = now, UpdatedAt = now };
+            db.Customers.Add(lateCo);
+            await db.SaveChangesAsync();
+            id = lateCo.Id;
+        }
+        string account = RequestIds.MainAccountId(uscc);
+        using var cole = await DeskClient.SignedInAsync(desk.Address, "cole");
+        var fields = () => new Dictionary<string, string> { ["customerId"] = id.ToString(), ["accountId"] = account };
+
+        var refused = await cole.PostFormAsync("/collections?handler=Assign", new(fields()) { ["assignee"] = "sue" }, "/collections");
+        Assert.Contains("assignee: &#x27;sue&#x27; is not an active user with the collections or manager role", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, (await cole.PostFormAsync("/collections?handler=Assign", new(fields()) { ["assignee"] = "cole" }, "/collections")).StatusCode);
+        string tomorrow = DateTime.UtcNow.AddDays(1).ToString("yyyy-MM-dd");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, (await cole.PostFormAsync("/collections?handler=Action",
+            new(fields()) { ["kind"] = "PromiseToPay", ["text"] = "CFO promised", ["amount"] = "5000", ["date"] = tomorrow }, "/collections")).StatusCode);
+        var noAmount = await cole.PostFormAsync("/collections?handler=Action", new(fields()) { ["kind"] = "PromiseToPay", ["text"] = "x", ["date"] = tomorrow }, "/collections");
+        Assert.Contains("promised_amount: must be &gt; 0", await noAmount.Content.ReadAsStringAsync());
+        await cole.PostFormAsync("/collections?handler=Action", new(fields()) { ["kind"] = "Escalation", ["text"] = "no answer for a week" }, "/collections");
+
+        var c = desk.With(db => db.Cases.Include(x => x.Actions).Single(x => x.AccountId == account));
+        Assert.Equal("cole", c.AssignedTo);
+        Assert.True(c.Raised);
+        Assert.Equal([(CollectionActionKind.PromiseToPay, 5_000_00L), (CollectionActionKind.Escalation, 0L)], c.Actions.OrderBy(a => a.Id).Select(a => (a.Kind, a.PromisedAmountMinor ?? 0)));
+        Assert.Equal(["assign", "promisetopay", "escalation"], desk.With(db => db.Audit.Where(a => a.EntityType == "CollectionCase" && a.EntityId == account).OrderBy(a => a.Id).Select(a => a.Action).ToList()));
+        string page = await cole.Http.GetStringAsync("/collections");
+        Assert.Contains("CFO promised ¥5,000.00", page);
+
+        using var sue = await DeskClient.SignedInAsync(desk.Address, "sue"); // sales see the worklist of their customers but cannot work cases
+        Assert.DoesNotContain("handler=Assign", await sue.Http.GetStringAsync("/collections"));
     }
 }

@@ -107,7 +107,7 @@ public partial class LocalizationTests
             .SelectMany(f => Key().Matches(File.ReadAllText(f)).Select(m => m.Groups[1].Value)).Distinct().ToList();
         Assert.True(keys.Count > 100, $"only {keys.Count} keys found under {pages}");
         var enums = new[] { typeof(ApplicationKind), typeof(ApplicationStatus), typeof(WriteBackState), typeof(StepMode), typeof(StepStatus),
-            typeof(DecisionAction), typeof(NoticeKind), typeof(LifecycleStage), typeof(CustomerType), typeof(PartyKind) }
+            typeof(DecisionAction), typeof(NoticeKind), typeof(LifecycleStage), typeof(CustomerType), typeof(PartyKind), typeof(CollectionActionKind), typeof(OutboxStatus), typeof(OutboxChannel) }
             .SelectMany(Enum.GetNames);
         var missing = keys.Concat(enums).Concat(Roles.All).Where(k => !DeskText.Zh.ContainsKey(k)).ToList();
         Assert.True(missing.Count == 0, "no Chinese text for: " + string.Join(" | ", missing));

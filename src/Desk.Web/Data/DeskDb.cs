@@ -30,6 +30,8 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
     public DbSet<Segment> Segments => Set<Segment>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<OutboxAttempt> OutboxAttempts => Set<OutboxAttempt>();
+    public DbSet<CollectionCase> Cases => Set<CollectionCase>();
+    public DbSet<CaseActionRecord> CaseActions => Set<CaseActionRecord>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -119,6 +121,20 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
             e.HasMany(m => m.AttemptLog).WithOne().HasForeignKey(a => a.MessageId);
         });
         b.Entity<OutboxAttempt>(e => { e.ToTable("OutboxAttempts"); e.HasIndex(a => a.MessageId); });
+        b.Entity<CollectionCase>(e =>
+        {
+            e.ToTable("CollectionCases");
+            e.HasIndex(c => c.AccountId).IsUnique();
+            e.HasIndex(c => c.AssignedTo);
+            e.Property(c => c.Status).HasConversion<string>().HasMaxLength(10);
+            e.HasMany(c => c.Actions).WithOne().HasForeignKey(a => a.CaseId);
+        });
+        b.Entity<CaseActionRecord>(e =>
+        {
+            e.ToTable("CollectionActions");
+            e.HasIndex(a => a.CaseId);
+            e.Property(a => a.Kind).HasConversion<string>().HasMaxLength(20);
+        });
 
         if (Database.IsSqlite())
         {

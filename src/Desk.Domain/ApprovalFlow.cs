@@ -67,6 +67,13 @@ public static class ApprovalFlow
     /// <summary>Decisions since the application was last (re)submitted count; those before a return do not.</summary>
     private static bool IsCurrentRound(CreditApplication app, ApprovalDecision decision) => decision.At >= app.SubmittedAt;
 
+    /// <summary>What an approver saw, as readable JSON: CJK and ¥ unescaped, enums by name.</summary>
+    public static readonly JsonSerializerOptions SeenJson = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
     public static DecisionResult Decide(CreditApplication app, Actor actor, DecisionAction action, string opinion, object seen,
         IReadOnlyList<StepDefinition> definitions, DateTimeOffset now, WorkingCalendar calendar, Func<string, Actor?> resolveActor)
     {
@@ -82,7 +89,7 @@ public static class ApprovalFlow
             Action = action,
             Opinion = opinion.Trim(),
             At = now,
-            Seen = JsonSerializer.Serialize(seen),
+            Seen = JsonSerializer.Serialize(seen, SeenJson),
         });
         switch (action)
         {

@@ -145,6 +145,10 @@ public sealed class DeskUser
     public bool MustChangePassword { get; set; }
     public bool Active { get; set; } = true;
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Page language chosen by the user ("zh-CN" or "en"); null: follow the browser (Chinese for zh, else English).</summary>
+    public string? Language { get; set; }
+    /// <summary>"local" (password) or "oidc" (created at the first OpenID Connect sign-in; has no password).</summary>
+    public string Source { get; set; } = "local";
 
     public IReadOnlyList<string> RoleList => Split(Roles);
     public IReadOnlyList<string> TitleList => Split(Titles);

@@ -48,6 +48,8 @@ public enum Permission
     UsersManage,
     /// <summary>Read the audit log across records.</summary>
     AuditRead,
+    /// <summary>Assign collection cases and record actions on them (collections, manager).</summary>
+    CollectionsWork,
 }
 
 public static class Permissions
@@ -59,9 +61,9 @@ public static class Permissions
             Permission.ApplicationsSubmit, Permission.ApplicationsDecide, Permission.SegmentsWrite],
         [Roles.Risk] = [Permission.CustomersRead, Permission.CustomersReadAll, Permission.CreditReportsRead, Permission.ApplicationsSubmit,
             Permission.ApplicationsDecide, Permission.PoliciesWrite, Permission.SegmentsWrite],
-        [Roles.Collections] = [Permission.CustomersRead, Permission.CustomersReadAll, Permission.SegmentsWrite],
+        [Roles.Collections] = [Permission.CustomersRead, Permission.CustomersReadAll, Permission.SegmentsWrite, Permission.CollectionsWork],
         [Roles.Manager] = [Permission.CustomersRead, Permission.CustomersReadAll, Permission.CreditReportsRead, Permission.ApplicationsSubmit,
-            Permission.ApplicationsDecide, Permission.SegmentsWrite, Permission.AuditRead],
+            Permission.ApplicationsDecide, Permission.SegmentsWrite, Permission.AuditRead, Permission.CollectionsWork],
         [Roles.Admin] = [Permission.CustomersRead, Permission.CustomersReadAll, Permission.CustomersWrite, Permission.PoliciesWrite,
             Permission.UsersManage, Permission.AuditRead, Permission.SegmentsWrite],
     };

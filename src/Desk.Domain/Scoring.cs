@@ -35,9 +35,17 @@ public sealed class FactorDefinition
 
 public sealed class GradeSuggestion
 {
-    /// <summary>Suggested limit = this many months of average monthly volume, capped at <see cref="CapMinor"/>.</summary>
+    /// <summary>
+    /// Suggested limit = this many months of average monthly volume, at least <see cref="FloorMinor"/>, at most
+    /// <see cref="CapMinor"/>, rounded down to whole major units.
+    /// </summary>
     public double VolumeMonths { get; set; }
     public long CapMinor { get; set; }
+    /// <summary>
+    /// The least a customer of this grade is suggested, also without volume: a newly imported or newly opened customer has
+    /// no captured volume yet, and without a floor every grade then suggested ¥0.00 (the grade-B "suggested ¥0.00" of issue 15).
+    /// </summary>
+    public long FloorMinor { get; set; }
     public int TermsDays { get; set; }
 }
 
@@ -77,7 +85,15 @@ public sealed class ScoringModel
                 problems.Add($"factors[{i}]: points must be 0..100");
         }
         if (!(CutoffA > CutoffB && CutoffB > CutoffC && CutoffC > 0 && CutoffA <= 100)) problems.Add("cutoffs: need 100 >= A > B > C > 0");
-        foreach (string g in Grades) if (!Suggestions.ContainsKey(g)) problems.Add($"suggestions.{g}: is required");
+        foreach (string g in Grades)
+        {
+            if (!Suggestions.TryGetValue(g, out GradeSuggestion? s)) { problems.Add($"suggestions.{g}: is required"); continue; }
+            if (s.VolumeMonths is < 0 or > 120 || double.IsNaN(s.VolumeMonths)) problems.Add($"suggestions.{g}.volumeMonths: must be 0..120");
+            if (s.FloorMinor < 0) problems.Add($"suggestions.{g}.floorMinor: must be >= 0");
+            if (s.CapMinor < s.FloorMinor) problems.Add($"suggestions.{g}.capMinor: must be >= floorMinor ({s.FloorMinor})");
+            if (s.CapMinor <= 0 && s.VolumeMonths > 0) problems.Add($"suggestions.{g}.capMinor: 0 caps every suggestion at ¥0.00; set a cap, or volumeMonths 0 to suggest nothing");
+            if (s.TermsDays is < 0 or > 365) problems.Add($"suggestions.{g}.termsDays: must be 0..365");
+        }
         return problems;
     }
 
@@ -104,9 +120,11 @@ public sealed class ScoringModel
     public (long LimitMinor, int TermsDays) Suggest(string grade, long volume12mMinor)
     {
         GradeSuggestion s = Suggestions[grade];
-        double monthly = volume12mMinor / 12.0;
-        long limit = (long)Math.Min(s.CapMinor, Math.Round(monthly * s.VolumeMonths / Money.MinorPerMajor) * Money.MinorPerMajor);
-        return (Math.Max(0, limit), s.TermsDays);
+        // In decimal, whole major units, rounded down: a suggestion never exceeds the volume rule or the cap.
+        decimal monthly = Math.Max(0, volume12mMinor) / 12m;
+        decimal byVolume = Math.Floor(monthly * (decimal)s.VolumeMonths / Money.MinorPerMajor) * Money.MinorPerMajor;
+        decimal limit = Math.Min(s.CapMinor, Math.Max(s.FloorMinor, byVolume));
+        return (Math.Max(0, (long)limit), s.TermsDays);
     }
 
     /// <summary>The automatic downgrade rule: one grade down (D stays D), with the reason; null when it does not apply.</summary>
@@ -171,9 +189,9 @@ public sealed class ScoringModel
         ],
         Suggestions = new()
         {
-            ["A"] = new() { VolumeMonths = 3, CapMinor = 5_000_000 * 100L, TermsDays = 60 },
-            ["B"] = new() { VolumeMonths = 2, CapMinor = 2_000_000 * 100L, TermsDays = 45 },
-            ["C"] = new() { VolumeMonths = 1, CapMinor = 500_000 * 100L, TermsDays = 30 },
+            ["A"] = new() { VolumeMonths = 3, CapMinor = 5_000_000 * 100L, FloorMinor = 200_000 * 100L, TermsDays = 60 },
+            ["B"] = new() { VolumeMonths = 2, CapMinor = 2_000_000 * 100L, FloorMinor = 100_000 * 100L, TermsDays = 45 },
+            ["C"] = new() { VolumeMonths = 1, CapMinor = 500_000 * 100L, FloorMinor = 20_000 * 100L, TermsDays = 30 },
             ["D"] = new() { VolumeMonths = 0, CapMinor = 0, TermsDays = 0 },
         },
     };

@@ -46,6 +46,12 @@ public static class DeskApp
         builder.Services.AddScoped<ScoringService>();
         builder.Services.AddScoped<SegmentService>();
         builder.Services.AddScoped<RescoringService>();
+        builder.Services.AddScoped<OutboxService>();
+        builder.Services.AddSingleton<IDelinquencyFeed, ProjectedDelinquencyFeed>();
+        builder.Services.AddSingleton<IDueFeed, NoDuesYet>();
+        builder.Services.AddScoped<ReminderService>();
+        builder.Services.AddScoped<CollectionsService>();
+        builder.Services.AddHttpClient("outbox");
         builder.Services.AddSingleton<DeskJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DeskJobs>());
         if (desk.FollowEngine)
@@ -54,7 +60,15 @@ public static class DeskApp
             builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineFollower>());
         }
 
-        builder.Services.AddAuthentication(AuthScheme)
+        // Pages, messages and exports in Simplified Chinese and English: the typed string table behind IStringLocalizer,
+        // the culture from the user's stored language, else the browser's Accept-Language (zh → Chinese, else English).
+        builder.Services.AddSingleton<Microsoft.Extensions.Localization.IStringLocalizerFactory, Localization.DeskTextLocalizerFactory>();
+        builder.Services.AddLocalization();
+        // Chinese text and ¥ go into pages as characters, not &#x…; entities (HTML-special characters are still encoded).
+        builder.Services.AddSingleton(System.Text.Encodings.Web.HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All));
+
+        var authentication = builder.Services.AddAuthentication(AuthScheme);
+        authentication
             .AddPolicyScheme(AuthScheme, "cookie or API key", o => o.ForwardDefaultSelector = ctx =>
                 ctx.Request.Headers.ContainsKey(ApiKeyAuthentication.Header) ? ApiKeyAuthentication.SchemeName : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
@@ -71,6 +85,12 @@ public static class DeskApp
                 o.Events.OnRedirectToAccessDenied = ctx => Answer(ctx, StatusCodes.Status403Forbidden);
             })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        if (desk.Oidc.Enabled)
+        {
+            authentication.AddOpenIdConnect(OidcSignIn.Scheme, "OpenID Connect", o => OidcSignIn.Configure(o, desk.Oidc));
+            // Unauthenticated pages go to the provider; /login stays for local users unless Desk:Oidc:LocalSignIn=false.
+            builder.Services.PostConfigure<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme, o => o.LoginPath = "/login/oidc");
+        }
         builder.Services.AddAuthorization(o =>
         {
             foreach (Permission p in Enum.GetValues<Permission>())
@@ -84,6 +104,7 @@ public static class DeskApp
             o.Conventions.AuthorizeFolder("/Admin", nameof(Permission.UsersManage));
             o.Conventions.AuthorizePage("/Policies", nameof(Permission.PoliciesWrite));
             o.Conventions.AuthorizePage("/Audit", nameof(Permission.AuditRead));
+            o.Conventions.AuthorizePage("/Outbox", nameof(Permission.AuditRead));
         });
         builder.Services.AddMemoryCache();
         builder.Services.AddAntiforgery(o => o.HeaderName = "X-CSRF");
@@ -105,7 +126,27 @@ public static class DeskApp
             await next();
         });
         app.UseAuthentication();
+        var cultures = Localization.DeskText.Languages.Select(l => new System.Globalization.CultureInfo(l)).ToList();
+        app.UseRequestLocalization(new RequestLocalizationOptions
+        {
+            DefaultRequestCulture = new Microsoft.AspNetCore.Localization.RequestCulture(Localization.DeskText.English),
+            SupportedCultures = cultures,
+            SupportedUICultures = cultures,
+            RequestCultureProviders = [new Microsoft.AspNetCore.Localization.CustomRequestCultureProvider(Localization.DeskText.CultureOf)],
+        });
         app.UseAuthorization();
+        if (desk.Oidc.Enabled)
+        {
+            app.MapGet("/login/oidc", (HttpContext ctx, string? returnUrl) => Results.Challenge(
+                new AuthenticationProperties { RedirectUri = returnUrl is { Length: > 0 } r && r.StartsWith('/') && !r.StartsWith("//") ? r : "/" },
+                [OidcSignIn.Scheme])).AllowAnonymous();
+            if (!desk.Oidc.LocalSignIn)
+                app.Use(async (ctx, next) =>
+                {
+                    if (ctx.Request.Path.StartsWithSegments("/login") && !ctx.Request.Path.StartsWithSegments("/login/oidc")) { ctx.Response.Redirect("/login/oidc"); return; }
+                    await next();
+                });
+        }
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapRazorPages();
         app.MapDeskApi();

@@ -41,6 +41,39 @@ public class ScoringTests
     }
 
     [Fact]
+    public void A_grade_B_customer_without_volume_yet_is_suggested_the_grade_floor_not_zero()
+    {
+        var model = ScoringModel.Default();
+        // Newly imported: a good profile but no captured volume yet. Before the floor every grade suggested ¥0.00.
+        ScoreInputs noVolume = Good with { Volume12mMinor = 0, YearsOfCooperation = 1, ExternalRating = "BBB", UtilisationPct = 60 };
+        ScoreResult r = model.Score(noVolume);
+        Assert.Equal("B", r.Grade);
+        Assert.Equal(100_000 * 100L, r.SuggestedLimitMinor);
+        Assert.Equal(45, r.SuggestedTermsDays);
+        // With volume above the floor the volume rule decides: 1,500,000 a year = 125,000 a month × 2 = 250,000.
+        Assert.Equal(250_000 * 100L, model.Suggest("B", 1_500_000 * 100L).LimitMinor);
+    }
+
+    [Fact]
+    public void A_suggestion_is_rounded_down_to_whole_major_units_never_above_the_volume_rule()
+    {
+        var model = ScoringModel.Default();
+        model.Suggestions["B"].FloorMinor = 0;
+        // 1,000,001.00 a year / 12 × 2 = 166,666.83… → 166,666.00
+        Assert.Equal(166_666 * 100L, model.Suggest("B", 100_000_100L).LimitMinor);
+    }
+
+    [Fact]
+    public void A_zero_cap_on_a_grade_that_suggests_by_volume_is_refused_naming_the_field()
+    {
+        var model = ScoringModel.Default();
+        model.Suggestions["B"].CapMinor = 0;
+        var problems = model.Validate();
+        Assert.Contains(problems, p => p.StartsWith("suggestions.B.capMinor: "));
+        Assert.Empty(ScoringModel.Default().Validate()); // D (volumeMonths 0, cap 0: suggest nothing) stays valid
+    }
+
+    [Fact]
     public void Two_late_payments_in_six_months_downgrade_one_grade()
     {
         var model = ScoringModel.Default();

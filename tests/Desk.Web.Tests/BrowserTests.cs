@@ -6,15 +6,24 @@ namespace Desk.Web.Tests;
 /// <summary>
 /// The pages as people use them, in headless Chromium: Debian's /usr/bin/chromium driven by Playwright for .NET (its
 /// node driver ships inside the NuGet package; no browser is ever downloaded: the executable path is set). Saves
-/// screenshots of the main pages into docs/screenshots/, which README shows.
+/// screenshots of the main pages: into docs/screenshots/ (which README shows) only when DESK_SCREENSHOTS=1, otherwise into
+/// the test output folder, so that a CI run leaves the work tree clean.
 /// </summary>
 public class BrowserTests
 {
     public const string ChromiumPath = "/usr/bin/chromium";
     private const float TimeoutMs = 20_000;
 
-    private static string ScreenshotDirectory()
+    public const string ScreenshotsVariable = "DESK_SCREENSHOTS";
+
+    public static string ScreenshotDirectory()
     {
+        if (Environment.GetEnvironmentVariable(ScreenshotsVariable) != "1")
+        {
+            string output = Path.Combine(AppContext.BaseDirectory, "screenshots");
+            Directory.CreateDirectory(output);
+            return output;
+        }
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Engine.sln"))) dir = dir.Parent;
         string path = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("Engine.sln not found"), "docs", "screenshots");
@@ -62,11 +71,11 @@ public class BrowserTests
         await sam.SetInputFilesAsync("#file", new FilePayload { Name = "customers.csv", MimeType = "text/csv", Buffer = Encoding.UTF8.GetBytes(csv.ToString()) });
         await sam.ClickAsync("#preview");
         string preview = (await sam.TextContentAsync("#preview-result"))!;
-        Assert.Contains("5 valid rows, 2 problems", preview);
+        Assert.Contains("5 行有效，2 个问题", preview); // a zh-CN browser gets the Chinese pages
         Assert.Contains("initial_limit", await sam.TextContentAsync("#import-errors"));
         await sam.ScreenshotAsync(new() { Path = Path.Combine(shots, "import-preview.png"), FullPage = true });
         await sam.ClickAsync("#confirm-import");
-        Assert.Contains("Created 5, updated 0, unchanged 0, engine accounts opened 5", await sam.TextContentAsync("#import-result"));
+        Assert.Contains("新建 5，更新 0，未变 0，开立引擎账户 5", await sam.TextContentAsync("#import-result"));
 
         await sam.GotoAsync("/customers");
         await sam.ScreenshotAsync(new() { Path = Path.Combine(shots, "customers.png"), FullPage = true });
@@ -84,7 +93,7 @@ public class BrowserTests
         await sam.ClickAsync("#submit-application");
         await sam.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/applications/\d+$"));
         string applicationUrl = sam.Url;
-        Assert.Contains("InApproval", await sam.TextContentAsync("#status"));
+        Assert.Contains("审批中", await sam.TextContentAsync("#status")); // InApproval
 
         foreach (string approver in new[] { "fay", "dora" })
         {
@@ -100,13 +109,22 @@ public class BrowserTests
         await Wait.UntilAsync(async () =>
         {
             await sam.GotoAsync(applicationUrl);
-            return (await sam.TextContentAsync("#write-back"))!.Contains("Done");
+            return (await sam.TextContentAsync("#write-back"))!.Contains("完成"); // Done
         }, "the write-back to show Done on the application page");
-        Assert.Contains("Approved", await sam.TextContentAsync("#status"));
+        Assert.Contains("已批准", await sam.TextContentAsync("#status")); // Approved
         await sam.ScreenshotAsync(new() { Path = Path.Combine(shots, "application.png"), FullPage = true });
 
         await sam.GotoAsync(customerUrl);
         Assert.Contains("80,000.00", await sam.TextContentAsync("#limit")); // read live from the engine
         await sam.ScreenshotAsync(new() { Path = Path.Combine(shots, "customer-360.png"), FullPage = true });
+    }
+
+    [Fact]
+    public void Screenshots_go_to_the_test_output_unless_DESK_SCREENSHOTS_is_1()
+    {
+        if (Environment.GetEnvironmentVariable(ScreenshotsVariable) == "1") return; // a screenshot run: docs/screenshots is meant
+        string dir = ScreenshotDirectory();
+        Assert.StartsWith(AppContext.BaseDirectory, dir);
+        Assert.DoesNotContain(Path.Combine("docs", "screenshots"), dir);
     }
 }

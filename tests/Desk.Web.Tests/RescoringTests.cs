@@ -56,9 +56,10 @@ public class RescoringTests
         Assert.Contains("one grade down", score.Reason);
         Assert.Equal(6_000_000, customer.Volume12mMinor);
         Assert.Equal(60, customer.UtilisationPct);
-        // Grade C suggests one month of volume: ¥5,000, below the ¥100,000 limit; people decide it on the usual route.
+        // Grade C suggests one month of volume (¥5,000) but at least its floor of ¥20,000, below the ¥100,000 limit;
+        // people decide it on the usual route.
         Assert.Equal(ApplicationKind.LimitChange, app.Kind);
-        Assert.Equal(5_000_00, app.AmountMinor);
+        Assert.Equal(20_000_00, app.AmountMinor);
         Assert.Equal(Services.RescoringService.Actor, app.SubmittedBy);
         Assert.Equal(ApplicationStatus.InApproval, app.Status);
         Assert.Equal("finance-review", app.Steps.OrderBy(s => s.Index).First().Name);

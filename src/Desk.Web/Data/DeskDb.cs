@@ -28,6 +28,10 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
     public DbSet<ScoringModelVersion> ScoringModels => Set<ScoringModelVersion>();
     public DbSet<RoutePolicyVersion> RoutePolicies => Set<RoutePolicyVersion>();
     public DbSet<Segment> Segments => Set<Segment>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<OutboxAttempt> OutboxAttempts => Set<OutboxAttempt>();
+    public DbSet<CollectionCase> Cases => Set<CollectionCase>();
+    public DbSet<CaseActionRecord> CaseActions => Set<CaseActionRecord>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -66,7 +70,13 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(a => new { a.EntityType, a.EntityId });
             e.HasIndex(a => a.At);
         });
-        b.Entity<DeskUser>(e => { e.ToTable("Users"); e.HasIndex(u => u.UserName).IsUnique(); });
+        b.Entity<DeskUser>(e =>
+        {
+            e.ToTable("Users");
+            e.HasIndex(u => u.UserName).IsUnique();
+            e.Property(u => u.Language).HasMaxLength(8);
+            e.Property(u => u.Source).HasMaxLength(8).HasDefaultValue("local");
+        });
         b.Entity<ApiClient>().HasIndex(c => c.KeyHash).IsUnique();
         b.Entity<DeskSetting>().HasKey(s => s.Key);
         b.Entity<CreditApplication>(e =>
@@ -98,6 +108,33 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
         b.Entity<RoutePolicyVersion>().HasKey(m => m.Version);
         b.Entity<RoutePolicyVersion>().Property(m => m.Version).ValueGeneratedNever();
         b.Entity<Segment>().HasIndex(s => s.Name).IsUnique();
+        b.Entity<OutboxMessage>(e =>
+        {
+            e.ToTable("OutboxMessages");
+            // One message per trigger: the unique key is what makes an enqueue after a crash or a second run a no-op.
+            e.HasIndex(m => m.TriggerKey).IsUnique();
+            e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+            e.Property(m => m.TriggerKey).HasMaxLength(OutboxRules.TriggerKeyLengthMax);
+            e.Property(m => m.Channel).HasConversion<string>().HasMaxLength(10);
+            e.Property(m => m.Status).HasConversion<string>().HasMaxLength(10);
+            e.Property(m => m.Target).HasMaxLength(500);
+            e.HasMany(m => m.AttemptLog).WithOne().HasForeignKey(a => a.MessageId);
+        });
+        b.Entity<OutboxAttempt>(e => { e.ToTable("OutboxAttempts"); e.HasIndex(a => a.MessageId); });
+        b.Entity<CollectionCase>(e =>
+        {
+            e.ToTable("CollectionCases");
+            e.HasIndex(c => c.AccountId).IsUnique();
+            e.HasIndex(c => c.AssignedTo);
+            e.Property(c => c.Status).HasConversion<string>().HasMaxLength(10);
+            e.HasMany(c => c.Actions).WithOne().HasForeignKey(a => a.CaseId);
+        });
+        b.Entity<CaseActionRecord>(e =>
+        {
+            e.ToTable("CollectionActions");
+            e.HasIndex(a => a.CaseId);
+            e.Property(a => a.Kind).HasConversion<string>().HasMaxLength(20);
+        });
 
         if (Database.IsSqlite())
         {

@@ -21,6 +21,6 @@ public sealed class PasswordModel(DeskDb db, TimeProvider clock) : PageModel
         user.MustChangePassword = false;
         Audit.Record(db, User.Name(), "User", user.UserName, "change-password", null, null, clock.GetUtcNow());
         await db.SaveChangesAsync();
-        (Ok, Message) = (true, "密码已更新 Password changed");
+        (Ok, Message) = (true, "Password changed");
     }
 }

@@ -11,6 +11,7 @@ public sealed class PoliciesModel(DeskDb db, TimeProvider clock) : PageModel
     public string RoutesJson { get; private set; } = "";
     public int ScoringVersion { get; private set; }
     public string ScoringJson { get; private set; } = "";
+    public string CollectionsJson { get; private set; } = "";
     public IReadOnlyList<string> Problems { get; private set; } = [];
     public bool Saved { get; private set; }
 
@@ -22,6 +23,14 @@ public sealed class PoliciesModel(DeskDb db, TimeProvider clock) : PageModel
         (RoutesVersion, RoutesJson) = (version, JsonSerializer.Serialize(policy, Policies.Json));
         var model = await Policies.ScoringAsync(db);
         (ScoringVersion, ScoringJson) = (model.Version, JsonSerializer.Serialize(model, Policies.Json));
+        CollectionsJson = JsonSerializer.Serialize(await Policies.CollectionsAsync(db), Policies.Json);
+    }
+
+    public async Task OnPostCollectionsAsync(string json)
+    {
+        Problems = await Policies.SaveCollectionsAsync(db, json ?? "", User.AuditName(), clock.GetUtcNow());
+        Saved = Problems.Count == 0;
+        await LoadAsync();
     }
 
     public async Task OnPostRoutesAsync(string json)

@@ -22,6 +22,8 @@ public sealed class DeskJobs(IServiceScopeFactory scopes, WriteBackSignal signal
                 await WriteBacksAsync(stoppingToken);
                 await DeadlinesAsync(stoppingToken);
                 await NightlyScoringAsync(stoppingToken);
+                await RemindersAsync(stoppingToken);
+                await OutboxAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
             catch (Exception e)
@@ -31,6 +33,22 @@ public sealed class DeskJobs(IServiceScopeFactory scopes, WriteBackSignal signal
             try { await signal.WaitAsync(interval, stoppingToken); }
             catch (OperationCanceledException) { return; }
         }
+    }
+
+    /// <summary>Today's reminders (the engine's UTC day) into the outbox; repeated rounds add nothing (trigger keys).</summary>
+    public async Task<int> RemindersAsync(CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var dues = await scope.ServiceProvider.GetRequiredService<IDueFeed>().OpenDuesAsync(today.AddDays(-400), today.AddDays(400), ct);
+        if (dues.Count == 0) return 0;
+        return (await scope.ServiceProvider.GetRequiredService<ReminderService>().EnqueueAsync(dues, today, ct)).Added;
+    }
+
+    public async Task<int> OutboxAsync(CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<OutboxService>().DeliverDueAsync(100, ct);
     }
 
     public async Task<int> WriteBacksAsync(CancellationToken ct)

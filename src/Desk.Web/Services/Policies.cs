@@ -66,4 +66,30 @@ public static class Policies
         await db.SaveChangesAsync();
         return [];
     }
+
+    public const string CollectionsKey = "collections.policy";
+
+    /// <summary>The reminder rules and message templates in force (the defaults until someone saves them).</summary>
+    public static async Task<CollectionsPolicy> CollectionsAsync(DeskDb db, CancellationToken ct = default)
+    {
+        var row = await db.Settings.AsNoTracking().FirstOrDefaultAsync(s => s.Key == CollectionsKey, ct);
+        return row is null ? new CollectionsPolicy() : JsonSerializer.Deserialize<CollectionsPolicy>(row.Value, Json)!;
+    }
+
+    public static async Task<IReadOnlyList<string>> SaveCollectionsAsync(DeskDb db, string json, string actor, DateTimeOffset now)
+    {
+        CollectionsPolicy? policy;
+        try { policy = JsonSerializer.Deserialize<CollectionsPolicy>(json, Json); }
+        catch (JsonException e) { return [$"json: {e.Message}"]; }
+        if (policy is null) return ["json: empty"];
+        var problems = policy.Validate();
+        if (problems.Count > 0) return problems;
+        var row = await db.Settings.FindAsync([CollectionsKey]);
+        string value = JsonSerializer.Serialize(policy, Json);
+        string? before = row?.Value;
+        if (row is null) db.Settings.Add(new DeskSetting { Key = CollectionsKey, Value = value }); else row.Value = value;
+        Audit.Record(db, actor, "CollectionsPolicy", CollectionsKey, "update", before is null ? null : new { policy = JsonSerializer.Deserialize<CollectionsPolicy>(before, Json) }, new { policy }, now);
+        await db.SaveChangesAsync();
+        return [];
+    }
 }

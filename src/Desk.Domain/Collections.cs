@@ -1,9 +1,9 @@
 namespace Desk.Domain;
 
-// Collections (DESK.md "Collections"): the case model and its rules, fed by the engine's delinquency (LIFECYCLE.md)
+// Collections (docs/DESK.md "Collections"): the case model and its rules, fed by the engine's delinquency (docs/LIFECYCLE.md)
 // through an interface that the engine projection implements once the lifecycle events exist.
 
-/// <summary>The engine's delinquency stages (LIFECYCLE.md), as strings so that a new stage does not break the desk.</summary>
+/// <summary>The engine's delinquency stages (docs/LIFECYCLE.md), as strings so that a new stage does not break the desk.</summary>
 public static class DelinquencyStages
 {
     public const string Current = "CURRENT";
@@ -24,7 +24,7 @@ public sealed record CollectionAction(CollectionActionKind Kind, string By, Date
 
 public static class CollectionRules
 {
-    /// <summary>The aging buckets of LIFECYCLE.md, in order.</summary>
+    /// <summary>The aging buckets of docs/LIFECYCLE.md, in order.</summary>
     public static readonly IReadOnlyList<string> Buckets = ["current", "1-30", "31-60", "61-90", "91-180", "180+"];
 
     /// <summary>The bucket of a due that is <paramref name="dpd"/> days past due (0 or less: current).</summary>

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Desk.Domain;
 
-// The outbox (DESK.md "Collections"): messages to customers and other systems are written in the same transaction as
+// The outbox (docs/DESK.md "Collections"): messages to customers and other systems are written in the same transaction as
 // what triggered them, keyed by the trigger, and delivered by a job that retries with backoff and logs every attempt.
 
 public enum OutboxChannel { Webhook, Email }

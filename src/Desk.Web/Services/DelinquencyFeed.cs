@@ -6,7 +6,7 @@ namespace Desk.Web.Services;
 
 /// <summary>
 /// Where the collections worklist comes from. The engine projection (following DELINQUENCY_STAGE_CHANGED and the
-/// dues of LIFECYCLE.md) will implement it; until those events exist <see cref="ProjectedDelinquencyFeed"/> serves it
+/// dues of docs/LIFECYCLE.md) will implement it; until those events exist <see cref="ProjectedDelinquencyFeed"/> serves it
 /// from the desk's own projection.
 /// </summary>
 public interface IDelinquencyFeed

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace Desk.Web.Services;
 
-/// <summary>Open dues per customer, for reminders. The engine projection of statements and dues (LIFECYCLE.md) will implement it.</summary>
+/// <summary>Open dues per customer, for reminders. The engine projection of statements and dues (docs/LIFECYCLE.md) will implement it.</summary>
 public interface IDueFeed
 {
     Task<IReadOnlyList<(long CustomerId, DueItem Item)>> OpenDuesAsync(DateOnly from, DateOnly to, CancellationToken ct = default);

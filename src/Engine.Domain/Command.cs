@@ -42,6 +42,12 @@ public struct Command
     public ScheduledDue[]? Dues;
     /// <summary>TopUp: PREPAID or DEPOSIT.</summary>
     public FundsKind FundsKind;
+    /// <summary>
+    /// Account administration (<see cref="CommandKinds.IsAccountAdministration"/>): the principal that sent it, recorded in
+    /// its event for the audit trail; 1–<see cref="CommandValidator.IdLengthMax"/> printable ASCII characters, or null.
+    /// Not part of the payload fingerprint: a retry by another key of the same request is the same request.
+    /// </summary>
+    public string? Actor;
 
     // Computed once by the producer (Fingerprints.StampKeys), carried in the ring slot so the decide thread hashes no
     // string. Not part of the payload: the fingerprint covers the fields above only.

@@ -31,3 +31,23 @@ public enum CommandType : byte
     /// <summary>Operator test clock: moves engine time forward by <c>AmountMinor</c> milliseconds (journaled).</summary>
     AdvanceClock = 23,
 }
+
+/// <summary>Which commands belong to which path (docs/SPEC.md "Commands"; the access roles of README "Access control").</summary>
+public static class CommandKinds
+{
+    /// <summary>
+    /// Account administration: opening, limits, freezes, closing, spending controls and the credit lifecycle's commands.
+    /// Their events record the sending principal (<see cref="Command.Actor"/>).
+    /// </summary>
+    public static bool IsAccountAdministration(CommandType type) => type is
+        CommandType.OpenAccount or CommandType.ChangeLimit or CommandType.SetTemporaryLimit or CommandType.Freeze
+        or CommandType.Unfreeze or CommandType.CloseAccount or CommandType.SetSpendingControls
+        or CommandType.SetBillingTerms or CommandType.ScheduleDues or CommandType.SetDelinquencyPolicy
+        or CommandType.TopUp or CommandType.ReleaseDeposit or CommandType.ApplyDeposit or CommandType.PayOut
+        or CommandType.AdvanceClock;
+
+    /// <summary>The authorization path: what a card switch or order system sends.</summary>
+    public static bool IsAuthorizationPath(CommandType type) => type is
+        CommandType.Authorize or CommandType.IncrementAuthorization or CommandType.Capture or CommandType.Void
+        or CommandType.ForcePost or CommandType.Refund or CommandType.Repay;
+}

@@ -23,6 +23,7 @@ public static class CommandValidator
             return new ValidationError("command", $"unknown command type {(int)command.Type}");
 
         if (CheckId(command.RequestId, "request_id", required: true) is { } requestIdError) return requestIdError;
+        if (command.Actor is not null && CheckId(command.Actor, "actor", required: true) is { } actorError) return actorError;
 
         switch (command.Type)
         {

@@ -13,8 +13,11 @@ namespace Engine.Domain;
 /// str request_id | str account_id | str authorization_id | str customer_id | str merchant_id | str reason
 /// [controls: i64 max_authorization | i32 velocity_count | i64 velocity_amount | i32 window_seconds | u8 n | i16 × n mccs]
 /// [lifecycle (flag 8): see <see cref="LifecycleCodec"/>]
+/// [actor (flag 16): str actor]
+/// [previous amount (flag 32): i64 previous_amount]
 /// </code>
-/// Flag 8 was added with the credit lifecycle; events written before it never set it and decode unchanged.
+/// Flag 8 was added with the credit lifecycle, flags 16 and 32 with the audit trail; events written before a flag
+/// existed never set it and decode unchanged.
 /// where <c>str</c> is a u16 length (0xFFFF = absent) followed by that many ASCII bytes. Integrity
 /// (checksums) belongs to the journal record that carries the events.
 /// </summary>
@@ -23,18 +26,21 @@ public static class EventCodec
     public const byte FormatVersion = 1;
     /// <summary>An upper bound on one encoded event: fixed part + six strings at their validated maxima + controls.</summary>
     public const int EncodedSizeMax = 96 + 5 * (2 + CommandValidator.IdLengthMax) + (2 + CommandValidator.ReasonLengthMax) + 32 + 2 * CommandValidator.BlockedMccCountMax
-        + LifecycleCodec.EncodedSizeMax;
+        + LifecycleCodec.EncodedSizeMax + (2 + CommandValidator.IdLengthMax) + 8;
 
     private const byte FlagAuthorizationClosed = 1;
     private const byte FlagFinal = 2;
     private const byte FlagHasControls = 4;
     private const byte FlagHasLifecycle = 8;
+    private const byte FlagHasActor = 16;
+    private const byte FlagHasPreviousAmount = 32;
     private const ushort AbsentString = 0xFFFF;
 
     /// <summary>Writes <paramref name="e"/> into <paramref name="destination"/> (at least <see cref="EncodedSizeMax"/> bytes free); returns the bytes written.</summary>
     public static int Encode(in LedgerEvent e, Span<byte> destination)
     {
-        byte flags = (byte)((e.AuthorizationClosed ? FlagAuthorizationClosed : 0) | (e.Final ? FlagFinal : 0) | (e.Controls is not null ? FlagHasControls : 0) | (e.Lifecycle is not null ? FlagHasLifecycle : 0));
+        byte flags = (byte)((e.AuthorizationClosed ? FlagAuthorizationClosed : 0) | (e.Final ? FlagFinal : 0) | (e.Controls is not null ? FlagHasControls : 0)
+            | (e.Lifecycle is not null ? FlagHasLifecycle : 0) | (e.Actor is not null ? FlagHasActor : 0) | (e.PreviousAmountMinor is not null ? FlagHasPreviousAmount : 0));
         destination[0] = FormatVersion;
         destination[1] = (byte)e.Type;
         destination[2] = (byte)e.Command;
@@ -72,6 +78,8 @@ public static class EventCodec
             }
         }
         if (e.Lifecycle is { } lifecycle) LifecycleCodec.Write(lifecycle, destination, ref at);
+        if (e.Actor is not null) WriteString(destination, ref at, e.Actor);
+        if (e.PreviousAmountMinor is { } previous) WriteInt64(destination, ref at, previous);
         return at;
     }
 
@@ -131,6 +139,8 @@ public static class EventCodec
                 };
             }
             if ((flags & FlagHasLifecycle) != 0) e.Lifecycle = LifecycleCodec.Read(source, ref at);
+            if ((flags & FlagHasActor) != 0) e.Actor = ReadString(source, ref at);
+            if ((flags & FlagHasPreviousAmount) != 0) e.PreviousAmountMinor = ReadInt64(source, ref at);
         }
         catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException or ArgumentException)
         {

@@ -31,6 +31,7 @@ public sealed partial class Ledger
             Mcc = (short)command.Mcc,
             Reason = command.Reason,
             Final = command.Final,
+            Actor = command.Actor,
         };
         switch (command.Type)
         {
@@ -74,7 +75,8 @@ public sealed partial class Ledger
         Debug.Assert(outcome.HeldMinor >= 0, "held is never negative");
         if (outcome.Type == EventType.Declined)
         {
-            Debug.Assert(outcome.HoldReleasedMinor == 0 && !outcome.AuthorizationClosed && outcome.ExpiresAtUnixMs == 0 && outcome.Controls is null,
+            Debug.Assert(outcome.HoldReleasedMinor == 0 && !outcome.AuthorizationClosed && outcome.ExpiresAtUnixMs == 0 && outcome.Controls is null
+                && outcome.PreviousAmountMinor is null,
                 "a decline records what was asked, not what an approval would have set");
             return;
         }
@@ -108,6 +110,7 @@ public sealed partial class Ledger
             DeclineFor(ref outcome, Status.ArithmeticOverflow, index);
             return;
         }
+        outcome.PreviousAmountMinor = account.CreditLimitMinor;
         Approve(ref outcome, EventType.LimitChanged, command.AmountMinor, account.TemporaryLimitMinor, account.TemporaryLimitExpiresAtUnixMs, account.HeldMinor, account.PostedMinor);
     }
 
@@ -122,6 +125,7 @@ public sealed partial class Ledger
             return;
         }
         outcome.ExpiresAtUnixMs = expiresAt;
+        outcome.PreviousAmountMinor = account.TemporaryLimitMinor;
         Approve(ref outcome, EventType.TemporaryLimitSet, account.CreditLimitMinor, command.AmountMinor, expiresAt, account.HeldMinor, account.PostedMinor);
     }
 

@@ -45,6 +45,13 @@ public struct LedgerEvent
     public SpendingControls? Controls;
     /// <summary>Credit lifecycle detail (docs/LIFECYCLE.md); null on events without any.</summary>
     public LifecycleDetail? Lifecycle;
+    /// <summary>Account administration (approved or declined): the principal that sent the command; null when none was known.</summary>
+    public string? Actor;
+    /// <summary>
+    /// What the event replaced, so one event answers "from what to what": LimitChanged the credit limit before,
+    /// TemporaryLimitSet the temporary limit before; null on other events and on events written before it existed.
+    /// </summary>
+    public long? PreviousAmountMinor;
 
     // Keys of the ids above, not encoded: set by Decide live and by Fingerprints.StampKeys at decode time, so Apply
     // hashes no string (on recovery, read models and replicas as on the decide thread).

@@ -153,8 +153,10 @@ public sealed partial class LedgerReadModel
     /// A page of an account's events from the log, null when the account does not exist. Locations are copied under
     /// the lock a chunk at a time; the events are read from disk outside it, so a long page never holds up the feeder.
     /// </summary>
-    public EventPage? ListEvents(string accountId, long fromSequence, int limit)
+    /// <param name="types">Only events of these types (<see cref="EventTypeFilter"/>); <see cref="EventTypeFilter.All"/> for every event.</param>
+    public EventPage? ListEvents(string accountId, long fromSequence, int limit, EventTypeFilter types = default)
     {
+        int scannedMax = _options.ScannedEventsPerPageMax, scanned = 0;
         const int ChunkEntries = 1024;
         var chunk = new List<EventLocation>(ChunkEntries);
         Span<byte> buffer = stackalloc byte[EventCodec.EncodedSizeMax];
@@ -208,7 +210,9 @@ public sealed partial class LedgerReadModel
                 if (!TryReadEvent(bytes!, location, accountId, buffer, out DomainEvent e)) continue; // truncated away meanwhile
                 if (e.Sequence < fromSequence) continue;
                 if (events.Count == limit) return new EventPage(sequence, events, e.Sequence, oldestRetained);
-                events.Add(e);
+                // Bounded work: a page that read its share of the log ends here; the caller goes on from the next event.
+                if (scanned++ == scannedMax) return new EventPage(sequence, events, e.Sequence, oldestRetained);
+                if (types.Includes(e.Type)) events.Add(e);
             }
         }
     }

@@ -12,6 +12,11 @@ public sealed class ReadModelOptions
     public long HistoryEventsMax { get; set; } = 50_000_000;
     /// <summary>Largest page of ListAuthorizations / ListEvents.</summary>
     public int PageSizeMax { get; set; } = 1000;
+    /// <summary>
+    /// Most events one ListEvents page reads from the log. A page filtered by event type over a long history stops
+    /// there with fewer events and a resume point, so one call's work is bounded however rare the wanted events are.
+    /// </summary>
+    public int ScannedEventsPerPageMax { get; set; } = 10_000;
     /// <summary>Page size when the request says 0.</summary>
     public int PageSizeDefault { get; set; } = 100;
     /// <summary>The sequence → journal address index used to start subscribers and history pages keeps one entry per this many events.</summary>
@@ -27,6 +32,8 @@ public sealed class ReadModelOptions
     {
         if (HistoryEventsMax < 1000) throw new ArgumentException("ReadModel:HistoryEventsMax must be >= 1000");
         if (PageSizeMax is < 1 or > 10_000) throw new ArgumentException("ReadModel:PageSizeMax must be 1..10,000");
+        if (ScannedEventsPerPageMax < PageSizeMax || ScannedEventsPerPageMax > 1_000_000)
+            throw new ArgumentException("ReadModel:ScannedEventsPerPageMax must be PageSizeMax..1,000,000");
         if (PageSizeDefault < 1 || PageSizeDefault > PageSizeMax) throw new ArgumentException("ReadModel:PageSizeDefault must be 1..PageSizeMax");
         if (SequenceIndexStride < 1) throw new ArgumentException("ReadModel:SequenceIndexStride must be >= 1");
         if (MinSequenceWaitMaxMs < 0) throw new ArgumentException("ReadModel:MinSequenceWaitMaxMs must be >= 0");

@@ -39,6 +39,8 @@ public sealed class EventCodecTests
         Assert.Equal(expected.Mcc, actual.Mcc);
         Assert.Equal(expected.Reason, actual.Reason);
         Assert.Equal(expected.Controls, actual.Controls);
+        Assert.Equal(expected.Actor, actual.Actor);
+        Assert.Equal(expected.PreviousAmountMinor, actual.PreviousAmountMinor);
     }
 
     private static LedgerEvent FullEvent(EventType type) => new()
@@ -67,6 +69,8 @@ public sealed class EventCodecTests
         Mcc = 9999,
         Reason = new string(' ', 3) + new string('r', CommandValidator.ReasonLengthMax - 3),
         Controls = new SpendingControls { MaxAuthorizationAmountMinor = 9, VelocityMaxCount = 8, VelocityMaxAmountMinor = 7, VelocityWindowSeconds = 6, BlockedMccs = [0, 5411, 9999] },
+        Actor = new string('p', CommandValidator.IdLengthMax),
+        PreviousAmountMinor = long.MinValue,
     };
 
     public static TheoryData<EventType> AllEventTypes()

@@ -26,6 +26,7 @@ public sealed class CommandGateway(EngineHost host)
         {
             throw GrpcErrors.InvalidArgument(e.Error);
         }
+        if (CommandKinds.IsAccountAdministration(command.Type)) command.Actor = AuditActor.Of(context);
         // Do not start work the caller has already given up on; once submitted, a command runs to completion
         // (the engine has no cancellation), and a retry with the same request_id gets its recorded reply.
         if (context.Deadline <= DateTime.UtcNow || context.CancellationToken.IsCancellationRequested)

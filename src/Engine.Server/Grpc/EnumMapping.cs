@@ -15,5 +15,7 @@ public static class EnumMapping
 
     public static Credit.V1.EventType ToProto(Engine.Domain.EventType type) => (Credit.V1.EventType)(int)type;
 
+    public static Engine.Domain.EventType ToDomain(Credit.V1.EventType type) => (Engine.Domain.EventType)(int)type;
+
     public static Credit.V1.CommandType ToProto(Engine.Domain.CommandType command) => (Credit.V1.CommandType)(int)command;
 }

@@ -32,7 +32,9 @@ public static class EventMapping
             OvercapturePercent = e.OvercapturePercent,
             MerchantId = e.MerchantId ?? "",
             Reason = e.Reason ?? "",
+            Actor = e.Actor ?? "",
         };
+        if (e.PreviousAmountMinor is { } previous) proto.PreviousAmount = previous;
         // Only Authorize and ForcePost carry a merchant category; -1 records its absence.
         if (e.Mcc >= 0 && e.Command is CommandType.Authorize or CommandType.ForcePost) proto.Mcc = e.Mcc;
         if (e.Controls is { } controls) proto.Controls = ToProto(controls);

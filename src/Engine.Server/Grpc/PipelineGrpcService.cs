@@ -41,7 +41,7 @@ public sealed class PipelineGrpcService(EngineHost host, IOptions<ServerOptions>
             while (await requestStream.MoveNext(stopping.Token).ConfigureAwait(false))
             {
                 ExecuteRequest request = requestStream.Current;
-                if (ToCommands(request) is not { } commands)
+                if (ToCommands(request, context) is not { } commands)
                 {
                     refusal = InvalidBatch(request);
                     break;
@@ -93,12 +93,13 @@ public sealed class PipelineGrpcService(EngineHost host, IOptions<ServerOptions>
     }
 
     /// <summary>Maps and validates a whole batch; throws <see cref="InvalidCommandException"/> naming <c>commands[i].…</c>. Null when its size is out of range.</summary>
-    private DomainCommand[]? ToCommands(ExecuteRequest request)
+    private DomainCommand[]? ToCommands(ExecuteRequest request, ServerCallContext context)
     {
         int count = request.Commands.Count;
         if (count == 0 || count > _options.ExecuteBatchSizeMax) return null;
         var commands = new DomainCommand[count];
         for (int i = 0; i < count; i++) commands[i] = CommandMapping.ToDomain(request.Commands[i], i);
+        AuditActor.Stamp(commands, context);
         return commands;
     }
 

@@ -50,9 +50,23 @@ public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed fe
         CheckAccountId(request.AccountId);
         if (request.FromSequence < 0) throw GrpcErrors.InvalidArgument("from_sequence", "must be >= 0");
         int limit = PageSize(request.Limit, "limit");
+        EventTypeFilter types = TypesOf(request);
         await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
-        EventPage page = GrpcErrors.FromReadModel(() => readModel.ListEvents(request.AccountId, request.FromSequence, limit)) ?? throw AccountNotFound(request.AccountId);
+        EventPage page = GrpcErrors.FromReadModel(() => readModel.ListEvents(request.AccountId, request.FromSequence, limit, types)) ?? throw AccountNotFound(request.AccountId);
         return Labelled(QueryMapping.ToProto(page), context);
+    }
+
+    private static EventTypeFilter TypesOf(ListEventsRequest request)
+    {
+        var types = new Engine.Domain.EventType[request.EventTypes.Count];
+        for (int i = 0; i < types.Length; i++)
+        {
+            Credit.V1.EventType type = request.EventTypes[i];
+            if (type == Credit.V1.EventType.Unspecified || !Enum.IsDefined(type))
+                throw GrpcErrors.InvalidArgument($"event_types[{i}]", $"is not an event type ({(int)type})");
+            types[i] = EnumMapping.ToDomain(type);
+        }
+        return EventTypeFilter.Of(types);
     }
 
     private static void CheckAccountId(string accountId)

@@ -63,6 +63,7 @@ public static class ZeroCopyPipelineService
                         batch.Return();
                         break;
                     }
+                    AuditActor.Stamp(batch.Commands.AsSpan(0, batch.Count), context);
                     var replies = new Reply[batch.Count];
                     Task completion = host.Engine.SubmitBatchAsync(batch.Memory, replies, waitForCapacity: false).AsTask();
                     await pending.Writer.WriteAsync(new PendingBatch(batch, replies, completion), stopping.Token).ConfigureAwait(false);

@@ -36,7 +36,7 @@ public sealed partial class LedgerReadModel
         try
         {
             List<string> ids = _delinquency.Page(stage, pageToken, pageSize, out string? next);
-            long now = Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds() + _ledger.ClockOffsetMs, _ledger.LastTimestampUnixMs);
+            long now = EngineNowUnixMs();
             int today = EngineDays.DayOf(now);
             var rows = new List<DelinquentAccountView>(ids.Count);
             foreach (string id in ids)
@@ -59,6 +59,7 @@ public sealed partial class LedgerReadModel
         _lock.EnterReadLock();
         try
         {
+            int day = EngineDays.DayOf(EngineNowUnixMs());
             var largest = new List<DelinquentAccountView>();
             foreach (DelinquencyStage stage in new[] { DelinquencyStage.Watch, DelinquencyStage.FrozenDelinquent, DelinquencyStage.ChargedOff })
             {
@@ -66,13 +67,12 @@ public sealed partial class LedgerReadModel
                 {
                     _ledger.TryGetAccount(id, out Account account);
                     AccountLifecycle lifecycle = account.Lifecycle!;
-                    int day = EngineDays.DayOf(_ledger.LastTimestampUnixMs);
                     largest.Add(new DelinquentAccountView(id, account.CustomerId, lifecycle.Stage, lifecycle.PastDueMinor(day), lifecycle.DaysPastDue(day), lifecycle.DepositMinor));
                 }
             }
             largest.Sort((x, y) => y.PastDueMinor != x.PastDueMinor ? y.PastDueMinor.CompareTo(x.PastDueMinor) : string.CompareOrdinal(x.AccountId, y.AccountId));
             if (largest.Count > 10) largest.RemoveRange(10, largest.Count - 10);
-            return _portfolio.View(_ledger.LastSequence, largest);
+            return _portfolio.View(_ledger.LastSequence, largest, day);
         }
         finally
         {
@@ -104,7 +104,7 @@ public sealed partial class LedgerReadModel
                 OpenAuthorizationCount: account.OpenAuthorizations,
                 Controls: account.Controls?.Spec,
                 Sequence: _ledger.LastSequence,
-                Lifecycle: LifecycleView.Of(account, _ledger.Options.DelinquencyPolicy, Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds() + _ledger.ClockOffsetMs, _ledger.LastTimestampUnixMs)));
+                Lifecycle: LifecycleView.Of(account, _ledger.Options.DelinquencyPolicy, EngineNowUnixMs()));
         }
         finally
         {
@@ -148,6 +148,9 @@ public sealed partial class LedgerReadModel
             _lock.ExitReadLock();
         }
     }
+
+    /// <summary>Engine time as queries see it: the clock plus any test-clock offset, never before the last applied event. Call under the lock.</summary>
+    private long EngineNowUnixMs() => Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds() + _ledger.ClockOffsetMs, _ledger.LastTimestampUnixMs);
 
     /// <summary>
     /// A page of an account's events from the log, null when the account does not exist. Locations are copied under

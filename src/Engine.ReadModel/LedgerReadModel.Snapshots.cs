@@ -29,6 +29,7 @@ public sealed partial class LedgerReadModel
         var accounts = new Dictionary<string, AccountIndex>(StringComparer.Ordinal);
         long historyEvents = 0;
         long fromAddress = journal.BeginAddress;
+        var flows = new PortfolioFlows();
         if (snapshots.TryOpenNewestValid(out SnapshotInfo snapshot, out Stream body))
         {
             using (body)
@@ -37,6 +38,8 @@ public sealed partial class LedgerReadModel
                 {
                     ledger = Ledger.ReadSnapshot(body, ledgerOptions);
                     (historyEvents, uint format) = HistoryIndexSnapshot.Read(body, sequenceIndex, accounts, journal.BeginAddress);
+                    if (!flows.TryRead(body))
+                        _logger.LogInformation("read model: snapshot {Path} has no portfolio flows section (written before it existed); monthly flows count from here", snapshot.Path);
                     RebuildAccounts(ledger, accounts);
                     if (format == HistoryIndexSnapshot.PackedFormatMagic)
                         _logger.LogInformation("read model: snapshot {Path} has the old packed history index (RMX1); loaded as is, the next snapshot is written as RMX2", snapshot.Path);
@@ -68,7 +71,7 @@ public sealed partial class LedgerReadModel
             _logger.LogInformation("read model: the log was truncated and no read-model snapshot covers it; started from the engine's snapshot at sequence {Sequence} (history starts there)",
                 engineSnapshot.Sequence);
         }
-        Install(journal, ledger ?? new Ledger(ledgerOptions), sequenceIndex, accounts, historyEvents, fromAddress);
+        Install(journal, ledger ?? new Ledger(ledgerOptions), sequenceIndex, accounts, historyEvents, fromAddress, flows);
         return fromAddress;
     }
 
@@ -86,9 +89,10 @@ public sealed partial class LedgerReadModel
     /// <paramref name="journal"/>: history restarts here. Only the feeder calls this.
     /// </summary>
     public void Reset(EventJournal journal, Ledger ledger) =>
-        Install(journal, ledger, new SequenceIndex(_options.SequenceIndexStride), RebuildAccounts(ledger, []), 0, journal.TailAddress);
+        Install(journal, ledger, new SequenceIndex(_options.SequenceIndexStride), RebuildAccounts(ledger, []), 0, journal.TailAddress, new PortfolioFlows());
 
-    private void Install(EventJournal journal, Ledger ledger, SequenceIndex sequenceIndex, Dictionary<string, AccountIndex> accounts, long historyEvents, long fromAddress)
+    private void Install(EventJournal journal, Ledger ledger, SequenceIndex sequenceIndex, Dictionary<string, AccountIndex> accounts, long historyEvents, long fromAddress,
+        PortfolioFlows flows)
     {
         _lock.EnterWriteLock();
         try
@@ -100,9 +104,10 @@ public sealed partial class LedgerReadModel
             _ledger = ledger;
             _delinquency = new DelinquencyIndex();
             _portfolio = new PortfolioTotals();
+            _portfolio.Flows.TakeFlowsFrom(flows);
             foreach (Account account in ledger.Accounts)
             {
-                _portfolio.Add(account, ledger.LastTimestampUnixMs, +1);
+                _portfolio.Add(account, +1);
                 if (account.Lifecycle is not null) _delinquency.Observe(account, ledger.LastTimestampUnixMs);
             }
             _sequenceIndex = sequenceIndex;
@@ -159,6 +164,8 @@ public sealed partial class LedgerReadModel
                 {
                     _ledger.WriteSnapshot(stream);
                     HistoryIndexSnapshot.Write(stream, _sequenceIndex, _accounts);
+                    using var writer = new BinaryWriter(stream, System.Text.Encoding.ASCII, leaveOpen: true);
+                    _portfolio.Flows.Write(writer);
                 });
                 Volatile.Write(ref _snapshotSequence, info.Sequence);
                 return info;

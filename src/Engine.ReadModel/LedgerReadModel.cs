@@ -156,10 +156,16 @@ public sealed partial class LedgerReadModel : IDisposable
                 if (e.Sequence != expected)
                     throw new InvalidOperationException($"read model expected sequence {expected} but the log continued with {e.Sequence}: sequences must be dense");
                 if (applied == 0) _sequenceIndex.Observe(e.Sequence, address);
+                bool changesAccount = e.Type != EventType.Declined && e.AccountId is { Length: > 0 };
                 Account before = default;
-                if (e.Type != EventType.Declined && e.AccountId is { Length: > 0 } && _ledger.TryGetAccount(e.AccountId, out before)) _portfolio.Add(before, e.TimestampUnixMs, -1);
+                bool hadBefore = changesAccount && _ledger.TryGetAccount(e.AccountId, out before);
+                if (hadBefore) _portfolio.Add(before, -1);
                 _ledger.Apply(e);
-                if (e.Type != EventType.Declined && e.AccountId is { Length: > 0 } && _ledger.TryGetAccount(e.AccountId, out Account after)) _portfolio.Add(after, e.TimestampUnixMs, +1);
+                if (changesAccount && _ledger.TryGetAccount(e.AccountId, out Account after))
+                {
+                    _portfolio.Add(after, +1);
+                    _portfolio.Flows.Flow(e, after, hadBefore);
+                }
                 Index(e, new EventLocation(address, offset));
                 expected++;
                 applied++;

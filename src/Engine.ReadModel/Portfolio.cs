@@ -6,8 +6,9 @@ namespace Engine.ReadModel;
 public sealed record PortfolioGroup(long Accounts, long ExposureMinor);
 
 /// <summary>
-/// Portfolio totals kept incrementally as events apply (docs/LIFECYCLE.md "GetPortfolio"): never a scan per query.
-/// Past-due amounts are as of each account's last event.
+/// Portfolio totals kept incrementally as events apply (docs/LIFECYCLE.md "GetPortfolio"): never a scan of the accounts
+/// per query. Aging and past due are evaluated at the query's engine time from the dues by day
+/// (<see cref="PortfolioFlows"/>); the largest past-due accounts are ranked as of each account's last event.
 /// </summary>
 public sealed record PortfolioView(
     long Sequence,
@@ -17,7 +18,11 @@ public sealed record PortfolioView(
     long PastDueMinor,
     long DepositsMinor,
     long PrepaidMinor,
-    IReadOnlyList<DelinquentAccountView> LargestPastDue);
+    IReadOnlyList<DelinquentAccountView> LargestPastDue,
+    /// <summary>Open dues by aging bucket (<see cref="LifecycleView.BucketNames"/>): current, 1–30, 31–60, 61–90, 91–180, 180+ days.</summary>
+    IReadOnlyList<long> AgingMinor,
+    /// <summary>The last 24 calendar months up to the query's, oldest first.</summary>
+    IReadOnlyList<PortfolioMonth> Months);
 
 /// <summary>The running totals behind <see cref="PortfolioView"/>; one account's share is removed before an event and added after.</summary>
 internal sealed class PortfolioTotals
@@ -26,13 +31,13 @@ internal sealed class PortfolioTotals
     private readonly Int128[] _exposureByStatus = new Int128[3];
     private readonly long[] _accountsByStage = new long[4];
     private readonly Int128[] _exposureByStage = new Int128[4];
-    private Int128 _receivables, _pastDue, _deposits, _prepaid;
-    // The past-due share each lifecycle account contributed at its last event (past due grows with time alone, so the
-    // share removed before an event must be the one added after the previous one).
-    private readonly Dictionary<string, long> _pastDueShare = new(StringComparer.Ordinal);
+    private Int128 _receivables, _deposits, _prepaid;
+
+    /// <summary>Dues by day and the monthly flows.</summary>
+    public PortfolioFlows Flows { get; } = new();
 
     /// <summary>Adds (<paramref name="sign"/> = +1) or removes (−1) one account's share.</summary>
-    public void Add(in Account account, long atUnixMs, int sign)
+    public void Add(in Account account, int sign)
     {
         Int128 exposure = (Int128)account.PostedMinor + account.HeldMinor;
         _accountsByStatus[(int)account.Status] += sign;
@@ -44,26 +49,23 @@ internal sealed class PortfolioTotals
         if (account.Lifecycle is { } lifecycle)
         {
             _receivables += sign * (Int128)lifecycle.OpenDuesMinor;
-            if (sign < 0)
-            {
-                if (_pastDueShare.Remove(account.Id, out long share)) _pastDue -= share;
-            }
-            else
-            {
-                long share = lifecycle.PastDueMinor(EngineDays.DayOf(atUnixMs));
-                _pastDueShare[account.Id] = share;
-                _pastDue += share;
-            }
             _deposits += sign * (Int128)lifecycle.DepositMinor;
         }
+        Flows.Add(account, sign);
     }
 
     private static long Clamp(Int128 value) => value > long.MaxValue ? long.MaxValue : value < long.MinValue ? long.MinValue : (long)value;
 
-    public PortfolioView View(long sequence, IReadOnlyList<DelinquentAccountView> largest) => new(
-        sequence,
-        Enum.GetValues<AccountStatus>().ToDictionary(s => s, s => new PortfolioGroup(_accountsByStatus[(int)s], Clamp(_exposureByStatus[(int)s]))),
-        Enum.GetValues<DelinquencyStage>().ToDictionary(s => s, s => new PortfolioGroup(_accountsByStage[(int)s], Clamp(_exposureByStage[(int)s]))),
-        Clamp(_receivables), Clamp(_pastDue), Clamp(_deposits), Clamp(_prepaid),
-        largest);
+    public PortfolioView View(long sequence, IReadOnlyList<DelinquentAccountView> largest, int today)
+    {
+        long[] aging = Flows.Aging(today);
+        Int128 pastDue = 0;
+        for (int bucket = 1; bucket < aging.Length; bucket++) pastDue += aging[bucket];
+        return new PortfolioView(
+            sequence,
+            Enum.GetValues<AccountStatus>().ToDictionary(s => s, s => new PortfolioGroup(_accountsByStatus[(int)s], Clamp(_exposureByStatus[(int)s]))),
+            Enum.GetValues<DelinquencyStage>().ToDictionary(s => s, s => new PortfolioGroup(_accountsByStage[(int)s], Clamp(_exposureByStage[(int)s]))),
+            Clamp(_receivables), Clamp(pastDue), Clamp(_deposits), Clamp(_prepaid),
+            largest, aging, Flows.Months(today));
+    }
 }

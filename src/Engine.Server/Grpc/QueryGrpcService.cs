@@ -113,6 +113,9 @@ public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed fe
             response.ByStatus.Add(new Credit.V1.PortfolioGroup { Accounts = view.ByStatus[status].Accounts, Exposure = view.ByStatus[status].ExposureMinor });
         foreach (Engine.Domain.DelinquencyStage stage in Enum.GetValues<Engine.Domain.DelinquencyStage>())
             response.ByStage.Add(new Credit.V1.PortfolioGroup { Accounts = view.ByStage[stage].Accounts, Exposure = view.ByStage[stage].ExposureMinor });
+        response.Aging.Add(view.AgingMinor);
+        foreach (Engine.ReadModel.PortfolioMonth month in view.Months)
+            response.Months.Add(new Credit.V1.PortfolioMonth { Year = month.Year, Month = month.Month, Repaid = month.RepaidMinor, NewPastDue = month.NewPastDueMinor });
         foreach (DelinquentAccountView row in view.LargestPastDue)
         {
             response.LargestPastDue.Add(new DelinquentAccount

@@ -30,6 +30,11 @@ internal sealed class DelinquencyIndex
     private static readonly LargestFirst Order = new();
     private readonly SortedSet<Entry>[] _byStage = [new(Order), new(Order), new(Order), new(Order)];
     private readonly Dictionary<string, (DelinquencyStage Stage, Entry Entry)> _current = new(StringComparer.Ordinal);
+    // Accounts with open dues by their oldest due's day: an aging bucket is a range of days at query time, exact
+    // however long ago the account's last event was (an account ages without events).
+    private readonly SortedSet<(int OldestDueDay, string AccountId)> _byOldestDue = new(Comparer<(int OldestDueDay, string AccountId)>.Create(
+        static (x, y) => x.OldestDueDay != y.OldestDueDay ? x.OldestDueDay.CompareTo(y.OldestDueDay) : string.CompareOrdinal(x.AccountId, y.AccountId)));
+    private readonly Dictionary<string, int> _oldestDue = new(StringComparer.Ordinal);
 
     public int Count => _current.Count;
 
@@ -37,11 +42,56 @@ internal sealed class DelinquencyIndex
     public void Observe(in Account account, long atUnixMs)
     {
         AccountLifecycle? lifecycle = account.Lifecycle;
+        if (_oldestDue.Remove(account.Id, out int oldest)) _byOldestDue.Remove((oldest, account.Id));
+        if (lifecycle is { Dues.Count: > 0 })
+        {
+            _byOldestDue.Add((lifecycle.Dues[0].DueDay, account.Id));
+            _oldestDue[account.Id] = lifecycle.Dues[0].DueDay;
+        }
         if (_current.Remove(account.Id, out var previous)) _byStage[(int)previous.Stage].Remove(previous.Entry);
         if (lifecycle is null || lifecycle.Stage == DelinquencyStage.Current) return;
         var entry = new Entry(lifecycle.PastDueMinor(EngineDays.DayOf(atUnixMs)), account.Id);
         _byStage[(int)lifecycle.Stage].Add(entry);
         _current[account.Id] = (lifecycle.Stage, entry);
+    }
+
+    /// <summary>
+    /// Accounts whose days past due on <paramref name="today"/> fall in aging bucket <paramref name="bucket"/> (1–5 of
+    /// <see cref="LifecycleView.BucketNames"/>): a range of the oldest-due index, O(log n + accounts in the bucket).
+    /// </summary>
+    public IEnumerable<string> InBucket(int bucket, int today)
+    {
+        (int lowDays, int highDays) = bucket switch
+        {
+            1 => (1, 30),
+            2 => (31, 60),
+            3 => (61, 90),
+            4 => (91, 180),
+            5 => (181, int.MaxValue / 2),
+            _ => throw new ArgumentOutOfRangeException(nameof(bucket), bucket, "aging buckets of past-due accounts are 1..5"),
+        };
+        if (_byOldestDue.Count == 0) return [];
+        // Ids are printable ASCII, so "" and U+FFFF bound every id of a day (ordinal order).
+        var from = (Math.Max(today - highDays, int.MinValue / 2), "");
+        var to = (today - lowDays, "\uffff");
+        return _byOldestDue.GetViewBetween(from, to).Select(e => e.AccountId);
+    }
+
+    /// <summary>Orders <paramref name="rows"/> largest past-due first and returns the page after <paramref name="pageToken"/>.</summary>
+    public static List<T> PageOf<T>(List<T> rows, Func<T, (long PastDueMinor, string AccountId)> key, string? pageToken, int pageSize, out string? nextPageToken)
+    {
+        rows.Sort((x, y) => Order.Compare(new Entry(key(x).PastDueMinor, key(x).AccountId), new Entry(key(y).PastDueMinor, key(y).AccountId)));
+        int start = 0;
+        if (!string.IsNullOrEmpty(pageToken))
+        {
+            (long amount, string id) = Decode(pageToken);
+            var after = new Entry(amount, id);
+            while (start < rows.Count && Order.Compare(new Entry(key(rows[start]).PastDueMinor, key(rows[start]).AccountId), after) <= 0) start++;
+        }
+        int count = Math.Min(pageSize, rows.Count - start);
+        List<T> page = rows.GetRange(start, count);
+        nextPageToken = start + count < rows.Count && count > 0 ? $"{key(page[^1]).PastDueMinor}:{key(page[^1]).AccountId}" : null;
+        return page;
     }
 
     /// <summary>Accounts in <paramref name="stage"/>, after the entry named by <paramref name="pageToken"/>.</summary>

@@ -53,6 +53,33 @@ public sealed partial class LedgerReadModel
         }
     }
 
+    /// <summary>
+    /// The worklist of one aging bucket (1 = 1–30 … 5 = 180+ days past due, at the query's engine time), largest past-due
+    /// first. Bucket membership changes with time alone, so a page costs the accounts in the bucket (found by range in
+    /// the oldest-due index, then ranked), not the whole ledger.
+    /// </summary>
+    public DelinquentAccountPage ListAccountsInAgingBucket(int bucket, string? pageToken, int pageSize)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            int today = EngineDays.DayOf(EngineNowUnixMs());
+            var rows = new List<DelinquentAccountView>();
+            foreach (string id in _delinquency.InBucket(bucket, today))
+            {
+                _ledger.TryGetAccount(id, out Account account);
+                AccountLifecycle lifecycle = account.Lifecycle!;
+                rows.Add(new DelinquentAccountView(id, account.CustomerId, lifecycle.Stage, lifecycle.PastDueMinor(today), lifecycle.DaysPastDue(today), lifecycle.DepositMinor));
+            }
+            List<DelinquentAccountView> page = DelinquencyIndex.PageOf(rows, r => (r.PastDueMinor, r.AccountId), pageToken, pageSize, out string? next);
+            return new DelinquentAccountPage(_ledger.LastSequence, page, next);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Portfolio totals (kept incrementally) and the 10 accounts with the largest past-due amount.</summary>
     public PortfolioView GetPortfolio()
     {

@@ -76,4 +76,57 @@ public sealed class PortfolioTests
         DateTime date = DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime;
         return (date.Year, date.Month);
     }
+
+    [Fact]
+    public async Task The_worklist_of_an_aging_bucket_holds_the_accounts_whose_days_past_due_fall_in_it_largest_first()
+    {
+        await using TestServer server = await TestServer.StartAsync(null, "--Engine:Clock:AllowAdvance=true");
+        var lifecycle = new LifecycleService.LifecycleServiceClient(server.Channel);
+        string prefix = Id("b");
+        async Task PostAsync(string name, long amount)
+        {
+            await server.Accounts.OpenAccountAsync(new OpenAccountRequest
+            {
+                RequestId = Id("open"), AccountId = $"{prefix}-{name}", CustomerId = name, Currency = "USD", CreditLimit = 100_000,
+                Billing = new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = 30 },
+            }, Deadline());
+            Assert.Equal(Status.Ok, (await server.Authorization.ForcePostAsync(new ForcePostRequest { RequestId = Id("post"), AccountId = $"{prefix}-{name}", Amount = amount }, Deadline())).Status);
+        }
+        await PostAsync("a", 1_000);
+        await PostAsync("d", 5_000);
+        await lifecycle.AdvanceClockAsync(new AdvanceClockRequest { RequestId = Id("clock"), AdvanceMs = 40 * DayMs }, Deadline());
+        await PostAsync("b", 2_000);
+        await lifecycle.AdvanceClockAsync(new AdvanceClockRequest { RequestId = Id("clock"), AdvanceMs = 40 * DayMs }, Deadline());
+        await PostAsync("c", 3_000);
+        LifecycleCommandResponse last = await lifecycle.AdvanceClockAsync(new AdvanceClockRequest { RequestId = Id("clock"), AdvanceMs = 1 }, Deadline());
+        // Day 80: a and d are 50 days past due (31-60), b 10 days (1-30), c not yet due.
+
+        async Task<(List<string> Ids, string Next)> PageAsync(AgingBucket bucket, int size, string token = "")
+        {
+            ListDelinquentAccountsResponse page = await server.Queries.ListDelinquentAccountsAsync(new ListDelinquentAccountsRequest
+            {
+                Bucket = bucket, PageSize = size, PageToken = token, MinSequence = last.Sequence,
+            }, Deadline());
+            return (page.Accounts.Select(a => a.AccountId[(prefix.Length + 1)..]).ToList(), page.NextPageToken);
+        }
+
+        (List<string> first, string next) = await PageAsync(AgingBucket.Days31To60, 1);
+        Assert.Equal(["d"], first);
+        (List<string> second, string end) = await PageAsync(AgingBucket.Days31To60, 1, next);
+        Assert.Equal(["a"], second);
+        Assert.Equal("", end);
+        Assert.Equal(["b"], (await PageAsync(AgingBucket.Days1To30, 10)).Ids);
+        Assert.Empty((await PageAsync(AgingBucket.Days61To90, 10)).Ids);
+
+        ListDelinquentAccountsResponse b = await server.Queries.ListDelinquentAccountsAsync(new ListDelinquentAccountsRequest { Bucket = AgingBucket.Days1To30, MinSequence = last.Sequence }, Deadline());
+        DelinquentAccount row = Assert.Single(b.Accounts);
+        Assert.Equal(10, row.DaysPastDue);
+        Assert.Equal(2_000, row.PastDue);
+
+        var both = await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(() => server.Queries.ListDelinquentAccountsAsync(new ListDelinquentAccountsRequest
+        {
+            Bucket = AgingBucket.Days1To30, Stage = DelinquencyStage.Watch,
+        }, Deadline()).ResponseAsync);
+        AssertInvalidArgument(both, "bucket");
+    }
 }

@@ -76,14 +76,21 @@ public sealed class QueryGrpcService(LedgerReadModel readModel, ReadModelFeed fe
 
     public override async Task<ListDelinquentAccountsResponse> ListDelinquentAccounts(ListDelinquentAccountsRequest request, ServerCallContext context)
     {
-        if (request.Stage is not (Credit.V1.DelinquencyStage.Watch or Credit.V1.DelinquencyStage.FrozenDelinquent or Credit.V1.DelinquencyStage.ChargedOff))
-            throw GrpcErrors.InvalidArgument("stage", "must be DELINQUENCY_STAGE_WATCH, DELINQUENCY_STAGE_FROZEN_DELINQUENT or DELINQUENCY_STAGE_CHARGED_OFF");
+        bool byBucket = request.Bucket != AgingBucket.Unspecified;
+        if (byBucket && request.Stage != Credit.V1.DelinquencyStage.Current)
+            throw GrpcErrors.InvalidArgument("bucket", "give a stage or a bucket, not both");
+        if (byBucket && !Enum.IsDefined(request.Bucket))
+            throw GrpcErrors.InvalidArgument("bucket", $"unknown AgingBucket value {(int)request.Bucket}");
+        if (!byBucket && request.Stage is not (Credit.V1.DelinquencyStage.Watch or Credit.V1.DelinquencyStage.FrozenDelinquent or Credit.V1.DelinquencyStage.ChargedOff))
+            throw GrpcErrors.InvalidArgument("stage", "must be DELINQUENCY_STAGE_WATCH, DELINQUENCY_STAGE_FROZEN_DELINQUENT or DELINQUENCY_STAGE_CHARGED_OFF (or give a bucket)");
         int pageSize = PageSize(request.PageSize, "page_size");
         await WaitForAsync(request.MinSequence, context).ConfigureAwait(false);
         DelinquentAccountPage page;
         try
         {
-            page = readModel.ListDelinquentAccounts((Engine.Domain.DelinquencyStage)(int)request.Stage, request.PageToken, pageSize);
+            page = byBucket
+                ? readModel.ListAccountsInAgingBucket((int)request.Bucket, request.PageToken, pageSize)
+                : readModel.ListDelinquentAccounts((Engine.Domain.DelinquencyStage)(int)request.Stage, request.PageToken, pageSize);
         }
         catch (ArgumentException)
         {

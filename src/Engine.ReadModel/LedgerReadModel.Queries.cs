@@ -113,7 +113,8 @@ public sealed partial class LedgerReadModel
         try
         {
             if (!_ledger.TryGetAccount(accountId, out Account account)) return null;
-            long now = Math.Max(_clock.GetUtcNow().ToUnixTimeMilliseconds(), _ledger.LastTimestampUnixMs);
+            // Engine time with the test-clock offset, as the engine decides with it.
+            long now = EngineNowUnixMs();
             long temporary = account.ActiveTemporaryLimit(now);
             return new AccountView(
                 AccountId: account.Id,
@@ -131,7 +132,7 @@ public sealed partial class LedgerReadModel
                 OpenAuthorizationCount: account.OpenAuthorizations,
                 Controls: account.Controls?.Spec,
                 Sequence: _ledger.LastSequence,
-                Lifecycle: LifecycleView.Of(account, _ledger.Options.DelinquencyPolicy, EngineNowUnixMs()));
+                Lifecycle: LifecycleView.Of(account, _ledger.Options.DelinquencyPolicy, now));
         }
         finally
         {

@@ -34,6 +34,10 @@ public sealed record LedgerOptions
     public int ExpirationsPerTickMax { get; init; } = 10_000;
     /// <summary>Engine-wide delinquency thresholds; SetDelinquencyPolicy overrides them per account.</summary>
     public DelinquencyPolicy DelinquencyPolicy { get; init; } = DelinquencyPolicy.Default;
-    /// <summary>Lifecycle events (statements, reminders, stage changes) per Tick at most; the rest follow on later ticks.</summary>
-    public int LifecycleEventsPerTickMax { get; init; } = 10_000;
+    /// <summary>
+    /// Lifecycle events (statements, reminders, stage changes) per Tick at most; the rest follow on later ticks. 1,000 keeps a
+    /// tick to a few milliseconds of the decide thread (bench/RESULTS.md "A month of lifecycle ticks"): 10,000 events a
+    /// second at the 100 ms tick, so a day on which 1M statements close spreads them over about 100 s.
+    /// </summary>
+    public int LifecycleEventsPerTickMax { get; init; } = 1_000;
 }

@@ -56,6 +56,12 @@ internal static class LifecycleTicksBenchmark
         Console.WriteLine($"built {accounts:N0} TERMS accounts ({latePercent} % late) in {build.Elapsed.TotalSeconds:F1} s; {sink.Count:N0} events");
 
         var ticksUs = new LongHistogram(TimeSpan.TicksPerHour / 10, 3);
+        // Ticks during which the GC paused the process, and the worst tick without a GC pause: a stall from the GC is
+        // the runtime's, one without it is the tick's own work.
+        var quietTicksUs = new LongHistogram(TimeSpan.TicksPerHour / 10, 3);
+        long ticksWithGc = 0;
+        TimeSpan pausedBefore = GC.GetTotalPauseDuration();
+        int gen0Before = GC.CollectionCount(0), gen1Before = GC.CollectionCount(1), gen2Before = GC.CollectionCount(2);
         long lifecycleEvents = 0, ticks = 0, worstEvents = 0;
         var byType = new Dictionary<EventType, long>();
         sink.ByType = byType;
@@ -69,10 +75,13 @@ internal static class LifecycleTicksBenchmark
             // Busy ticks at the start of each engine day, then one an hour.
             now += intoDay < (long)busyTicks * tickMs ? tickMs : 3_600_000 - intoDay % 3_600_000;
             long before = sink.Count;
+            TimeSpan paused = GC.GetTotalPauseDuration();
             long t0 = Stopwatch.GetTimestamp();
             ledger.Execute(Command.Tick(), now, sink);
             long elapsedUs = (long)Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
             ticksUs.RecordValue(Math.Max(1, elapsedUs));
+            if (GC.GetTotalPauseDuration() > paused) ticksWithGc++;
+            else quietTicksUs.RecordValue(Math.Max(1, elapsedUs));
             long emitted = sink.Count - before;
             lifecycleEvents += emitted;
             if (emitted > worstEvents) worstEvents = emitted;
@@ -81,6 +90,9 @@ internal static class LifecycleTicksBenchmark
         clock.Stop();
         ledger.CheckInvariants();
         BenchReport.PrintLatency("tick", ticksUs);
+        BenchReport.PrintLatency("tick without a GC pause", quietTicksUs);
+        double gcPauseMs = (GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds;
+        Console.WriteLine($"GC during the ticks: {GC.CollectionCount(0) - gen0Before} gen0, {GC.CollectionCount(1) - gen1Before} gen1, {GC.CollectionCount(2) - gen2Before} gen2; paused {gcPauseMs:F1} ms in {ticksWithGc} ticks");
         Console.WriteLine($"{ticks:N0} ticks over {days} days: {lifecycleEvents:N0} lifecycle events ({string.Join(", ", byType.Select(p => $"{p.Key} {p.Value:N0}"))}); most in one tick {worstEvents:N0}; wall {clock.Elapsed.TotalSeconds:F1} s");
 
         Dictionary<string, object?> result = BenchReport.Machine();
@@ -98,6 +110,10 @@ internal static class LifecycleTicksBenchmark
         result["tick_us_p99"] = ticksUs.GetValueAtPercentile(99);
         result["tick_us_p999"] = ticksUs.GetValueAtPercentile(99.9);
         result["tick_us_max"] = ticksUs.GetMaxValue();
+        result["tick_without_gc_us_p999"] = quietTicksUs.GetValueAtPercentile(99.9);
+        result["tick_without_gc_us_max"] = quietTicksUs.GetMaxValue();
+        result["ticks_with_gc_pause"] = ticksWithGc;
+        result["gc_pause_ms_during_ticks"] = Math.Round(gcPauseMs, 1);
         result["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
         BenchReport.WriteJson(jsonPath, result);
         return Task.FromResult(0);

@@ -67,10 +67,10 @@ public static class AccessPolicy
         // The whole ledger in one download: only what a replica rebuilding needs.
         ["credit.v1.ReplicationService/GetSnapshot"] = Replica,
 
-        // Orchestrators probe health without credentials; List (every service's status at once) is health detail.
+        // Orchestrators probe health without credentials. (A later health proto's List, every status at once, would be
+        // health detail: operator.)
         ["grpc.health.v1.Health/Check"] = AccessRule.Open,
         ["grpc.health.v1.Health/Watch"] = AccessRule.Open,
-        ["grpc.health.v1.Health/List"] = Operator,
 
         ["grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"] = Reflection,
         ["grpc.reflection.v1.ServerReflection/ServerReflectionInfo"] = Reflection,

@@ -39,6 +39,9 @@ public sealed class ApiKeyStore
 
     public PrincipalSet Current => Volatile.Read(ref _current);
 
+    /// <summary>Why the key file's newest content was not loaded (null after a successful load): for the log and tests.</summary>
+    public string? LastReloadError { get; private set; }
+
     /// <summary>
     /// Re-reads the key file if its bytes changed. Returns what happened, for the log: null when nothing changed,
     /// else a sentence. Throws nothing for a bad file: the previous principals stay in force.
@@ -62,6 +65,7 @@ public sealed class ApiKeyStore
             PrincipalSet next = Build(bytes);
             Volatile.Write(ref _current, next);
             _keyFileDigest = digest;
+            LastReloadError = null;
             return (true, null);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or System.Text.Json.JsonException)
@@ -70,7 +74,8 @@ public sealed class ApiKeyStore
             // check reads it whole.
             if (digest.AsSpan().SequenceEqual(_rejectedDigest)) return (false, null);
             _rejectedDigest = digest;
-            return (false, $"{Options.KeyFile} was not loaded, the previous keys stay in force: {e.Message}");
+            LastReloadError = $"{Options.KeyFile} was not loaded, the previous keys stay in force: {e.Message}";
+            return (false, LastReloadError);
         }
     }
 

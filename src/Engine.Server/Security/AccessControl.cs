@@ -9,7 +9,7 @@ namespace Engine.Server.Security;
 /// <summary>
 /// The gRPC server interceptor that enforces <see cref="AccessPolicy"/> on every call (installed only when keys are
 /// configured; README "Access control"). No credentials or unknown ones → UNAUTHENTICATED; a principal without the
-/// rule's role → PERMISSION_DENIED naming the role. <c>Execute</c> is checked batch by batch as the stream is read:
+/// rule's role → PERMISSION_DENIED naming the role (the authentication statuses of docs/SPEC.md "API"). <c>Execute</c> is checked batch by batch as the stream is read:
 /// a batch with a command its principal may not send ends the stream with PERMISSION_DENIED before any of that batch
 /// reaches the engine (replies to earlier batches still go out, as for any refused batch).
 /// </summary>

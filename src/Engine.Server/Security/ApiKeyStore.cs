@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 namespace Engine.Server.Security;
 
 /// <summary>
-/// The principals in force: those of configuration (<c>Access:Principals</c>, fixed for the process's life) plus
-/// those of the key file (<c>Access:KeyFile</c>), which is checked every <c>Access:KeyFileReloadIntervalMs</c> and
-/// re-read when its bytes changed. Rotation without downtime: add the new key's hash next to the old one, move the
+/// The principals in force: those of configuration (<c>Access:Principals</c>) plus those of the key file
+/// (<c>Access:KeyFile</c>), which is checked every <c>Access:KeyFileReloadIntervalMs</c> and re-read when its bytes
+/// changed (configuration's principals are read again with it). Rotation without downtime: add the new key's hash next to the old one, move the
 /// callers to the new key, remove the old hash. A key file that does not parse or validate on reload leaves the
 /// previous principals in force (and is logged as an error); at start-up it refuses the start.
 /// </summary>

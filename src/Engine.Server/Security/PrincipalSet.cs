@@ -131,7 +131,7 @@ public sealed class PrincipalSet
     /// <summary>A list setting: children <c>Field:0</c>, <c>Field:1</c>, … or one comma-separated value <c>Field=a,b</c>.</summary>
     private static string[] List(IConfigurationSection entry, string field, string path)
     {
-        IConfigurationSection section = entry.GetChildren().FirstOrDefault(c => string.Equals(c.Key, field, StringComparison.OrdinalIgnoreCase)) ?? entry.GetSection(field);
+        IConfigurationSection section = entry.GetSection(field); // configuration keys are case-insensitive
         IEnumerable<string?> values = section.Value is { } single ? single.Split(',') : section.GetChildren().Select(c => c.Value);
         string[] list = [.. values.Select(v => v?.Trim() ?? "").Where(v => v.Length > 0)];
         if (list.Length > CredentialsPerPrincipalMax) throw new ArgumentException($"{path}:{field}: at most {CredentialsPerPrincipalMax} entries");

@@ -86,6 +86,10 @@ public sealed class AccessControl(AccessAuthentication authentication) : Interce
                         if (AccessPolicy.RoleOf(kind) is { } role && !principal.HasRole(role)) throw Denied(principal, $"'{role}'", $"{method} commands[{i}] ({kind})");
                     }
                     break;
+                case ExecuteBatch { Error: not null }:
+                    // A malformed batch is refused whole (INVALID_ARGUMENT) and never executed; past its first bad
+                    // command the slots were not decoded, so there is nothing reliable to check.
+                    break;
                 case ExecuteBatch batch:
                     for (int i = 0; i < batch.Count; i++)
                     {

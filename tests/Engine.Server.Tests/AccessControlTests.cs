@@ -314,6 +314,31 @@ public sealed class AccessControlTests
     }
 
     [Fact]
+    public async Task The_audit_actor_of_administration_is_the_authenticated_principals_name_unary_and_in_Execute()
+    {
+        var both = TestPrincipal.Create("gateway", AccessRoles.AccountAdmin, AccessRoles.Reader);
+        await using TestServer server = await TestServer.StartAsync(null, KeyedArguments(AccountAdmin, both));
+        string account = Id("acct");
+        OpenAccountResponse opened = await server.Accounts.OpenAccountAsync(
+            new OpenAccountRequest { RequestId = Id("open"), AccountId = account, CustomerId = "c", Currency = "USD", CreditLimit = 100 }, AccountAdmin.Call());
+        Assert.Equal(Status.Ok, opened.Status);
+        long last;
+        using (AsyncDuplexStreamingCall<ExecuteRequest, ExecuteResponse> call = server.Pipeline.Execute(both.Call()))
+        {
+            await call.RequestStream.WriteAsync(new ExecuteRequest
+            {
+                BatchId = 1, Commands = { new Command { ChangeLimit = new ChangeLimitRequest { RequestId = Id("limit"), AccountId = account, CreditLimit = 200 } } },
+            });
+            Assert.True(await call.ResponseStream.MoveNext());
+            last = Assert.Single(call.ResponseStream.Current.Replies).Sequence;
+            await call.RequestStream.CompleteAsync();
+        }
+
+        ListEventsResponse page = await server.Queries.ListEventsAsync(new ListEventsRequest { AccountId = account, MinSequence = last }, both.Call());
+        Assert.Equal([(EventType.AccountOpened, "desk"), (EventType.LimitChanged, "gateway")], page.Events.Select(e => (e.Type, e.Actor)));
+    }
+
+    [Fact]
     public async Task Bound_to_a_non_loopback_address_without_keys_the_server_refuses_to_start_exit_2_saying_how_to_configure_keys()
     {
         (int exitCode, string output) = await ChildServer.RunToExitAsync(TestServer.NewDataDirectory(), TimeSpan.FromSeconds(60), "--urls", "http://0.0.0.0:0");

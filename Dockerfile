@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Credit engine server: multi-stage build (SDK → ASP.NET runtime), non-root, data on a volume.
 #   docker build -t credit-engine .
-#   docker run --rm -p 127.0.0.1:5000:5000 -v credit-data:/data credit-engine
+#   docker run --rm -p 127.0.0.1:5000:5000 -v credit-data:/data -v /etc/credit:/keys:ro -e Access__KeyFile=/keys/keys.json credit-engine
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
@@ -25,6 +25,10 @@ COPY --from=build /app ./
 RUN mkdir -p /data && chown -R app:app /data
 # Inside the container only: listen on all interfaces (the host publishes the port; outside a container the
 # server binds 127.0.0.1). The base image's HTTP_PORTS default is cleared so URLS is the only binding.
+# Listening on 0.0.0.0 needs API keys: without any the server refuses to start (exit 2, README "Access control").
+# Mount a key file and point Access__KeyFile at it, e.g.
+#   docker run -p 127.0.0.1:5000:5000 -v credit-data:/data -v /etc/credit:/keys:ro -e Access__KeyFile=/keys/keys.json credit-engine
+# or pass Access__Principals__<name>__Roles / Access__Principals__<name>__KeyHashes (SHA-256 of the key, never the key).
 ENV ASPNETCORE_HTTP_PORTS= \
     ASPNETCORE_URLS=http://0.0.0.0:5000 \
     Engine__DataDirectory=/data \

@@ -5,6 +5,8 @@ public sealed class DeskOptions
 {
     /// <summary>The engine's gRPC address.</summary>
     public string EngineUrl { get; set; } = "http://127.0.0.1:5000";
+    /// <summary>The desk's API key for an engine with access control (README "Access control"): a principal with account-admin and reader (and authorizer for the demo portfolio). Null = none.</summary>
+    public string? EngineApiKey { get; set; }
     /// <summary>"Sqlite" (default) or "Postgres".</summary>
     public string Database { get; set; } = "Sqlite";
     /// <summary>Connection string; for SQLite the default is a file under <see cref="DataDirectory"/>.</summary>

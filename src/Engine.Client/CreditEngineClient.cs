@@ -24,7 +24,7 @@ public sealed class CreditEngineClient : IDisposable
     private long _lastSeenSequence;
     private int _nextReplica;
 
-    /// <summary>Connects to <paramref name="address"/>, e.g. <c>http://127.0.0.1:5000</c> (h2c).</summary>
+    /// <summary>Connects to <paramref name="address"/>, e.g. <c>http://127.0.0.1:5000</c> (h2c) or <c>https://…</c> (TLS), with the options' credentials.</summary>
     public CreditEngineClient(string address, CreditEngineClientOptions? options = null)
         : this(CreateChannel(address, options ?? new CreditEngineClientOptions()), options, ownsChannel: true)
     {
@@ -76,18 +76,21 @@ public sealed class CreditEngineClient : IDisposable
     public EventService.EventServiceClient Events { get; }
     public QueryService.QueryServiceClient Queries { get; }
 
-    public static GrpcChannel CreateChannel(string address, CreditEngineClientOptions options) =>
-        GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    public static GrpcChannel CreateChannel(string address, CreditEngineClientOptions options)
+    {
+        ChannelSecurity.ValidateApiKey(options.ApiKey, nameof(options.ApiKey));
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = options.MaxReceiveMessageBytes,
-            HttpHandler = new SocketsHttpHandler
+            HttpHandler = ChannelSecurity.Apply(new SocketsHttpHandler
             {
                 EnableMultipleHttp2Connections = true,
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                 KeepAlivePingDelay = TimeSpan.FromSeconds(30),
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-            },
+            }, options.ApiKey, options.TrustedCertificateAuthorities, options.ClientCertificate),
         });
+    }
 
     // Authorization path.
     public Task<AuthorizeResponse> AuthorizeAsync(AuthorizeRequest request, TimeSpan? timeout = null, CancellationToken ct = default) =>

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace Engine.Client;
 
 /// <summary>Settings of a <see cref="CreditEngineClient"/>.</summary>
@@ -13,6 +15,21 @@ public sealed class CreditEngineClientOptions
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(1);
     /// <summary>Largest message the client accepts, bytes (a full Execute reply or a 1,000-event page fits). Default 16 MiB.</summary>
     public int MaxReceiveMessageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The API key of this client's principal, sent as <c>authorization: Bearer &lt;key&gt;</c> on every call (unary,
+    /// Subscribe, the multiplexer's Execute streams) of the channels this client creates, replicas' included; null =
+    /// none (a server in open mode, or a client certificate). Not applied to a channel passed in: give that channel
+    /// its own handler (<see cref="ChannelSecurity.Apply"/>).
+    /// </summary>
+    public string? ApiKey { get; set; }
+    /// <summary>
+    /// For https:// addresses: the CA certificate(s) the server's certificate must chain to (instead of the machine's
+    /// trust store), e.g. from <c>X509CertificateLoader</c> or <c>ImportFromPemFile</c>. Empty = the system's trust store.
+    /// </summary>
+    public X509Certificate2Collection TrustedCertificateAuthorities { get; set; } = [];
+    /// <summary>For https:// addresses with mutual TLS: the client certificate (with its private key) to present.</summary>
+    public X509Certificate2? ClientCertificate { get; set; }
 
     /// <summary>
     /// Read replicas to send queries to (round-robin), e.g. <c>http://127.0.0.1:5001</c>; empty = queries go to the
@@ -41,6 +58,7 @@ public sealed class CreditEngineClientOptions
     internal void Validate()
     {
         Multiplexing.Validate();
+        ChannelSecurity.ValidateApiKey(ApiKey, nameof(ApiKey));
         foreach (string address in ReplicaAddresses)
         {
             if (!Uri.TryCreate(address, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https"))

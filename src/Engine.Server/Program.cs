@@ -1,9 +1,12 @@
 using Engine.Server.Hosting;
+using Engine.Server.Security;
 
 // The credit engine server: `dotnet run --project src/Engine.Server` serves gRPC (h2c) on 127.0.0.1:5000 with data
 // under ./data. SIGTERM / Ctrl+C: health goes NOT_SERVING, in-flight calls finish, the engine drains, commits and
 // snapshots, and the process exits 0. Exit 1: the engine fail-stopped at runtime (stage fault, EIO, ENOSPC) — restart
 // it. Exit 2: start-up refused (e.g. a damaged journal) — an operator must act. Settings: README.md "Configuring it".
+// `hash-key <key>` and `new-key` print a key's hash / a new key and exit (README "Access control").
+if (KeyCommands.TryRun(args, Console.In, Console.Out, Console.Error) is int keyCommandExit) return keyCommandExit;
 EngineHost engineHost;
 try
 {

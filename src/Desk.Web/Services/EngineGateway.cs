@@ -11,6 +11,7 @@ public sealed class EngineGateway(IOptions<DeskOptions> options) : IDisposable
     {
         DefaultDeadline = TimeSpan.FromMilliseconds(options.Value.EngineDeadlineMs),
         MaxAttempts = 3,
+        ApiKey = options.Value.EngineApiKey,
     });
 
     public CreditEngineClient Client => _client;

@@ -2,6 +2,7 @@ using Engine.Core;
 using Engine.Server.Grpc;
 using Engine.ReadModel;
 using Engine.Server.Replication;
+using Engine.Server.Security;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -34,6 +35,8 @@ public static class ServerApp
         var role = builder.Configuration.GetSection("Engine").Get<ServerRoleOptions>() ?? new ServerRoleOptions();
         role.Validate();
         RenamedSettings.RefuseOldNames(builder.Configuration);
+        // API keys and roles, the refusal to run open on a reachable address, TLS (README "Access control"). Before AddGrpc: its interceptor runs first.
+        builder.AddAccessControl();
 
         // Loopback by default; a container or operator widens it explicitly (--urls, URLS / ASPNETCORE_URLS, Kestrel:Endpoints).
         if (!IsBindingConfigured(builder.Configuration)) builder.WebHost.UseUrls(DefaultUrl);

@@ -72,7 +72,7 @@ public sealed class ReplicaFollower : IReadModelFeeder, IUpstreamStatus, IUpstre
         _channel = GrpcChannel.ForAddress(_role.LeaderUrl, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = _options.MaxReceiveMessageBytes,
-            HttpHandler = new SocketsHttpHandler
+            HttpHandler = Security.UpstreamTlsOptions.CreateHandler(_options, new SocketsHttpHandler
             {
                 EnableMultipleHttp2Connections = true,
                 // A leader that vanished without closing the connection is noticed within ~10 s.
@@ -80,7 +80,7 @@ public sealed class ReplicaFollower : IReadModelFeeder, IUpstreamStatus, IUpstre
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
                 KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
                 ConnectTimeout = TimeSpan.FromSeconds(5),
-            },
+            }),
         });
         _stream = new UpstreamStream(_channel, _readModel, _options, _role.LeaderUrl, _logger);
         _stopping = new CancellationTokenSource();

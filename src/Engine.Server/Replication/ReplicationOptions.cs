@@ -37,6 +37,10 @@ public sealed class ReplicaOptions
     public int ReconnectDelayMaxMs { get; set; } = 5_000;
     /// <summary>Largest message accepted from the leader (a Subscribe message of event blocks is about 1 MiB; a record at most Engine:JournalRecordBytesMax).</summary>
     public int MaxReceiveMessageBytes { get; set; } = 32 * 1024 * 1024;
+    /// <summary>The API key this replica presents to its upstream (a principal with role <c>replica</c> there); empty = none. README "Access control".</summary>
+    public string ApiKey { get; set; } = "";
+    /// <summary>TLS towards an https:// upstream: the CA to trust and the client certificate to present.</summary>
+    public Security.UpstreamTlsOptions Tls { get; set; } = new();
 
     public void Validate()
     {
@@ -45,5 +49,7 @@ public sealed class ReplicaOptions
         if (ReconnectDelayMinMs is < 1 or > 60_000) throw new ArgumentException("Replica:ReconnectDelayMinMs must be 1..60,000");
         if (ReconnectDelayMaxMs < ReconnectDelayMinMs || ReconnectDelayMaxMs > 600_000) throw new ArgumentException("Replica:ReconnectDelayMaxMs must be ReconnectDelayMinMs..600,000");
         if (MaxReceiveMessageBytes < 4 * 1024 * 1024) throw new ArgumentException("Replica:MaxReceiveMessageBytes must be >= 4 MiB");
+        Engine.Client.ChannelSecurity.ValidateApiKey(ApiKey.Length > 0 ? ApiKey : null, "Replica:ApiKey");
+        Tls.Validate();
     }
 }

@@ -1,4 +1,5 @@
 using Engine.Core;
+using Engine.Server.Edge;
 using Engine.Server.Grpc;
 using Engine.ReadModel;
 using Engine.Server.Replication;
@@ -49,6 +50,7 @@ public static class ServerApp
             // connections; card switches hold hundreds of unary calls in flight on a few connections (issue #12).
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1024;
         });
+        builder.AddEdgeLimits();
         builder.Host.ConfigureHostOptions(host =>
         {
             host.ShutdownTimeout = TimeSpan.FromSeconds(serverOptions.ShutdownTimeoutSeconds);

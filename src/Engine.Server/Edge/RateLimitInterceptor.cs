@@ -63,10 +63,13 @@ public sealed class RateLimitInterceptor : Interceptor, IDisposable
 
     private static bool IsExempt(ServerCallContext context) => context.Method.StartsWith("/grpc.", StringComparison.Ordinal);
 
-    private RpcException Refused(string principal) =>
-        new(new global::Grpc.Core.Status(StatusCode.ResourceExhausted,
+    private RpcException Refused(string principal)
+    {
+        EdgeMetrics.CountRefused("Server:RateLimit");
+        return new(new global::Grpc.Core.Status(StatusCode.ResourceExhausted,
             $"rate limit exceeded for principal '{principal}': Server:RateLimit:TokensPerSecond={_options.TokensPerSecond}, " +
             $"Server:RateLimit:TokensMax={_options.TokensMax}; retry with backoff (same request_id)"));
+    }
 
     public void Dispose() => _limiter.Dispose();
 

@@ -3,6 +3,7 @@ using Engine.Server.Edge;
 using Engine.Server.Grpc;
 using Engine.ReadModel;
 using Engine.Server.Replication;
+using Engine.Server.Telemetry;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -51,6 +52,8 @@ public static class ServerApp
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1024;
         });
         builder.AddEdgeLimits();
+        builder.AddMetricsEndpoint();
+        builder.AddErrorLogging();
         builder.Host.ConfigureHostOptions(host =>
         {
             host.ShutdownTimeout = TimeSpan.FromSeconds(serverOptions.ShutdownTimeoutSeconds);

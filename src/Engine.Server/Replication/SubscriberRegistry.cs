@@ -47,6 +47,7 @@ public sealed class SubscriberRegistry(IOptions<EdgeLimitOptions> limits)
             {
                 refusal = $"{_subscribers.Count} Subscribe streams are open on this server, the most Server:SubscribeStreamsMax allows " +
                     $"({_limits.SubscribeStreamsMax}); retry later or subscribe to a read replica";
+                EdgeMetrics.CountRefused("Server:SubscribeStreamsMax");
                 return null;
             }
             _streamsByPrincipal.TryGetValue(principal, out int open);
@@ -54,6 +55,7 @@ public sealed class SubscriberRegistry(IOptions<EdgeLimitOptions> limits)
             {
                 refusal = $"principal '{principal}' has {open} Subscribe streams open, the most Server:SubscribeStreamsPerPrincipalMax allows " +
                     $"({_limits.SubscribeStreamsPerPrincipalMax}); close one first";
+                EdgeMetrics.CountRefused("Server:SubscribeStreamsPerPrincipalMax");
                 return null;
             }
             var subscriber = new Subscriber(name.Length > 0 ? name : peer, peer, format, nowUnixMs) { Id = Interlocked.Increment(ref _nextId), Principal = principal };

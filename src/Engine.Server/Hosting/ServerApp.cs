@@ -1,6 +1,7 @@
 using Engine.Core;
 using Engine.Server.Edge;
 using Engine.Server.Grpc;
+using Engine.Server.Json;
 using Engine.ReadModel;
 using Engine.Server.Replication;
 using Engine.Server.Telemetry;
@@ -54,6 +55,7 @@ public static class ServerApp
         builder.AddEdgeLimits();
         builder.AddMetricsEndpoint();
         builder.AddErrorLogging();
+        builder.AddJsonTranscoding();
         builder.Host.ConfigureHostOptions(host =>
         {
             host.ShutdownTimeout = TimeSpan.FromSeconds(serverOptions.ShutdownTimeoutSeconds);

@@ -23,8 +23,7 @@ public static class MetricsEndpoint
     {
         string? url = builder.Configuration[UrlKey];
         if (string.IsNullOrWhiteSpace(url)) return builder;
-        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/" || uri.Port <= 0)
-            throw new ArgumentException($"{UrlKey} must be an http URL with a host and port and no path, e.g. http://127.0.0.1:9464/ (got '{url}')");
+        (string host, int port) = Parse(url);
         builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("credit-engine")).WithMetrics(metrics => metrics
             .AddMeter(EngineMetrics.MeterName, ReplicationMetrics.MeterName, EdgeMetrics.MeterName)
             // Built into ASP.NET Core: connections (active, queued, rejected beyond Server:ConnectionsMax) and request durations.
@@ -32,9 +31,26 @@ public static class MetricsEndpoint
             .AddRuntimeInstrumentation()
             .AddPrometheusHttpListener(listener =>
             {
-                listener.Host = uri.Host;
-                listener.Port = uri.Port;
+                listener.Host = host;
+                listener.Port = port;
             }));
         return builder;
+    }
+
+    /// <summary>
+    /// <c>http://host:port/</c>; the host <c>*</c> or <c>+</c> listens on every interface (what a container needs:
+    /// HttpListener then answers whatever host name the scraper uses), anything else on that address or name only.
+    /// </summary>
+    private static (string Host, int Port) Parse(string url)
+    {
+        string trimmed = url.Trim();
+        foreach (string any in new[] { "http://*:", "http://+:" })
+        {
+            if (trimmed.StartsWith(any, StringComparison.Ordinal) && int.TryParse(trimmed[any.Length..].TrimEnd('/'), out int anyPort) && anyPort is > 0 and < 65536)
+                return ("*", anyPort);
+        }
+        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out Uri? uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/" || uri.IsDefaultPort)
+            throw new ArgumentException($"{UrlKey} must be an http URL with a host and port and no path, e.g. http://127.0.0.1:9464/ (got '{url}')");
+        return (uri.Host, uri.Port);
     }
 }

@@ -18,6 +18,7 @@ namespace Engine.Server.Telemetry;
 public static class MetricsEndpoint
 {
     public const string UrlKey = "Server:MetricsUrl";
+    private const string AnyHost = "*";
 
     public static WebApplicationBuilder AddMetricsEndpoint(this WebApplicationBuilder builder)
     {
@@ -31,8 +32,18 @@ public static class MetricsEndpoint
             .AddRuntimeInstrumentation()
             .AddPrometheusHttpListener(listener =>
             {
-                listener.Host = host;
                 listener.Port = port;
+                if (host != AnyHost)
+                {
+                    listener.Host = host;
+                    return;
+                }
+                // The exporter builds its prefix with System.Uri, which rejects "*": replace it on the listener itself.
+                listener.ConfigureHttpListener = (_, http) =>
+                {
+                    http.Prefixes.Clear();
+                    http.Prefixes.Add($"http://*:{port}/");
+                };
             }));
         return builder;
     }
@@ -47,7 +58,7 @@ public static class MetricsEndpoint
         foreach (string any in new[] { "http://*:", "http://+:" })
         {
             if (trimmed.StartsWith(any, StringComparison.Ordinal) && int.TryParse(trimmed[any.Length..].TrimEnd('/'), out int anyPort) && anyPort is > 0 and < 65536)
-                return ("*", anyPort);
+                return (AnyHost, anyPort);
         }
         if (!Uri.TryCreate(trimmed, UriKind.Absolute, out Uri? uri) || uri.Scheme != Uri.UriSchemeHttp || uri.AbsolutePath != "/" || uri.IsDefaultPort)
             throw new ArgumentException($"{UrlKey} must be an http URL with a host and port and no path, e.g. http://127.0.0.1:9464/ (got '{url}')");

@@ -32,6 +32,7 @@ public sealed class CreditEngine : IAsyncDisposable
     private readonly BatchEventProcessor<CommandSlot> _commit;
     private readonly BatchEventProcessor<CommandSlot> _respond;
     private readonly Timer _ticker;
+    private readonly EngineMetrics _metrics = new();
     private volatile bool _accepting;
     private volatile Exception? _fault;
     // Completed once, with the first stage failure: the host stops the process on it.
@@ -86,10 +87,10 @@ public sealed class CreditEngine : IAsyncDisposable
             // started, so the snapshot store has no writer during the listing.
             _retention.OnSnapshotsChanged();
         }
-        _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, _retention, _idempotencySpill, logger);
+        _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, _retention, _idempotencySpill, _metrics, logger);
         // Before the decide thread starts: GetStatus and the log see the recovered window at once.
         _decideHandler.PublishWindow(clock.GetUtcNow().ToUnixTimeMilliseconds());
-        _journalHandler = new JournalHandler(_journal);
+        _journalHandler = new JournalHandler(_journal, _metrics);
         _decide = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(), _decideHandler, options.DecideBatchSizeMax, OnFault);
         _commit = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(_decide.Sequence), _journalHandler, options.CommitBatchSizeMax, OnFault);
         _respond = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(_commit.Sequence), new RespondHandler(), int.MaxValue, OnFault);
@@ -97,6 +98,8 @@ public sealed class CreditEngine : IAsyncDisposable
         _decide.Start("engine-decide");
         _commit.Start("engine-journal");
         _respond.Start("engine-respond");
+        // Published and not yet replied: what the ring holds. Both sequences only grow; a racy pair of reads is off by a batch at most.
+        _metrics.Observe(this, () => Math.Max(0, _ring.Cursor - _respond.Sequence.Value), _ring.BufferSize, clock);
         _accepting = true;
         _ticker = new Timer(_ => PublishTick(), null, options.TickIntervalMs, options.TickIntervalMs);
         if (options.AcknowledgeBeforeFsync)
@@ -145,6 +148,9 @@ public sealed class CreditEngine : IAsyncDisposable
     public long JournalCommits => _journalHandler.Commits;
     /// <summary>How far back request ids are answerable (published by the decide thread about once a second); any thread.</summary>
     public IdempotencyWindowStatus IdempotencyWindow => _decideHandler.Window;
+
+    /// <summary>The engine's instruments (meter <c>Credit.Engine</c>).</summary>
+    public EngineMetrics Metrics => _metrics;
 
     /// <summary>
     /// Opens the newest snapshot whose checksums verify, for sending to a replica: <paramref name="info"/> has its
@@ -236,7 +242,11 @@ public sealed class CreditEngine : IAsyncDisposable
             Interlocked.Decrement(ref _activeSubmitters);
             System.Buffers.ArrayPool<CommandKeys>.Shared.Return(keys);
         }
-        if (published < commands.Length) batch.CompleteUnpublished(published, Unavailable);
+        if (published < commands.Length)
+        {
+            _metrics.CountRefused(commands.Length - published);
+            batch.CompleteUnpublished(published, Unavailable);
+        }
     }
 
     private bool TryClaim(int count, bool waitForCapacity, out long high)
@@ -304,6 +314,7 @@ public sealed class CreditEngine : IAsyncDisposable
         _idempotencySpill?.Dispose();
         // Last: the next engine on this directory may open the journal once this one has closed it.
         _directoryLock.Dispose();
+        _metrics.Dispose();
         _logger.LogInformation("engine stopped at sequence {Sequence}", _ledger.LastSequence);
     }
 

@@ -18,6 +18,7 @@ internal sealed class DecideHandler(
     TimeProvider clock,
     JournalRetention? retention,
     FasterIdempotencySpillStore? idempotencySpill,
+    EngineMetrics metrics,
     ILogger logger) : IBatchEventHandler<CommandSlot>
 {
     /// <summary>How often (engine time) the idempotency window is published for GetStatus while commands flow.</summary>
@@ -51,13 +52,18 @@ internal sealed class DecideHandler(
     /// <summary>Longest wait between snapshot attempts while they keep failing.</summary>
     public const long SnapshotRetryDelayMaxMs = 60_000;
 
-    public void OnBatchStart(long batchSize) =>
+    public void OnBatchStart(long batchSize)
+    {
         // One clock read per batch: engine time is the batch's time (it is recorded in every event).
         _batchNowUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        metrics.RecordDecideBatch(batchSize);
+    }
 
     public void OnEvent(ref CommandSlot slot, long sequence, bool endOfBatch)
     {
         slot.Reply = ledger.Execute(slot.Command, _batchNowUnixMs, _events);
+        // An array increment: no lock, no allocation (EngineMetrics). Ticks are the engine's own, not commands.
+        if (slot.Command.Type != CommandType.Tick) metrics.CountCommand(slot.Command.Type, slot.Reply.Status);
         if (!endOfBatch) return;
         _events.Flush();
         if (SnapshotDue()) TryTakeSnapshot("periodic");
@@ -132,6 +138,7 @@ internal sealed class DecideHandler(
         _snapshotRetryAtUnixMs = 0;
         _lastSnapshotSequence = ledger.LastSequence;
         _lastSnapshotUnixMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        metrics.RecordSnapshot(_lastSnapshotUnixMs, (Environment.TickCount64 - started) / 1000.0);
         logger.LogInformation("snapshot ({Reason}) at sequence {Sequence}, journal address {JournalAddress}, {Bytes} bytes in " +
             "{ElapsedMs} ms",
             reason, info.Sequence, info.JournalAddress, info.BodyLength, Environment.TickCount64 - started);

@@ -11,19 +11,41 @@ namespace Engine.ReadModel;
 /// <summary>The queries: each copies what it needs under the read lock and returns a plain view; history is read from disk outside it.</summary>
 public sealed partial class LedgerReadModel
 {
-    /// <summary>A 128-bit digest of the read model's ledger, hex; equal on every server at the same applied sequence.</summary>
-    public (long Sequence, string Digest) ComputeDigest()
+    /// <summary>
+    /// A 128-bit digest of the read model's ledger, hex; equal on every server at the same applied sequence. It covers
+    /// the whole state (a pass over every account, authorization and remembered id), so it runs under the writer gate,
+    /// not the read lock: queries go on while it runs and only the feeder waits (the read model's lag grows by the
+    /// digest's duration). One digest runs at a time; callers waiting behind it get its result when the state has not
+    /// moved since, and every result is kept for the next caller at the same sequence.
+    /// </summary>
+    public async Task<(long Sequence, string Digest)> ComputeDigestAsync(CancellationToken cancellationToken)
     {
-        _lock.EnterReadLock();
+        await _digesting.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return (_ledger.LastSequence, _ledger.ComputeDigest().ToString("x32", CultureInfo.InvariantCulture));
+            if (_lastDigest is { } cached && cached.Sequence == AppliedSequence) return (cached.Sequence, cached.Digest);
+            StateDigest digest;
+            lock (_writerGate)
+            {
+                DigestProbe?.Invoke();
+                digest = new StateDigest(_ledger.LastSequence, _ledger.ComputeDigest().ToString("x32", CultureInfo.InvariantCulture));
+            }
+            _lastDigest = digest; // read and written only inside the semaphore
+            return (digest.Sequence, digest.Digest);
         }
         finally
         {
-            _lock.ExitReadLock();
+            _digesting.Release();
         }
     }
+
+    private sealed record StateDigest(long Sequence, string Digest);
+
+    /// <summary>Tests only: runs inside the digest while it holds the writer gate, to hold a digest "in progress".</summary>
+    internal Action? DigestProbe { get; set; }
+
+    /// <summary>Tests only: how often the feeder found the writer gate held (by a digest or a snapshot) and waited.</summary>
+    internal long WriterGateWaits => Interlocked.Read(ref _writerGateWaits);
 
     /// <summary>The account now (temporary limit and available at the later of wall-clock and engine time); null when it does not exist.</summary>
     /// <summary>
@@ -140,7 +162,15 @@ public sealed partial class LedgerReadModel
         }
     }
 
-    /// <summary>Null when the account does not exist.</summary>
+    /// <summary>Most authorizations one page looks at under the read lock (see <see cref="ListAuthorizations"/>).</summary>
+    public const int AuthorizationsScannedPerPageMax = 10_000;
+
+    /// <summary>
+    /// Null when the account does not exist. The work per call is bounded: at most <paramref name="pageSize"/> are
+    /// returned and at most <see cref="AuthorizationsScannedPerPageMax"/> looked at (an OPEN page of an account with a
+    /// million closed authorizations would otherwise scan them all under the read lock). A page that stopped at that
+    /// bound may be short, even empty, and still carries a next-page token: the caller pages on.
+    /// </summary>
     public AuthorizationPage? ListAuthorizations(string accountId, bool openOnly, long afterCreatedSequence, int pageSize)
     {
         _lock.EnterReadLock();
@@ -151,9 +181,17 @@ public sealed partial class LedgerReadModel
             if (!_accounts.TryGetValue(accountId, out AccountIndex? index)) return new AuthorizationPage(_ledger.LastSequence, authorizations, null);
             long lastReturned = 0;
             bool more = false;
+            int scanned = 0;
             foreach (Authorization authorization in index.AuthorizationsAfter(afterCreatedSequence, _ledger))
             {
-                if (openOnly && authorization.State != AuthorizationState.Open) continue;
+                if (scanned == AuthorizationsScannedPerPageMax) { more = true; break; }
+                scanned++;
+                if (openOnly && authorization.State != AuthorizationState.Open)
+                {
+                    // A short page resumes after what it looked at; a full one after what it returned.
+                    if (authorizations.Count < pageSize) lastReturned = authorization.CreatedSequence;
+                    continue;
+                }
                 if (authorizations.Count == pageSize) { more = true; break; }
                 authorizations.Add(new AuthorizationView(
                     AuthorizationId: authorization.Id,

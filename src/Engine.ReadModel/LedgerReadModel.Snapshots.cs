@@ -94,7 +94,7 @@ public sealed partial class LedgerReadModel
     private void Install(EventJournal journal, Ledger ledger, SequenceIndex sequenceIndex, Dictionary<string, AccountIndex> accounts, long historyEvents, long fromAddress,
         PortfolioFlows flows)
     {
-        _lock.EnterWriteLock();
+        EnterWrite();
         try
         {
             JournalByteReader? previous = _bytes;
@@ -122,7 +122,7 @@ public sealed partial class LedgerReadModel
         }
         finally
         {
-            _lock.ExitWriteLock();
+            ExitWrite();
         }
         _advanced.Set();
     }
@@ -134,20 +134,20 @@ public sealed partial class LedgerReadModel
     /// </summary>
     public void ReleaseJournal()
     {
-        _lock.EnterWriteLock();
+        EnterWrite();
         try
         {
             _bytes?.Dispose();
         }
         finally
         {
-            _lock.ExitWriteLock();
+            ExitWrite();
         }
     }
 
     /// <summary>
     /// Writes a snapshot of this state (ledger, then the history and sequence indexes) to <paramref name="store"/>.
-    /// Queries go on meanwhile (read lock); the feeder waits. <paramref name="beforeWrite"/> runs first with the
+    /// Queries go on meanwhile (the writer gate, not the read lock: see <c>_writerGate</c>); the feeder waits. <paramref name="beforeWrite"/> runs first with the
     /// address the snapshot covers, so a replica can make its log durable up to there.
     /// </summary>
     public SnapshotInfo WriteSnapshot(SnapshotStore store, Action<long>? beforeWrite = null)
@@ -155,7 +155,7 @@ public sealed partial class LedgerReadModel
         _snapshotting.Wait();
         try
         {
-            _lock.EnterReadLock();
+            Monitor.Enter(_writerGate);
             try
             {
                 long address = AppliedUntilAddress;
@@ -172,7 +172,7 @@ public sealed partial class LedgerReadModel
             }
             finally
             {
-                _lock.ExitReadLock();
+                Monitor.Exit(_writerGate);
             }
         }
         finally

@@ -37,6 +37,11 @@ public sealed partial class LedgerReadModel : IDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger<LedgerReadModel> _logger;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    // Held by every writer around its write lock, and by the long readers (the state digest, snapshot writing) instead of
+    // the read lock. ReaderWriterLockSlim lets no new reader in while a writer waits, so a digest holding the read lock for
+    // a second would make the feeder wait and every query queue behind it. Holding this gate instead keeps the feeder
+    // out (the state cannot change) while queries keep taking the read lock: only the read model's lag grows.
+    private readonly object _writerGate = new();
     private readonly AsyncSignal _advanced = new();
     private readonly SemaphoreSlim _snapshotting = new(1, 1);
     private readonly List<(DomainEvent Event, int Offset)> _decoded = [];
@@ -60,6 +65,11 @@ public sealed partial class LedgerReadModel : IDisposable
     // snapshot written off the feeder thread (GetSnapshot for a replica) never races the feeder on a shared counter.
     private long _snapshotSequence;
     private volatile Exception? _fault;
+    // How often a writer found the gate held by a digest or snapshot and waited (tests wait on it as a condition).
+    private long _writerGateWaits;
+    // One state digest at a time (ComputeDigestAsync), and the last one, boxed so it is swapped whole.
+    private readonly SemaphoreSlim _digesting = new(1, 1);
+    private StateDigest? _lastDigest;
 
     public LedgerReadModel(IOptions<ReadModelOptions> options, TimeProvider clock, ILogger<LedgerReadModel> logger)
     {
@@ -146,7 +156,7 @@ public sealed partial class LedgerReadModel : IDisposable
 
         long expected = AppliedSequence + 1;
         int applied = 0;
-        _lock.EnterWriteLock();
+        EnterWrite();
         try
         {
             foreach ((DomainEvent e, int offset) in _decoded)
@@ -182,7 +192,7 @@ public sealed partial class LedgerReadModel : IDisposable
         }
         finally
         {
-            _lock.ExitWriteLock();
+            ExitWrite();
         }
         if (applied > 0) _advanced.Set();
         return applied;
@@ -236,15 +246,32 @@ public sealed partial class LedgerReadModel : IDisposable
     /// <summary>Drops history and index entries for log records before <paramref name="address"/> (the log was truncated there).</summary>
     public void OnLogTruncated(long address)
     {
-        _lock.EnterWriteLock();
+        EnterWrite();
         try
         {
             DropHistoryBefore(address);
         }
         finally
         {
-            _lock.ExitWriteLock();
+            ExitWrite();
         }
+    }
+
+    /// <summary>Every change of state enters here: the writer gate (see <see cref="_writerGate"/>), then the write lock.</summary>
+    private void EnterWrite()
+    {
+        if (!Monitor.TryEnter(_writerGate))
+        {
+            Interlocked.Increment(ref _writerGateWaits);
+            Monitor.Enter(_writerGate);
+        }
+        _lock.EnterWriteLock();
+    }
+
+    private void ExitWrite()
+    {
+        _lock.ExitWriteLock();
+        Monitor.Exit(_writerGate);
     }
 
     /// <summary>Waits until <paramref name="sequence"/> is applied, bounded by <paramref name="ct"/> and ReadModel:MinSequenceWaitMaxMs.</summary>

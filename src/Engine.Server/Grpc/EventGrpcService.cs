@@ -50,7 +50,9 @@ public sealed class EventGrpcService(LedgerReadModel readModel, SubscriberRegist
         }
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         CancellationToken ct = stopping.Token;
-        SubscriberRegistry.Subscriber subscriber = registry.Register(request.SubscriberName, context.Peer, format, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        SubscriberRegistry.Subscriber subscriber = registry.TryRegister(request.SubscriberName, context.Peer, Edge.CallPrincipal.Of(context), format,
+                clock.GetUtcNow().ToUnixTimeMilliseconds(), out string? refusal)
+            ?? throw ForgetNewCursor(cursors, createdCursor, request.SubscriberName, new RpcException(new global::Grpc.Core.Status(StatusCode.ResourceExhausted, refusal!)));
         subscriber.DurableCursor = request.DurableCursor;
         var stream = new StreamState(expected);
         try

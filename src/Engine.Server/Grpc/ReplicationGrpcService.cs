@@ -20,7 +20,7 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
     private const int ChunkBytes = 1 << 20;
     private static readonly SemaphoreSlim OneSnapshotAtATime = new(1, 1);
 
-    public override Task<ReplicationStatus> GetStatus(GetReplicationStatusRequest request, ServerCallContext context)
+    public override async Task<ReplicationStatus> GetStatus(GetReplicationStatusRequest request, ServerCallContext context)
     {
         IUpstreamStatus? follower = feed.Upstream;
         bool upstreamCurrent = follower?.Connected ?? true;
@@ -62,11 +62,12 @@ public sealed class ReplicationGrpcService(LedgerReadModel readModel, Subscriber
         if (!role.Value.IsReplica && services.GetRequiredService<EngineHost>().IdempotencyWindow is { } window) status.Idempotency = IdempotencyStatusOf(window);
         if (request.IncludeDigest)
         {
-            (long sequence, string digest) = readModel.ComputeDigest();
+            // Off the read lock and one at a time (LedgerReadModel.ComputeDigestAsync): other queries are not held up.
+            (long sequence, string digest) = await readModel.ComputeDigestAsync(context.CancellationToken).ConfigureAwait(false);
             status.AppliedSequence = sequence; // the digest's own position, in case the feeder moved on meanwhile
             status.StateDigest = digest;
         }
-        return Task.FromResult(status);
+        return status;
     }
 
     /// <summary>The leader's journal retention and its durable consumer cursors (omitted while the engine is not running).</summary>

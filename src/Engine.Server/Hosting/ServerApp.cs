@@ -1,8 +1,11 @@
 using Engine.Core;
+using Engine.Server.Edge;
 using Engine.Server.Grpc;
+using Engine.Server.Json;
 using Engine.ReadModel;
 using Engine.Server.Replication;
 using Engine.Server.Security;
+using Engine.Server.Telemetry;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
@@ -52,6 +55,10 @@ public static class ServerApp
             // connections; card switches hold hundreds of unary calls in flight on a few connections (issue #12).
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1024;
         });
+        builder.AddEdgeLimits();
+        builder.AddMetricsEndpoint();
+        builder.AddErrorLogging();
+        builder.AddJsonTranscoding();
         builder.Host.ConfigureHostOptions(host =>
         {
             host.ShutdownTimeout = TimeSpan.FromSeconds(serverOptions.ShutdownTimeoutSeconds);

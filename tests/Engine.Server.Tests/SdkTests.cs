@@ -14,7 +14,8 @@ public sealed class SdkTests
     {
         // A 64-slot ring overflows under this load, so some commands come back ENGINE_UNAVAILABLE and are resent.
         await using TestServer server = await TestServer.StartAsync(null, "--Engine:RingSize=64");
-        using var client = new CreditEngineClient(server.Address, new CreditEngineClientOptions { MaxAttempts = 200, MaxBackoff = TimeSpan.FromMilliseconds(50) });
+        // Bounded by the deadlines below, not by attempts: on a loaded 2-core machine the resends can take many rounds.
+        using var client = new CreditEngineClient(server.Address, new CreditEngineClientOptions { MaxAttempts = 10_000, MaxBackoff = TimeSpan.FromMilliseconds(50) });
         string account = Id("acct");
         OpenAccountResponse opened = await client.OpenAccountAsync(new OpenAccountRequest { RequestId = Id("open"), AccountId = account, CustomerId = "c", Currency = "USD", CreditLimit = 1_000_000 });
         Assert.Equal(Status.Ok, opened.Status);
@@ -23,7 +24,7 @@ public sealed class SdkTests
         await using (CommandBatcher batcher = client.CreateBatcher(new CommandBatcherOptions { BatchSizeMax = 500 }))
         {
             Task<CommandReply>[] pending = [.. Enumerable.Range(0, commands).Select(_ =>
-                batcher.SubmitAsync(new Command { Repay = new RepayRequest { RequestId = Id("pay"), AccountId = account, Amount = 1 } }))];
+                batcher.SubmitAsync(new Command { Repay = new RepayRequest { RequestId = Id("pay"), AccountId = account, Amount = 1 } }, TimeSpan.FromSeconds(60)))];
             CommandReply[] replies = await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(60));
             Assert.All(replies, reply => Assert.Equal(Status.Ok, reply.Status));
             Assert.Equal(commands, replies.Select(r => r.Sequence).Distinct().Count());

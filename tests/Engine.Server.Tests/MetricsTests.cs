@@ -109,6 +109,39 @@ public sealed partial class MetricsTests
         }
     }
 
+    [Fact]
+    public async Task A_call_refused_by_access_control_is_logged_with_its_method_status_and_peer()
+    {
+        var log = new ListLogger();
+        var desk = TestPrincipal.Create("desk", "reader");
+        string dataDirectory = TestServer.NewDataDirectory();
+        WebApplication app = ServerApp.Build([.. TestServer.Arguments(dataDirectory, [.. desk.Arguments(), "--Logging:LogLevel:Engine.Server.Telemetry=Information"])],
+            services => services.AddSingleton<ILoggerProvider>(new ListLoggerProvider(log)));
+        await app.StartAsync();
+        try
+        {
+            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(address);
+            var authorization = new AuthorizationService.AuthorizationServiceClient(channel);
+            RpcException unknown = await Assert.ThrowsAsync<RpcException>(() => authorization.AuthorizeAsync(
+                new AuthorizeRequest { RequestId = "no-key-1", AccountId = "acct-1", Amount = 5, Currency = "USD" }, Deadline()).ResponseAsync);
+            RpcException denied = await Assert.ThrowsAsync<RpcException>(() => authorization.AuthorizeAsync(
+                new AuthorizeRequest { RequestId = "wrong-role-1", AccountId = "acct-1", Amount = 5, Currency = "USD" }, desk.Call()).ResponseAsync);
+
+            Assert.Equal(StatusCode.Unauthenticated, unknown.StatusCode);
+            Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
+            Assert.Contains("Unauthenticated", Assert.Single(log.Messages, m => m.Contains("no-key-1")));
+            string line = Assert.Single(log.Messages, m => m.Contains("wrong-role-1"));
+            Assert.Contains("PermissionDenied", line);
+            Assert.Contains("desk", line);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

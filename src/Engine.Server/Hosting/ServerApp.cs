@@ -38,6 +38,9 @@ public static class ServerApp
         var role = builder.Configuration.GetSection("Engine").Get<ServerRoleOptions>() ?? new ServerRoleOptions();
         role.Validate();
         RenamedSettings.RefuseOldNames(builder.Configuration);
+        // Failed calls are logged with their request id and principal (README "Operating it"); first, so refusals by
+        // access control and the rate limit are logged too.
+        builder.AddErrorLogging();
         // API keys and roles, the refusal to run open on a reachable address, TLS (README "Access control"). Before AddGrpc: its interceptor runs first.
         builder.AddAccessControl();
 
@@ -51,13 +54,9 @@ public static class ServerApp
             // Larger flow-control windows keep one Execute stream from stalling on the default 96 KiB window.
             kestrel.Limits.Http2.InitialConnectionWindowSize = 4 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
-            // Kestrel's default of 100 streams per connection makes a client with more calls in flight queue them or open
-            // connections; card switches hold hundreds of unary calls in flight on a few connections (issue #12).
-            kestrel.Limits.Http2.MaxStreamsPerConnection = 1024;
         });
         builder.AddEdgeLimits();
         builder.AddMetricsEndpoint();
-        builder.AddErrorLogging();
         builder.AddJsonTranscoding();
         builder.Host.ConfigureHostOptions(host =>
         {

@@ -44,7 +44,7 @@ public static class LoadTestApp
 
         // One channel per connection: each GrpcChannel has its own handler, so its own HTTP/2 connection(s).
         var channels = new GrpcChannel[options.Connections];
-        for (int c = 0; c < channels.Length; c++) channels[c] = CreditEngineClient.CreateChannel(options.Target.ToString(), new CreditEngineClientOptions());
+        for (int c = 0; c < channels.Length; c++) channels[c] = CreditEngineClient.CreateChannel(options.Target.ToString(), new CreditEngineClientOptions { ApiKey = options.ApiKey });
         Credit.V1.PipelineService.PipelineServiceClient[] pipelines = [.. channels.Select(channel => new Credit.V1.PipelineService.PipelineServiceClient(channel))];
         AccountSetup.Outcome? setup = null;
         LoadTestResult result;

@@ -20,6 +20,8 @@ public sealed record LoadTestOptions
 
     /// <summary>The engine's gRPC address; loopback only (<see cref="LoopbackAddress"/>).</summary>
     public Uri Target { get; init; } = new(DefaultTarget);
+    /// <summary>The API key sent with every call (from --api-key-file); null for an engine running open.</summary>
+    public string? ApiKey { get; init; }
     public LoadMode Mode { get; init; } = LoadMode.OpenLoop;
     /// <summary>Open loop: commands per second offered (with --execute-batch N, batches go out at rate / N per second).</summary>
     public double RatePerSecond { get; init; } = 1_000;

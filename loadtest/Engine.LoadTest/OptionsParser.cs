@@ -13,6 +13,8 @@ public static class OptionsParser
         Engine.LoadTest: open- or closed-loop gRPC load against a credit engine on this machine.
 
           --target URL            engine address, loopback only (default http://127.0.0.1:5000)
+          --api-key-file PATH     send the API key in PATH (README "Access control"; the principal needs the authorizer
+                                  role, and account-admin unless --no-setup); a file, so the key is not in `ps`
           --rate N                open loop: commands/s at a constant arrival rate (default 1000)
           --concurrency N         closed loop: N requests outstanding (excludes --rate)
           --execute-batch N       send batches of N commands on PipelineService.Execute instead of unary calls
@@ -42,7 +44,7 @@ public static class OptionsParser
     [
         "--target", "--rate", "--concurrency", "--execute-batch", "--streams", "--connections", "--seconds", "--warmup-seconds", "--max-requests",
         "--max-in-flight", "--timeout-ms", "--mix", "--accounts", "--zipf", "--amount-min", "--amount-max", "--credit-limit",
-        "--account-prefix", "--seed", "--json", "--max-p99-ms", "--max-error-rate",
+        "--account-prefix", "--seed", "--json", "--max-p99-ms", "--max-error-rate", "--api-key-file",
     ];
 
     public static LoadTestOptions Parse(IReadOnlyList<string> args)
@@ -57,6 +59,7 @@ public static class OptionsParser
         var options = new LoadTestOptions
         {
             Target = ParseTarget(String(given, "--target") ?? LoadTestOptions.DefaultTarget),
+            ApiKey = String(given, "--api-key-file") is { } keyFile ? ReadApiKey(keyFile) : null,
             Mode = hasConcurrency ? LoadMode.ClosedLoop : LoadMode.OpenLoop,
             RatePerSecond = Double(given, "--rate", defaults.RatePerSecond, 0.001, LoadTestOptions.Limits.RatePerSecondMax),
             Concurrency = (int)Long(given, "--concurrency", 0, 1, LoadTestOptions.Limits.ConcurrencyMax),
@@ -96,6 +99,21 @@ public static class OptionsParser
             throw new UsageException("--concurrency", $"--concurrency {options.Concurrency} × {options.CommandsPerSend} commands per send exceeds --max-in-flight {options.MaxInFlight}");
         if (options.ExecuteStreams > 1 && options.ExecuteBatchSize == 0)
             throw new UsageException("--streams", "--streams applies to --execute-batch runs only");
+    }
+
+    private static string ReadApiKey(string path)
+    {
+        string key;
+        try
+        {
+            key = File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException("--api-key-file", $"--api-key-file '{path}' cannot be read: {e.Message}");
+        }
+        if (key.Length == 0) throw new UsageException("--api-key-file", $"--api-key-file '{path}' is empty");
+        return key;
     }
 
     private static Uri ParseTarget(string text)

@@ -274,7 +274,10 @@ public sealed partial class Ledger
             lifecycle.NextAtUnixMs = long.MaxValue;
             long t = Math.Max(at, LastTimestampUnixMs);
             (long dueAt, TimerKind kind, int dueIndex) = NextOfInterest(AccountAt(index), lifecycle, t);
-            if (dueAt > t)
+            // An entry earlier than the account's real date (the date moved later since it was queued) re-queues at the real
+            // date, even when that date is overdue too: firing it now would play it before other accounts' earlier dates
+            // when the tick is late (both stamped at the last event's time, but out of date order).
+            if (dueAt > at)
             {
                 Reschedule(index, t);
                 continue;

@@ -306,6 +306,30 @@ public class LifecycleTests
     }
 
     [Fact]
+    public void A_late_tick_plays_overdue_dates_of_interest_in_date_order_across_accounts_even_after_a_date_moved_later()
+    {
+        var h = new LedgerHarness { Now = Day0 + Day / 2 };
+        h.Execute(Command.OpenAccount(h.NextRequestId(), "acct-a", "c", "USD", 1_000_000, Net30));
+        h.Execute(Command.OpenAccount(h.NextRequestId(), "acct-b", "c", "USD", 1_000_000, Net30));
+        h.Open("acct-c", 1_000_000);
+        Post(h, 100, "acct-a");                                   // a reminder on day +27 …
+        h.Execute(Command.Repay(h.NextRequestId(), "acct-a", 100)); // … that is not due any more
+        h.Now += Day;
+        Post(h, 100, "acct-b");                                   // acct-b: reminder on day +28
+        h.Now += Day;
+        Post(h, 100, "acct-a");                                   // acct-a: reminder on day +29
+        h.Now = Day0 + 29 * Day + Day / 2;
+        Post(h, 1, "acct-c");                                     // engine time moves past both before any tick
+
+        List<LedgerEvent> events = TickAt(h, h.Now + 1_000);
+
+        Assert.Equal(["acct-b", "acct-a"], events.Select(e => e.AccountId)); // day +28 before day +29
+        Assert.All(events, e => Assert.Equal(EventType.DueSoon, e.Type));
+        Assert.All(events, e => Assert.Equal(Day0 + 29 * Day + Day / 2, e.TimestampUnixMs)); // overdue: stamped at the last event's time
+        AssertReplaysAndSnapshots(h);
+    }
+
+    [Fact]
     public void Cure_lifts_the_automatic_freeze_when_every_past_due_due_is_paid()
     {
         LedgerHarness h = WithOneDue();

@@ -80,8 +80,10 @@ internal sealed class CommandGenerator
     private void AdvanceClock()
     {
         double jump = _random.NextDouble();
-        if (jump < (_lifecycleHeavy ? 0.0015 : 0.0002)) { Clock += Between(DayMs, 45 * DayMs); return; }      // weeks to months pass
-        if (jump < (_lifecycleHeavy ? 0.008 : 0.0015)) { Clock += Between(HourMs, 36 * HourMs); return; }      // hours to a day or so
+        // Per 100,000 commands about 10 (heavy: 40) jumps of a day to 45 days and 100 (heavy: 400) of hours: with the
+        // AdvanceClock commands, light streams span about two years of engine time, heavy ones about seven.
+        if (jump < (_lifecycleHeavy ? 0.0004 : 0.0001)) { Clock += Between(DayMs, 45 * DayMs); return; }       // weeks to months pass
+        if (jump < (_lifecycleHeavy ? 0.0044 : 0.0011)) { Clock += Between(HourMs, 36 * HourMs); return; }     // hours to a day or so
         double p = _random.NextDouble();
         if (p < 0.005) Clock -= Between(0, 60_000);                       // the clock steps back
         else if (p < 0.008) Clock += Between(600_000, 3_600_000);          // a quiet spell
@@ -403,8 +405,8 @@ internal sealed class CommandGenerator
             < 55 => TopUpDeposit(),
             < 65 => ReleaseDeposit(),
             < 77 => ApplyDeposit(),
-            < 89 => PayOut(),
-            _ => Command.AdvanceClock(NewRequestId(), Chance(0.8) ? Between(HourMs, 3 * DayMs) : Between(DayMs, 60 * DayMs)),
+            < 99 => PayOut(),
+            _ => Command.AdvanceClock(NewRequestId(), Chance(0.85) ? Between(HourMs, 2 * DayMs) : Between(DayMs, 40 * DayMs)),
         };
     }
 

@@ -529,6 +529,38 @@ public class LifecycleTests
     }
 
     [Fact]
+    public void Overflow_of_available_by_an_applied_deposit_is_refused_and_changes_nothing()
+    {
+        var h = new LedgerHarness();
+        h.Open("acct-1", long.MaxValue);
+        Post(h, 1_000);
+        Assert.Equal(Status.Ok, h.Execute(Command.SetTemporaryLimit(h.NextRequestId(), "acct-1", 1_000, h.Now + 3_600_000)).Status); // available = MaxValue
+        h.Execute(Command.TopUp(h.NextRequestId(), "acct-1", 1_000, FundsKind.Deposit));
+
+        h.AssertDeclined(Command.ApplyDeposit(h.NextRequestId(), "acct-1", 1), Status.ArithmeticOverflow); // available would be MaxValue + 1
+
+        Assert.Equal(1_000, h.AccountOf("acct-1").PostedMinor);
+        Assert.Equal(1_000, Lifecycle(h).DepositMinor);
+        h.Ledger.CheckInvariants();
+    }
+
+    [Fact]
+    public void A_posting_merged_into_a_mostly_paid_due_whose_total_would_pass_int64_keeps_the_open_amount()
+    {
+        var h = new LedgerHarness { Now = Day0 + Day / 2 };
+        h.Execute(Command.OpenAccount(h.NextRequestId(), "acct-1", "c", "USD", 0, Net30));
+        Post(h, long.MaxValue - 10);
+        h.Execute(Command.Repay(h.NextRequestId(), "acct-1", long.MaxValue - 20)); // 10 left open of a due of MaxValue − 10
+
+        Post(h, long.MaxValue - 20);                                               // same due day: amount + paid would pass int64
+
+        Due due = Assert.Single(Lifecycle(h).Dues);
+        Assert.Equal(long.MaxValue - 10, due.OpenMinor);
+        Assert.Equal(long.MaxValue - 10, h.AccountOf("acct-1").PostedMinor);
+        AssertReplaysAndSnapshots(h);
+    }
+
+    [Fact]
     public void Overflow_of_a_scheduled_plan_total_is_refused()
     {
         var h = new LedgerHarness();

@@ -231,6 +231,8 @@ internal sealed partial class ReferenceModel
         if (Usable(c, now, out var decline) is not { } a) return decline;
         if (c.AmountMinor > a.Life.Deposit) return Decline(c, now, Status.AmountExceedsDeposit, a);
         if (c.AmountMinor > Int128.Max(a.Posted, 0)) return Decline(c, now, Status.AmountExceedsOwed, a);
+        // Lowering posted raises available: with a huge limit it could leave int64 (docs/LIFECYCLE.md: every new balance is checked).
+        if (!Representable(a.Limit, a.Temporary, a.Held, a.Posted - c.AmountMinor)) return Decline(c, now, Status.ArithmeticOverflow, a);
         a.Life.Deposit -= c.AmountMinor;
         a.Posted -= c.AmountMinor;
         return Ok(c, now, EventType.DepositApplied, a, detail: Payment(a, c.AmountMinor, now));

@@ -108,7 +108,9 @@ public sealed partial class Ledger
     {
         if (command.AmountMinor > (account.Lifecycle?.DepositMinor ?? 0)) return Status.AmountExceedsDeposit;
         if (command.AmountMinor > Math.Max(account.PostedMinor, 0)) return Status.AmountExceedsOwed;
-        return Status.Ok;
+        // Posted stays >= 0, but lowering it raises available, which a limit near int64 can push out of range.
+        Int128 postedAfter = (Int128)account.PostedMinor - command.AmountMinor;
+        return Balances.Representable(account.CreditLimitMinor, account.TemporaryLimitMinor, account.HeldMinor, postedAfter) ? Status.Ok : Status.ArithmeticOverflow;
     }
 
     private void DecideApplyDeposit(in Command command, ref LedgerEvent outcome)
@@ -118,7 +120,6 @@ public sealed partial class Ledger
         Status status = CheckApplyDeposit(command, account);
         if (status != Status.Ok) { DeclineFor(ref outcome, status, index); return; }
         outcome.Lifecycle = PaymentDetail(account, command.AmountMinor, outcome.TimestampUnixMs) with { DepositMinor = account.Lifecycle!.DepositMinor - command.AmountMinor };
-        // Posted stays >= 0 (amount <= posted), so the balances stay representable.
         Approve(ref outcome, EventType.DepositApplied, account.CreditLimitMinor, account.TemporaryLimitMinor, account.TemporaryLimitExpiresAtUnixMs, account.HeldMinor, account.PostedMinor - command.AmountMinor);
     }
 
@@ -274,7 +275,10 @@ public sealed partial class Ledger
             lifecycle.NextAtUnixMs = long.MaxValue;
             long t = Math.Max(at, LastTimestampUnixMs);
             (long dueAt, TimerKind kind, int dueIndex) = NextOfInterest(AccountAt(index), lifecycle, t);
-            if (dueAt > t)
+            // An entry earlier than the account's real date (the date moved later since it was queued) re-queues at the real
+            // date, even when that date is overdue too: firing it now would play it before other accounts' earlier dates
+            // when the tick is late (both stamped at the last event's time, but out of date order).
+            if (dueAt > at)
             {
                 Reschedule(index, t);
                 continue;
@@ -504,7 +508,14 @@ public sealed partial class Ledger
         if (at > 0 && dues[at - 1].DueDay == day)
         {
             Due merged = dues[at - 1];
-            merged.AmountMinor = checked(merged.AmountMinor + amountMinor);
+            if ((Int128)merged.AmountMinor + amountMinor <= long.MaxValue) merged.AmountMinor += amountMinor;
+            else
+            {
+                // What was already paid no longer fits beside the new amount (a huge, mostly paid due): keep what is open.
+                // Open dues never exceed max(posted, 0), so open + new fits; checked in case that invariant ever broke.
+                merged.AmountMinor = checked(merged.OpenMinor + amountMinor);
+                merged.PaidMinor = 0;
+            }
             dues[at - 1] = merged;
             return;
         }

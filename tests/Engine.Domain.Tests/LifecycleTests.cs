@@ -306,6 +306,30 @@ public class LifecycleTests
     }
 
     [Fact]
+    public void A_late_tick_plays_overdue_dates_of_interest_in_date_order_across_accounts_even_after_a_date_moved_later()
+    {
+        var h = new LedgerHarness { Now = Day0 + Day / 2 };
+        h.Execute(Command.OpenAccount(h.NextRequestId(), "acct-a", "c", "USD", 1_000_000, Net30));
+        h.Execute(Command.OpenAccount(h.NextRequestId(), "acct-b", "c", "USD", 1_000_000, Net30));
+        h.Open("acct-c", 1_000_000);
+        Post(h, 100, "acct-a");                                   // a reminder on day +27 …
+        h.Execute(Command.Repay(h.NextRequestId(), "acct-a", 100)); // … that is not due any more
+        h.Now += Day;
+        Post(h, 100, "acct-b");                                   // acct-b: reminder on day +28
+        h.Now += Day;
+        Post(h, 100, "acct-a");                                   // acct-a: reminder on day +29
+        h.Now = Day0 + 29 * Day + Day / 2;
+        Post(h, 1, "acct-c");                                     // engine time moves past both before any tick
+
+        List<LedgerEvent> events = TickAt(h, h.Now + 1_000);
+
+        Assert.Equal(["acct-b", "acct-a"], events.Select(e => e.AccountId)); // day +28 before day +29
+        Assert.All(events, e => Assert.Equal(EventType.DueSoon, e.Type));
+        Assert.All(events, e => Assert.Equal(Day0 + 29 * Day + Day / 2, e.TimestampUnixMs)); // overdue: stamped at the last event's time
+        AssertReplaysAndSnapshots(h);
+    }
+
+    [Fact]
     public void Cure_lifts_the_automatic_freeze_when_every_past_due_due_is_paid()
     {
         LedgerHarness h = WithOneDue();
@@ -502,6 +526,38 @@ public class LifecycleTests
         big.Open("acct-2", long.MaxValue);
         big.AssertDeclined(Command.TopUp(big.NextRequestId(), "acct-2", 10, FundsKind.Prepaid), Status.ArithmeticOverflow); // available would pass int64
         Assert.Equal(0, big.AccountOf("acct-2").PostedMinor);
+    }
+
+    [Fact]
+    public void Overflow_of_available_by_an_applied_deposit_is_refused_and_changes_nothing()
+    {
+        var h = new LedgerHarness();
+        h.Open("acct-1", long.MaxValue);
+        Post(h, 1_000);
+        Assert.Equal(Status.Ok, h.Execute(Command.SetTemporaryLimit(h.NextRequestId(), "acct-1", 1_000, h.Now + 3_600_000)).Status); // available = MaxValue
+        h.Execute(Command.TopUp(h.NextRequestId(), "acct-1", 1_000, FundsKind.Deposit));
+
+        h.AssertDeclined(Command.ApplyDeposit(h.NextRequestId(), "acct-1", 1), Status.ArithmeticOverflow); // available would be MaxValue + 1
+
+        Assert.Equal(1_000, h.AccountOf("acct-1").PostedMinor);
+        Assert.Equal(1_000, Lifecycle(h).DepositMinor);
+        h.Ledger.CheckInvariants();
+    }
+
+    [Fact]
+    public void A_posting_merged_into_a_mostly_paid_due_whose_total_would_pass_int64_keeps_the_open_amount()
+    {
+        var h = new LedgerHarness { Now = Day0 + Day / 2 };
+        h.Execute(Command.OpenAccount(h.NextRequestId(), "acct-1", "c", "USD", 0, Net30));
+        Post(h, long.MaxValue - 10);
+        h.Execute(Command.Repay(h.NextRequestId(), "acct-1", long.MaxValue - 20)); // 10 left open of a due of MaxValue − 10
+
+        Post(h, long.MaxValue - 20);                                               // same due day: amount + paid would pass int64
+
+        Due due = Assert.Single(Lifecycle(h).Dues);
+        Assert.Equal(long.MaxValue - 10, due.OpenMinor);
+        Assert.Equal(long.MaxValue - 10, h.AccountOf("acct-1").PostedMinor);
+        AssertReplaysAndSnapshots(h);
     }
 
     [Fact]

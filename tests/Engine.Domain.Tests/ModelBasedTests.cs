@@ -8,11 +8,13 @@ namespace Engine.Domain.Tests;
 /// The ledger against a deliberately simple reference model (<see cref="ReferenceModel"/>) on long seeded random
 /// command streams (<see cref="CommandGenerator"/>): every reply and every event must agree, invariants must hold
 /// throughout, a snapshot taken mid-stream must continue identically, and replaying the encoded event log must
-/// rebuild the exact same state.
+/// rebuild the exact same state. The streams carry the credit lifecycle too (docs/LIFECYCLE.md: billing, dues,
+/// delinquency, customer funds, test clocks) with time jumps of hours to months; <see cref="LifecycleModelTests"/> runs
+/// lifecycle-heavy streams. Together: 5 × 100,000 + 5 × 100,000 + 3 × 100,000 (huge accounts) = 1.3M commands.
 /// </summary>
 public sealed class ModelBasedTests(ITestOutputHelper output)
 {
-    private const int CommandsPerSeed = 100_000;
+    internal const int CommandsPerSeed = 100_000;
 
     internal static LedgerOptions Options => new()
     {
@@ -20,13 +22,22 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
         OpenAuthorizationsPerAccountMax = 6,
         AccountsMax = 50,
         ExpirationsPerTickMax = 5,
-        // Random streams span a few weeks of engine time; closed authorizations stay known throughout, so the
+        // Small, so ticks that fall behind (time jumps) play the rest of what is due on later ticks.
+        LifecycleEventsPerTickMax = 4,
+        // Random streams span months to years of engine time; closed authorizations stay known throughout, so the
         // model needs no retention rule (retention has its own tests).
-        ClosedAuthorizationRetentionMs = 365L * 24 * 3600 * 1000,
+        ClosedAuthorizationRetentionMs = 1_000L * 365 * 24 * 3600 * 1000,
     };
 
-    private static ReferenceModel NewModel(LedgerOptions options) =>
-        new(new ReferenceModel.Limits(options.DefaultHoldExpirySeconds, options.OpenAuthorizationsPerAccountMax, options.AccountsMax, options.ExpirationsPerTickMax));
+    private static ReferenceModel NewModel(LedgerOptions options)
+    {
+        DelinquencyPolicy policy = options.DelinquencyPolicy;
+        return new(new ReferenceModel.Limits(options.DefaultHoldExpirySeconds, options.OpenAuthorizationsPerAccountMax, options.AccountsMax, options.ExpirationsPerTickMax,
+            new ReferenceModel.ModelPolicy(policy.RemindBeforeDueDays, policy.WatchAtDays, policy.FreezeAtDays, policy.ChargeOffAtDays), options.LifecycleEventsPerTickMax));
+    }
+
+    /// <summary>Every status a journaled outcome can have (ENGINE_UNAVAILABLE is a gRPC status, never journaled).</summary>
+    internal static Status[] EveryJournaledStatus => [.. Enum.GetValues<Status>().Where(s => s != Status.EngineUnavailable)];
 
     [Theory]
     [InlineData(1)]
@@ -40,22 +51,22 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
         output.WriteLine(statistics.ToString());
 
         // The stream must actually reach the rules it claims to test.
-        // The reference model covers docs/SPEC.md; the credit lifecycle (event types from BillingTermsSet on) is not in it yet
-        // and has its own rule tests (LifecycleTests) and randomized replay test (LifecycleRandomStreamTests).
-        EventType[] everyEventType = Enum.GetValues<EventType>().Where(t => t != EventType.None && t < EventType.BillingTermsSet).ToArray();
-        Assert.All(everyEventType, t => Assert.True(statistics.Events.GetValueOrDefault(t) > 0, $"no {t} event in seed {seed}"));
-        Status[] expected =
-        [
-            Status.Ok, Status.InsufficientCredit, Status.AccountNotFound, Status.AccountFrozen, Status.AccountClosed, Status.CurrencyMismatch,
-            Status.AmountLimitExceeded, Status.VelocityLimitExceeded, Status.MerchantCategoryBlocked, Status.RequestIdReused,
-            Status.AccountExists, Status.AccountHasBalance, Status.AuthorizationNotFound, Status.AuthorizationVoided, Status.AuthorizationClosed,
-            Status.CaptureExceedsAuthorization, Status.AmountExceedsHold, Status.RefundExceedsCapture, Status.ArithmeticOverflow,
-            Status.OpenAuthorizationLimitExceeded, Status.EngineCapacityExceeded,
-        ];
-        Assert.All(expected, s => Assert.True(statistics.Statuses.GetValueOrDefault(s) > 0, $"no {s} reply in seed {seed}"));
-        Assert.True(statistics.Replays > 1_000, $"only {statistics.Replays} replays");
+        AssertReachesEveryRule(seed, statistics);
         Assert.True(statistics.LateCaptures > 0, "no capture of an expired authorization");
         Assert.True(statistics.ClockStepsBack > 0, "the clock never stepped back");
+    }
+
+    /// <summary>Every event type, every journaled status, every delinquency stage, and cures.</summary>
+    internal static void AssertReachesEveryRule(int seed, Statistics statistics)
+    {
+        EventType[] everyEventType = [.. Enum.GetValues<EventType>().Where(t => t != EventType.None)];
+        Assert.All(everyEventType, t => Assert.True(statistics.Events.GetValueOrDefault(t) > 0, $"no {t} event in seed {seed}"));
+        Assert.All(EveryJournaledStatus, s => Assert.True(statistics.Statuses.GetValueOrDefault(s) > 0, $"no {s} reply in seed {seed}"));
+        DelinquencyStage[] stages = [DelinquencyStage.Watch, DelinquencyStage.FrozenDelinquent, DelinquencyStage.ChargedOff];
+        Assert.All(stages, s => Assert.True(statistics.StagesReached.GetValueOrDefault(s) > 0, $"no account reached {s} in seed {seed}"));
+        Assert.True(statistics.Cures > 0, $"no payment cured a delinquent account in seed {seed}");
+        Assert.True(statistics.FrozenForDelinquency > 0, $"no authorization declined by the delinquency freeze in seed {seed}");
+        Assert.True(statistics.Replays > 1_000, $"only {statistics.Replays} replays");
     }
 
     internal sealed class Statistics
@@ -66,19 +77,26 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
         public int LateCaptures;
         public int ClockStepsBack;
         public long EngineTimeSpanMs;
+        public Dictionary<DelinquencyStage, int> StagesReached { get; } = [];
+        /// <summary>Payments whose event took WATCH or FROZEN_DELINQUENT back to CURRENT.</summary>
+        public int Cures;
+        /// <summary>Authorizations declined ACCOUNT_FROZEN on an account frozen only by delinquency.</summary>
+        public int FrozenForDelinquency;
 
         public override string ToString() =>
-            $"replays={Replays} lateCaptures={LateCaptures} clockStepsBack={ClockStepsBack} span={TimeSpan.FromMilliseconds(EngineTimeSpanMs)}\n" +
+            $"replays={Replays} lateCaptures={LateCaptures} clockStepsBack={ClockStepsBack} span={TimeSpan.FromMilliseconds(EngineTimeSpanMs)} " +
+            $"cures={Cures} frozenForDelinquency={FrozenForDelinquency} stages: " +
+            string.Join(", ", StagesReached.OrderBy(e => e.Key).Select(e => $"{e.Key}={e.Value}")) + "\n" +
             "events: " + string.Join(", ", Events.OrderBy(e => e.Key).Select(e => $"{e.Key}={e.Value}")) + "\n" +
             "statuses: " + string.Join(", ", Statuses.OrderBy(e => e.Key).Select(e => $"{e.Key}={e.Value}"));
     }
 
-    internal static Statistics Run(int seed, int commandCount, bool unrestrictedHuge)
+    internal static Statistics Run(int seed, int commandCount, bool unrestrictedHuge, bool lifecycleHeavy = false)
     {
         LedgerOptions options = Options;
         var ledger = new Ledger(options);
         ReferenceModel model = NewModel(options);
-        var generator = new CommandGenerator(seed, model, LedgerHarness.T0, unrestrictedHuge);
+        var generator = new CommandGenerator(seed, model, LedgerHarness.T0, unrestrictedHuge, lifecycleHeavy);
         var sink = new CollectingSink();
         var modelEvents = new List<ReferenceModel.ModelEvent>();
         var journal = new ArrayBufferWriter<byte>(1 << 20);
@@ -96,7 +114,11 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
                 Assert.Fail($"seed {seed} #{index}: the generator made a malformed command ({malformed}): {Describe(command)}");
             bool lateCapture = command.Type == CommandType.Capture && model.Authorizations.TryGetValue(command.AuthorizationId!, out var held)
                 && held.State == ReferenceModel.HoldState.Expired;
+            bool frozenForDelinquencyOnly = command.Type == CommandType.Authorize && model.Accounts.TryGetValue(command.AccountId!, out var target)
+                && target.State == ReferenceModel.AccountState.Active && target.Life.Stage >= DelinquencyStage.FrozenDelinquent;
 
+            // What the model expects to come due, kept for the failure message of commands that play engine time.
+            string agendaBefore = command.Type is CommandType.Tick or CommandType.AdvanceClock ? model.DescribeAgenda() : "";
             sink.Clear();
             modelEvents.Clear();
             Reply reply;
@@ -114,7 +136,8 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             bool sameEvents = SameEvents(sink.Events, modelEvents, out string eventDifference);
             if (!Same(reply, expected) || !sameEvents)
             {
-                string accountView = DescribeAccounts(command, modelEvents.Count > 0 ? modelEvents[0].AccountId : null, model, ledger);
+                string accountView = DescribeAccounts(command, modelEvents.Count > 0 ? modelEvents[0].AccountId : null, model, ledger)
+                    + (agendaBefore.Length > 0 ? $"\n  model's agenda before the command:\n    {agendaBefore}" : "");
                 Assert.Fail($"seed {seed} #{index}: ledger and model disagree\n  command: {Describe(command)} at clock {clock} (engine {model.EngineTime})\n" +
                     $"  ledger: {reply}\n  model:  {Describe(expected)}\n  events: {(sameEvents ? "same" : eventDifference)}\n{accountView}\n{Context(recent)}");
             }
@@ -124,7 +147,11 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
                 Span<byte> destination = journal.GetSpan(EventCodec.EncodedSizeMax);
                 journal.Advance(EventCodec.Encode(e, destination));
                 statistics.Events[e.Type] = statistics.Events.GetValueOrDefault(e.Type) + 1;
+                if (e.Type == EventType.DelinquencyStageChanged)
+                    statistics.StagesReached[e.Lifecycle!.StageAfter] = statistics.StagesReached.GetValueOrDefault(e.Lifecycle.StageAfter) + 1;
+                if (e.Lifecycle is { StageBefore: DelinquencyStage.Watch or DelinquencyStage.FrozenDelinquent, StageAfter: DelinquencyStage.Current }) statistics.Cures++;
             }
+            if (frozenForDelinquencyOnly && reply.Status == Status.AccountFrozen && !reply.Replayed) statistics.FrozenForDelinquency++;
             if (command.Type != CommandType.Tick) statistics.Statuses[reply.Status] = statistics.Statuses.GetValueOrDefault(reply.Status) + 1;
             if (reply.Replayed) statistics.Replays++;
             if (lateCapture && reply.Status == Status.Ok) statistics.LateCaptures++;
@@ -196,14 +223,40 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             LedgerEvent a = actual[i];
             ReferenceModel.ModelEvent m = expected[i];
             if (a.Sequence != m.Sequence || a.Type != m.Type || a.Status != m.Status || a.Command != m.Command || a.AccountId != m.AccountId
-                || a.AuthorizationId != m.AuthorizationId || a.AvailableMinor != m.Available || a.HeldMinor != m.Held || a.PostedMinor != m.Posted)
+                || a.AuthorizationId != m.AuthorizationId || a.AvailableMinor != m.Available || a.HeldMinor != m.Held || a.PostedMinor != m.Posted
+                || a.TimestampUnixMs != m.Timestamp || a.AmountMinor != m.Amount || !SameDetail(a.Lifecycle, m.Detail))
             {
-                difference = $"event {i}:\n    ledger {a}\n    model  {m}";
+                difference = $"event {i}:\n    ledger {a} at {a.TimestampUnixMs} {Describe(a.Lifecycle)}\n    model  {m} {Describe(m.Detail)}";
                 return false;
             }
         }
         return true;
     }
+
+    /// <summary>
+    /// The lifecycle detail that matters to consumers: stages, days past due, past due, deposit, dues paid, funds kind,
+    /// statement figures and the dues an event creates. An absent detail reads as the empty one.
+    /// </summary>
+    private static bool SameDetail(LifecycleDetail? actual, ReferenceModel.ModelDetail? expected)
+    {
+        actual ??= new LifecycleDetail();
+        expected ??= new ReferenceModel.ModelDetail();
+        return actual.StageBefore == expected.StageBefore && actual.StageAfter == expected.StageAfter && actual.DaysPastDue == expected.DaysPastDue
+            && actual.PastDueMinor == expected.PastDue && actual.DepositMinor == expected.Deposit && actual.DuesPaidMinor == expected.DuesPaid
+            && actual.FundsKind == expected.Kind && actual.StatementBalanceMinor == expected.StatementBalance
+            && actual.MinimumPaymentMinor == expected.MinimumPayment && actual.DueAtUnixMs == expected.DueAt
+            && actual.Dues.Select(d => (d.DueAtUnixMs, (Int128)d.AmountMinor)).SequenceEqual(expected.Dues);
+    }
+
+    private static string Describe(LifecycleDetail? d) =>
+        d is null ? "(no detail)" : $"[stage {d.StageBefore}->{d.StageAfter} dpd={d.DaysPastDue} pastDue={d.PastDueMinor} deposit={d.DepositMinor} " +
+            $"duesPaid={d.DuesPaidMinor} kind={d.FundsKind} balance={d.StatementBalanceMinor} minimum={d.MinimumPaymentMinor} dueAt={d.DueAtUnixMs} " +
+            $"dues={string.Join(";", d.Dues.Select(x => $"{x.DueAtUnixMs}:{x.AmountMinor}"))}]";
+
+    private static string Describe(ReferenceModel.ModelDetail? d) =>
+        d is null ? "(no detail)" : $"[stage {d.StageBefore}->{d.StageAfter} dpd={d.DaysPastDue} pastDue={d.PastDue} deposit={d.Deposit} " +
+            $"duesPaid={d.DuesPaid} kind={d.Kind} balance={d.StatementBalance} minimum={d.MinimumPayment} dueAt={d.DueAt} " +
+            $"dues={string.Join(";", d.Dues.Select(x => $"{x.DueAt}:{x.Amount}"))}]";
 
     private static void CompareAccounts(int seed, int index, ReferenceModel model, Ledger ledger)
     {
@@ -223,7 +276,16 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             var expected = ((long)m.Limit, (long)m.Temporary, m.TemporaryExpiresAt, (long)m.Held, (long)m.Posted,
                 ReferenceModel.Available(m, now), status, m.OpenHolds, (byte)m.Overcapture, m.Currency);
             Assert.True(expected == actual, $"seed {seed} #{index}: account {account.Id}\n  ledger {actual}\n  model  {expected}");
+
+            AccountLifecycle life = account.Lifecycle ?? new AccountLifecycle();
+            var actualLife = (life.Billing.Mode, life.Stage, life.DepositMinor,
+                string.Join(";", life.Dues.Select(d => $"{d.DueDay}:{d.OpenMinor}:{d.Reminded}")),
+                life.Billing.Mode == BillingMode.Statement ? EngineDays.DayOf(life.NextStatementAtUnixMs) : (int?)null);
+            var expectedLife = (m.Life.Mode, m.Life.Stage, (long)m.Life.Deposit,
+                string.Join(";", m.Life.Dues.Select(d => $"{d.Key}:{d.Value.Open}:{d.Value.Reminded}")), m.Life.NextStatementDay);
+            Assert.True(expectedLife == actualLife, $"seed {seed} #{index}: lifecycle of account {account.Id}\n  ledger {actualLife}\n  model  {expectedLife}");
         }
+        Assert.Equal(model.ClockOffsetMs, ledger.ClockOffsetMs);
     }
 
     private static void CompareAuthorizations(int seed, ReferenceModel model, Ledger ledger)
@@ -251,7 +313,8 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             ? "Tick"
             : $"{c.Type} req={c.RequestId} acct={c.AccountId ?? "-"} auth={c.AuthorizationId ?? "-"} amount={c.AmountMinor} ccy={c.Currency ?? "-"} " +
               $"mcc={c.Mcc} merchant={c.MerchantId ?? "-"} final={c.Final} expiresAt={c.ExpiresAtUnixMs} expiresIn={c.ExpiresInSeconds} " +
-              $"overcapture={c.OvercapturePercent} reason={c.Reason ?? "-"} controls={c.Controls?.ToString() ?? "-"}";
+              $"overcapture={c.OvercapturePercent} reason={c.Reason ?? "-"} controls={c.Controls?.ToString() ?? "-"} billing={c.Billing?.ToString() ?? "-"} " +
+              $"policy={c.Policy?.ToString() ?? "-"} kind={c.FundsKind} dues={(c.Dues is null ? "-" : string.Join(";", c.Dues.Select(d => $"{d.DueAtUnixMs}:{d.AmountMinor}")))}";
 
     private static string Describe(in ReferenceModel.ModelReply r) =>
         $"{r.Status} available={r.Available} held={r.Held} posted={r.Posted} seq={r.Sequence}{(r.Replayed ? " replayed" : "")}";
@@ -263,15 +326,41 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             accountId ??= z.AccountId;
         if (accountId is null) return "  (no account)";
         string modelView = model.Accounts.TryGetValue(accountId, out var m)
-            ? $"limit={m.Limit} temp={m.Temporary}@{m.TemporaryExpiresAt} held={m.Held} posted={m.Posted} {m.State} open={m.OpenHolds}"
+            ? $"limit={m.Limit} temp={m.Temporary}@{m.TemporaryExpiresAt} held={m.Held} posted={m.Posted} {m.State} open={m.OpenHolds} " +
+              $"billing={m.Life.Mode} stage={m.Life.Stage} deposit={m.Life.Deposit} nextStatementDay={m.Life.NextStatementDay} " +
+              $"dues={string.Join(";", m.Life.Dues.Select(d => $"{d.Key}:{d.Value.Open}:{d.Value.Reminded}"))}"
             : "absent";
         string ledgerView = ledger.TryGetAccount(accountId, out Account a)
-            ? $"limit={a.CreditLimitMinor} temp={a.TemporaryLimitMinor}@{a.TemporaryLimitExpiresAtUnixMs} held={a.HeldMinor} posted={a.PostedMinor} {a.Status} open={a.OpenAuthorizations}"
+            ? $"limit={a.CreditLimitMinor} temp={a.TemporaryLimitMinor}@{a.TemporaryLimitExpiresAtUnixMs} held={a.HeldMinor} posted={a.PostedMinor} {a.Status} open={a.OpenAuthorizations} " +
+              (a.Lifecycle is { } l
+                  ? $"billing={l.Billing.Mode} stage={l.Stage} deposit={l.DepositMinor} nextStatementDay={EngineDays.DayOf(l.NextStatementAtUnixMs)} " +
+                    $"dues={string.Join(";", l.Dues.Select(d => $"{d.DueDay}:{d.OpenMinor}:{d.Reminded}"))}"
+                  : "(no lifecycle)")
             : "absent";
         return $"  account {accountId} now:\n    ledger {ledgerView}\n    model  {modelView}";
     }
 
     private static string Context(IEnumerable<string> recent) => "  preceding commands:\n    " + string.Join("\n    ", recent);
+}
+
+/// <summary>
+/// Lifecycle-heavy streams: more billing, plans, policies, customer funds and test clocks, and more time jumps of hours to
+/// months, so every statement, reminder, threshold and cure rule is met many times per seed.
+/// </summary>
+public sealed class LifecycleModelTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(5)]
+    [InlineData(13)]
+    [InlineData(77)]
+    [InlineData(2_026)]
+    [InlineData(20_261_202)]
+    public void Ledger_agrees_with_the_reference_model_on_a_long_lifecycle_heavy_stream_with_time_jumps_of_hours_to_months(int seed)
+    {
+        ModelBasedTests.Statistics statistics = ModelBasedTests.Run(seed, ModelBasedTests.CommandsPerSeed, unrestrictedHuge: false, lifecycleHeavy: true);
+        output.WriteLine(statistics.ToString());
+        ModelBasedTests.AssertReachesEveryRule(seed, statistics);
+    }
 }
 
 /// <summary>The model-based stream with huge accounts allowed anywhere in int64 (it found the hold-release overflow).</summary>

@@ -5,6 +5,9 @@ namespace Engine.Domain.Tests.Model;
 /// repayments; some administration; retries of earlier request ids (same and changed payloads); ticks with time
 /// moving on so holds and temporary limits lapse; references to unknown accounts and authorizations; amounts at
 /// and around the available credit. It peeks at the reference model (never at the ledger) to aim near the edges.
+/// The credit lifecycle (docs/LIFECYCLE.md) is in every stream: billing on OpenAccount and SetBillingTerms, receivable
+/// plans, delinquency policies, customer funds, test clocks, and time jumps of hours to months so statements close, dues
+/// fall due and thresholds are crossed; <c>lifecycleHeavy</c> streams have more of all of it.
 /// </summary>
 internal sealed class CommandGenerator
 {
@@ -17,6 +20,7 @@ internal sealed class CommandGenerator
     private readonly Random _random;
     private readonly ReferenceModel _model;
     private readonly bool _unrestrictedHuge;
+    private readonly bool _lifecycleHeavy;
     private readonly List<Command> _history = [];
     /// <summary>Ids of authorizations the model approved, oldest first.</summary>
     private readonly List<string> _authorizationIds = [];
@@ -25,16 +29,24 @@ internal sealed class CommandGenerator
 
     /// <param name="unrestrictedHuge">Let huge accounts reach every corner of int64 (limits of long.MaxValue, unbounded
     /// credit balances) instead of keeping limit + temporary − posted below 2^62.</param>
-    public CommandGenerator(int seed, ReferenceModel model, long startUnixMs, bool unrestrictedHuge = false)
+    /// <param name="lifecycleHeavy">More lifecycle commands and time jumps (the lifecycle theory).</param>
+    public CommandGenerator(int seed, ReferenceModel model, long startUnixMs, bool unrestrictedHuge = false, bool lifecycleHeavy = false)
     {
         _random = new Random(seed);
         _model = model;
         _unrestrictedHuge = unrestrictedHuge;
+        _lifecycleHeavy = lifecycleHeavy;
         Clock = startUnixMs;
     }
 
     /// <summary>The (wall) clock handed to the ledger with the next command; it sometimes steps back.</summary>
     public long Clock { get; private set; }
+
+    /// <summary>Engine time as the next command will see it: the clock plus what AdvanceClock added, never back.</summary>
+    private long EngineNow => Math.Max(Clock + _model.ClockOffsetMs, _model.EngineTime);
+
+    private const long HourMs = 3_600_000;
+    private const long DayMs = 24 * HourMs;
 
     private static string AccountName(int i) => i < AccountPool ? $"acct-{i}" : $"huge-{i - AccountPool}";
 
@@ -67,6 +79,11 @@ internal sealed class CommandGenerator
 
     private void AdvanceClock()
     {
+        double jump = _random.NextDouble();
+        // Per 100,000 commands about 10 (heavy: 40) jumps of a day to 45 days and 100 (heavy: 400) of hours: with the
+        // AdvanceClock commands, light streams span about two years of engine time, heavy ones about seven.
+        if (jump < (_lifecycleHeavy ? 0.0004 : 0.0001)) { Clock += Between(DayMs, 45 * DayMs); return; }       // weeks to months pass
+        if (jump < (_lifecycleHeavy ? 0.0044 : 0.0011)) { Clock += Between(HourMs, 36 * HourMs); return; }     // hours to a day or so
         double p = _random.NextDouble();
         if (p < 0.005) Clock -= Between(0, 60_000);                       // the clock steps back
         else if (p < 0.008) Clock += Between(600_000, 3_600_000);          // a quiet spell
@@ -77,7 +94,7 @@ internal sealed class CommandGenerator
 
     private Command Choose()
     {
-        int roll = _random.Next(1000);
+        int roll = _random.Next(_lifecycleHeavy ? 1_600 : 1_120);
         return roll switch
         {
             < 300 => Authorize(),
@@ -95,7 +112,8 @@ internal sealed class CommandGenerator
             < 948 => Command.Freeze(NewRequestId(), AnyAccount(), Chance(0.5) ? "risk" : ""),
             < 972 => Command.Unfreeze(NewRequestId(), AnyAccount()),
             < 975 => Close(),
-            _ => Controls(),
+            < 1_000 => Controls(),
+            _ => Lifecycle(),
         };
     }
 
@@ -126,14 +144,20 @@ internal sealed class CommandGenerator
         string accountId = AccountName(index);
         string currency = IsHuge(accountId) ? "USD" : Pick(Currencies);
         int overcapture = Chance(0.6) ? 0 : Pick<int>([5, 10, 20, 100]);
-        return Command.OpenAccount(NewRequestId(), accountId, $"cust-{index % 17}", currency, LimitFor(accountId), overcapture);
+        Command open = Command.OpenAccount(NewRequestId(), accountId, $"cust-{index % 17}", currency, LimitFor(accountId), overcapture);
+        // The hot accounts keep docs/SPEC.md behaviour (no dues), so they still reach the open-holds cap; the rest bill.
+        if (!IsHot(accountId) && Chance(_lifecycleHeavy ? 0.85 : 0.65)) open.Billing = Billing(accountId);
+        else if (Chance(0.1)) open.Billing = BillingTerms.None;
+        return open;
     }
+
+    private static bool IsHot(string accountId) => accountId is "acct-0" or "acct-1" or "acct-2" or "acct-3";
 
     /// <summary>An amount for an account: small, at the available credit (−1, 0, +1), around it, or large.</summary>
     private long AmountFor(string accountId)
     {
         ReferenceModel.ModelAccount? a = Model(accountId);
-        long now = Math.Max(Clock, _model.EngineTime);
+        long now = EngineNow;
         Int128 available = a is null ? 0 : ReferenceModel.Available(a, now);
         long clampedAvailable = (long)Int128.Clamp(available, 1, long.MaxValue);
         bool huge = IsHuge(accountId);
@@ -256,6 +280,7 @@ internal sealed class CommandGenerator
         long amount = Model(accountId) is { } a && a.Posted > 0 && Chance(0.3)
             ? (long)Int128.Min(a.Posted, long.MaxValue)
             : AmountFor(accountId);
+        if (PaymentAimedAtDues(accountId) is { } aimed) amount = aimed;
         if (_unrestrictedHuge && IsHuge(accountId) && Model(accountId) is { } edge && Chance(0.3))
         {
             // The largest repayment whose balances still fit int64 while the holds are in place.
@@ -300,13 +325,14 @@ internal sealed class CommandGenerator
         if (Chance(0.25)) return Command.SetTemporaryLimit(NewRequestId(), accountId, 0, 0);
         long amount = IsHuge(accountId) ? Between(1, 1L << 60) : Between(100, 50_000);
         if (_unrestrictedHuge && IsHuge(accountId) && Chance(0.2)) amount = long.MaxValue - Between(0, 10);
-        long expiresAt = Math.Max(1, Clock + Between(-600_000, 3 * 3_600_000));
+        long expiresAt = Math.Max(1, EngineNow + Between(-600_000, 3 * 3_600_000));
         return Command.SetTemporaryLimit(NewRequestId(), accountId, TemporaryCap(accountId, amount), expiresAt);
     }
 
     private Command Close()
     {
-        var empty = _model.Accounts.Values.Where(a => a.Held == 0 && a.Posted == 0 && a.State != ReferenceModel.AccountState.Closed).Select(a => a.Id).ToList();
+        var empty = _model.Accounts.Values.Where(a => a.Held == 0 && a.Posted == 0 && a.Life.Deposit == 0 && a.State != ReferenceModel.AccountState.Closed)
+            .Select(a => a.Id).ToList();
         // Hot accounts stay open; others close now and then (mostly refused: they carry balances).
         string accountId = empty.Count > 0 && Chance(0.1) ? Pick(empty) : AnyAccount();
         if (accountId is "acct-0" or "acct-1" or "acct-2" or "acct-3") accountId = AccountName(4 + _random.Next(AccountPool + HugeAccountPool - 4));
@@ -351,7 +377,7 @@ internal sealed class CommandGenerator
                 break;
             case CommandType.SetTemporaryLimit when earlier.AmountMinor == 0:
                 changed.AmountMinor = 1;
-                changed.ExpiresAtUnixMs = Math.Max(1, Clock);
+                changed.ExpiresAtUnixMs = Math.Max(1, EngineNow);
                 break;
             default:
                 changed.AmountMinor = earlier.AmountMinor == long.MaxValue ? earlier.AmountMinor - 1 : earlier.AmountMinor + 1;
@@ -363,5 +389,152 @@ internal sealed class CommandGenerator
             changed = Command.Repay(earlier.RequestId, AnyAccount(), 1);
         }
         return changed;
+    }
+
+    // ----- the credit lifecycle (docs/LIFECYCLE.md) -----
+
+    private Command Lifecycle()
+    {
+        int roll = _random.Next(100);
+        return roll switch
+        {
+            < 8 => Command.SetBillingTerms(NewRequestId(), BillingAccount(), Chance(0.1) ? BillingTerms.None : Billing(AnyAccount())),
+            < 20 => ScheduleDues(),
+            < 28 => Policy(),
+            < 43 => TopUpPrepaid(),
+            < 55 => TopUpDeposit(),
+            < 65 => ReleaseDeposit(),
+            < 77 => ApplyDeposit(),
+            < 99 => PayOut(),
+            _ => Command.AdvanceClock(NewRequestId(), Chance(0.85) ? Between(HourMs, 2 * DayMs) : Between(DayMs, 40 * DayMs)),
+        };
+    }
+
+    /// <summary>Any account but the hot ones, which keep docs/SPEC.md behaviour.</summary>
+    private string BillingAccount()
+    {
+        string accountId = AnyAccount();
+        return IsHot(accountId) ? AccountName(4 + _random.Next(AccountPool - 4)) : accountId;
+    }
+
+    private BillingTerms Billing(string accountId)
+    {
+        if (Chance(0.5)) return new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = Chance(0.1) ? 0 : (int)Between(1, 45) };
+        bool huge = IsHuge(accountId);
+        return new BillingTerms
+        {
+            Mode = BillingMode.Statement,
+            StatementDay = (int)Between(1, BillingTerms.StatementDayMax),
+            GraceDays = Chance(0.4) ? BillingTerms.DefaultGraceDays : (int)Between(0, 30),
+            MinPaymentFloorMinor = Chance(0.4) ? BillingTerms.DefaultMinPaymentFloorMinor : huge && Chance(0.3) ? long.MaxValue - Between(0, 10) : Between(0, 3_000),
+            MinPaymentPercent = Chance(0.4) ? BillingTerms.DefaultMinPaymentPercent : Chance(0.1) ? 100 : (int)Between(0, 30),
+        };
+    }
+
+    private Command ScheduleDues()
+    {
+        string accountId = BillingAccount();
+        int count = Chance(0.9) ? (int)Between(1, 6) : (int)Between(7, 40);
+        Int128 unscheduled = Model(accountId) is { } a ? Int128.Max(a.Posted, 0) - ReferenceModel.OpenDues(a) : 0;
+        // Mostly a plan within what is posted and not yet scheduled, sometimes one beyond it (refused).
+        bool within = Chance(0.75);
+        long share = Amount(unscheduled / count);
+        var dues = new ScheduledDue[count];
+        for (int i = 0; i < count; i++)
+        {
+            long dueAt = Math.Max(1, EngineNow + Between(-20 * DayMs, 200 * DayMs));
+            long amount = within ? Between(1, share) : Chance(0.5) ? Amount(unscheduled + 1) : Between(1, 60_000);
+            dues[i] = new ScheduledDue(dueAt, amount);
+        }
+        return Command.ScheduleDues(NewRequestId(), accountId, dues);
+    }
+
+    private Command Policy()
+    {
+        string accountId = AnyAccount();
+        if (Chance(0.25)) return Command.SetDelinquencyPolicy(NewRequestId(), accountId, null);
+        bool fast = Chance(0.4);
+        var policy = new DelinquencyPolicy
+        {
+            RemindBeforeDueDays = (int)Between(0, 5),
+            WatchAtDays = Chance(0.1) ? 0 : fast ? (int)Between(1, 4) : (int)Between(1, 20),
+            FreezeAtDays = Chance(0.1) ? 0 : fast ? (int)Between(2, 8) : (int)Between(1, 40),
+            ChargeOffAtDays = Chance(0.15) ? 0 : fast ? (int)Between(5, 25) : (int)Between(1, 200),
+        };
+        return Command.SetDelinquencyPolicy(NewRequestId(), accountId, policy);
+    }
+
+    /// <summary>Now and then a payment of exactly what is past due or of every open due, so cures happen to the unit.</summary>
+    private long? PaymentAimedAtDues(string accountId)
+    {
+        if (Model(accountId) is not { } a || a.Life.Dues.Count == 0 || !Chance(0.25)) return null;
+        Int128 pastDue = ReferenceModel.PastDue(a, ReferenceModel.DayOf(EngineNow));
+        Int128 target = pastDue > 0 && Chance(0.7) ? pastDue + _random.Next(-1, 1) : ReferenceModel.OpenDues(a);
+        return CreditCap(accountId, Amount(target));
+    }
+
+    private Command TopUpPrepaid()
+    {
+        string accountId = AnyAccount();
+        long amount = PaymentAimedAtDues(accountId) ?? CreditCap(accountId, AmountFor(accountId));
+        if (_unrestrictedHuge && IsHuge(accountId) && Chance(0.3)) amount = long.MaxValue - Between(0, 1_000);
+        return Command.TopUp(NewRequestId(), accountId, amount, FundsKind.Prepaid);
+    }
+
+    private Command TopUpDeposit()
+    {
+        string accountId = AnyAccount();
+        Int128 deposit = Model(accountId)?.Life.Deposit ?? 0;
+        long amount = IsHuge(accountId)
+            ? Chance(0.4) ? Amount(long.MaxValue - deposit + _random.Next(0, 2)) : Between(1, 1L << 62)
+            : Between(1, 50_000);
+        return Command.TopUp(NewRequestId(), accountId, amount, FundsKind.Deposit);
+    }
+
+    private Command ReleaseDeposit()
+    {
+        string accountId = AnyAccount();
+        Int128 deposit = Model(accountId)?.Life.Deposit ?? 0;
+        int roll = _random.Next(100);
+        long amount = roll switch
+        {
+            < 40 => Amount(deposit),
+            < 75 => Between(1, Amount(deposit)),
+            _ => Amount(deposit + 1),
+        };
+        return Command.ReleaseDeposit(NewRequestId(), accountId, amount);
+    }
+
+    private Command ApplyDeposit()
+    {
+        string accountId = AnyAccount();
+        ReferenceModel.ModelAccount? a = Model(accountId);
+        Int128 deposit = a?.Life.Deposit ?? 0;
+        Int128 owed = a is null ? 0 : Int128.Max(a.Posted, 0);
+        Int128 most = Int128.Min(deposit, owed);
+        int roll = _random.Next(100);
+        long amount = roll switch
+        {
+            < 35 => Amount(most),
+            < 70 => Between(1, Amount(most)),
+            < 85 => Amount(deposit + 1),
+            _ => Amount(owed + 1),
+        };
+        return Command.ApplyDeposit(NewRequestId(), accountId, amount);
+    }
+
+    private Command PayOut()
+    {
+        string accountId = AnyAccount();
+        ReferenceModel.ModelAccount? a = Model(accountId);
+        Int128 credit = a is null ? 0 : Int128.Max(-a.Posted, 0);
+        int roll = _random.Next(100);
+        long amount = roll switch
+        {
+            < 40 => Amount(credit),
+            < 70 => Between(1, Amount(credit)),
+            _ => Amount(credit + 1),
+        };
+        return Command.PayOut(NewRequestId(), accountId, amount);
     }
 }

@@ -1,12 +1,13 @@
 namespace Engine.Domain.Tests.Model;
 
 /// <summary>
-/// A deliberately simple, independent reference implementation of the ledger rules (docs/SPEC.md plus the semantics
-/// chosen where it is silent), for model-based testing. Plain dictionaries and lists, <see cref="Int128"/> money so
-/// nothing can wrap, one method per command that checks in the documented order and then mutates. It shares only the
-/// command, status and event-type vocabulary with the engine — none of its code.
+/// A deliberately simple, independent reference implementation of the ledger rules (docs/SPEC.md, the credit lifecycle of
+/// docs/LIFECYCLE.md, plus the semantics README chooses where they are silent), for model-based testing. Plain dictionaries
+/// and lists, <see cref="Int128"/> money so nothing can wrap, one method per command that checks in the documented order
+/// and then mutates. Engine time is simulated by scanning every account for its next date of interest (no timer index).
+/// It shares only the command, status, event-type and lifecycle enum vocabulary with the engine — none of its code.
 /// </summary>
-internal sealed class ReferenceModel
+internal sealed partial class ReferenceModel
 {
     public enum AccountState { Active, Frozen, Closed }
 
@@ -36,6 +37,9 @@ internal sealed class ReferenceModel
         /// <summary>Approved authorizations and increments since the controls were installed: (engine time, count, amount).</summary>
         public List<(long At, int Count, Int128 Amount)> Spent = [];
         public int OpenHolds;
+        /// <summary>Creation order: ties between accounts due at the same moment resolve in this order.</summary>
+        public int Ordinal;
+        public ModelLifecycle Life = new();
     }
 
     public sealed class ModelAuthorization
@@ -55,13 +59,18 @@ internal sealed class ReferenceModel
 
     public readonly record struct ModelReply(Status Status, Int128 Available, Int128 Held, Int128 Posted, long Sequence, bool Replayed);
 
-    public readonly record struct ModelEvent(long Sequence, EventType Type, Status Status, CommandType Command, string AccountId, string? AuthorizationId, Int128 Available, Int128 Held, Int128 Posted);
+    public readonly record struct ModelEvent(long Sequence, EventType Type, Status Status, CommandType Command, string AccountId, string? AuthorizationId,
+        Int128 Available, Int128 Held, Int128 Posted, long Timestamp, Int128 Amount, ModelDetail? Detail);
 
-    public sealed record Limits(int DefaultHoldExpirySeconds, int MaxOpenPerAccount, int AccountsMax, int ExpirationsPerTickMax);
+    /// <param name="Policy">The engine-wide delinquency thresholds (remind, watch, freeze, charge-off days).</param>
+    /// <param name="LifecycleEventsPerTickMax">Statements, reminders and stage changes one tick emits at most.</param>
+    public sealed record Limits(int DefaultHoldExpirySeconds, int MaxOpenPerAccount, int AccountsMax, int ExpirationsPerTickMax,
+        ModelPolicy Policy, int LifecycleEventsPerTickMax);
 
     private readonly Limits _limits;
     private readonly Dictionary<string, (Command Payload, ModelReply Reply)> _remembered = new(StringComparer.Ordinal);
     private readonly List<ModelAuthorization> _open = [];
+    private readonly List<ModelAccount> _accountsInOrder = [];
     private List<ModelEvent> _events = [];
 
     public ReferenceModel(Limits limits) => _limits = limits;
@@ -71,6 +80,8 @@ internal sealed class ReferenceModel
     public long Sequence { get; private set; }
     /// <summary>Engine time: the time of the last event; never goes backwards.</summary>
     public long EngineTime { get; private set; }
+    /// <summary>What AdvanceClock has added to the clock, in total (test clocks).</summary>
+    public long ClockOffsetMs { get; private set; }
 
     public static Int128 ActiveTemporary(ModelAccount a, long now) => a.Temporary > 0 && now < a.TemporaryExpiresAt ? a.Temporary : 0;
 
@@ -89,9 +100,10 @@ internal sealed class ReferenceModel
     public ModelReply Execute(in Command c, long clock, List<ModelEvent> events)
     {
         _events = events;
-        long now = Math.Max(clock, EngineTime);
+        long now = Math.Max(clock + ClockOffsetMs, EngineTime);
         if (c.Type == CommandType.Tick)
         {
+            PlayLifecycle(now, _limits.LifecycleEventsPerTickMax);
             Expire(now);
             return new ModelReply(Status.Ok, 0, 0, 0, Sequence, false);
         }
@@ -119,7 +131,15 @@ internal sealed class ReferenceModel
             CommandType.Void => Void(c, now),
             CommandType.ForcePost => Post(c, now, +1, EventType.ForcePosted),
             CommandType.Refund => Refund(c, now),
-            CommandType.Repay => Post(c, now, -1, EventType.Repaid),
+            CommandType.Repay => Repay(c, now),
+            CommandType.SetBillingTerms => SetBillingTerms(c, now),
+            CommandType.ScheduleDues => ScheduleDues(c, now),
+            CommandType.SetDelinquencyPolicy => SetDelinquencyPolicy(c, now),
+            CommandType.TopUp => TopUp(c, now),
+            CommandType.ReleaseDeposit => ReleaseDeposit(c, now),
+            CommandType.ApplyDeposit => ApplyDeposit(c, now),
+            CommandType.PayOut => PayOut(c, now),
+            CommandType.AdvanceClock => AdvanceClock(c, now),
             _ => throw new InvalidOperationException($"model: no rule for {c.Type}"),
         };
         _remembered.Add(c.RequestId, (c, reply));
@@ -128,19 +148,23 @@ internal sealed class ReferenceModel
 
     // ----- outcomes -----
 
-    private ModelReply Outcome(in Command c, long now, EventType type, Status status, ModelAccount? account, string? authorizationId = null)
+    private ModelReply Outcome(in Command c, long now, EventType type, Status status, ModelAccount? account, string? authorizationId = null,
+        Int128? amount = null, ModelDetail? detail = null)
     {
         Sequence++;
         EngineTime = now;
+        // After the event's own change: the lifecycle consequences every posting has (TERMS dues, the cap on dues, cure).
+        if (status == Status.Ok && account is not null) Settle(account, type, amount ?? c.AmountMinor, now);
         Int128 available = account is null ? 0 : Available(account, now);
         Int128 held = account?.Held ?? 0;
         Int128 posted = account?.Posted ?? 0;
-        _events.Add(new ModelEvent(Sequence, type, status, c.Type, account?.Id ?? c.AccountId ?? "", authorizationId, available, held, posted));
+        _events.Add(new ModelEvent(Sequence, type, status, c.Type, account?.Id ?? c.AccountId ?? "", authorizationId, available, held, posted,
+            now, amount ?? c.AmountMinor, detail));
         return new ModelReply(status, available, held, posted, Sequence, false);
     }
 
-    private ModelReply Ok(in Command c, long now, EventType type, ModelAccount account, string? authorizationId = null) =>
-        Outcome(c, now, type, Status.Ok, account, authorizationId);
+    private ModelReply Ok(in Command c, long now, EventType type, ModelAccount account, string? authorizationId = null, Int128? amount = null, ModelDetail? detail = null) =>
+        Outcome(c, now, type, Status.Ok, account, authorizationId, amount, detail);
 
     private ModelReply Decline(in Command c, long now, Status status, ModelAccount? account) =>
         Outcome(c, now, EventType.Declined, status, account, c.AuthorizationId);
@@ -160,8 +184,10 @@ internal sealed class ReferenceModel
     {
         if (Accounts.TryGetValue(c.AccountId!, out ModelAccount? existing)) return Decline(c, now, Status.AccountExists, existing);
         if (Accounts.Count >= _limits.AccountsMax) return Decline(c, now, Status.EngineCapacityExceeded, null);
-        var account = new ModelAccount { Id = c.AccountId!, Currency = c.Currency!, Limit = c.AmountMinor, Overcapture = c.OvercapturePercent };
+        var account = new ModelAccount { Id = c.AccountId!, Currency = c.Currency!, Limit = c.AmountMinor, Overcapture = c.OvercapturePercent, Ordinal = Accounts.Count };
         Accounts.Add(account.Id, account);
+        _accountsInOrder.Add(account);
+        if (c.Billing is { } billing) SetBilling(account, billing, now);
         return Ok(c, now, EventType.AccountOpened, account);
     }
 
@@ -186,15 +212,16 @@ internal sealed class ReferenceModel
     {
         if (Usable(c, now, out var decline) is not { } a) return decline;
         a.State = state;
-        return Ok(c, now, type, a);
+        return Ok(c, now, type, a, amount: 0);
     }
 
     private ModelReply CloseAccount(in Command c, long now)
     {
         if (Usable(c, now, out var decline) is not { } a) return decline;
-        if (a.Held != 0 || a.Posted != 0) return Decline(c, now, Status.AccountHasBalance, a);
+        // docs/LIFECYCLE.md: closing also needs the deposit returned.
+        if (a.Held != 0 || a.Posted != 0 || a.Life.Deposit != 0) return Decline(c, now, Status.AccountHasBalance, a);
         a.State = AccountState.Closed;
-        return Ok(c, now, EventType.AccountClosed, a);
+        return Ok(c, now, EventType.AccountClosed, a, amount: 0);
     }
 
     private ModelReply SetControls(in Command c, long now)
@@ -212,7 +239,7 @@ internal sealed class ReferenceModel
             WindowSeconds = spec.VelocityWindowSeconds,
             Blocked = [.. spec.BlockedMccs],
         };
-        return Ok(c, now, EventType.SpendingControlsSet, a);
+        return Ok(c, now, EventType.SpendingControlsSet, a, amount: 0);
     }
 
     // ----- authorization path -----
@@ -241,10 +268,18 @@ internal sealed class ReferenceModel
         a.Spent.Add((now, count, amount));
     }
 
+    /// <summary>Closed, then the manual freeze, then the automatic delinquency freeze (FROZEN_DELINQUENT and CHARGED_OFF).</summary>
+    private static Status CanAuthorize(ModelAccount a) => a.State switch
+    {
+        AccountState.Closed => Status.AccountClosed,
+        AccountState.Frozen => Status.AccountFrozen,
+        _ => a.Life.Stage is DelinquencyStage.FrozenDelinquent or DelinquencyStage.ChargedOff ? Status.AccountFrozen : Status.Ok,
+    };
+
     private ModelReply Authorize(in Command c, long now)
     {
         if (!Accounts.TryGetValue(c.AccountId!, out ModelAccount? a)) return Decline(c, now, Status.AccountNotFound, null);
-        Status status = a.State switch { AccountState.Closed => Status.AccountClosed, AccountState.Frozen => Status.AccountFrozen, _ => Status.Ok };
+        Status status = CanAuthorize(a);
         if (status == Status.Ok && c.Currency != a.Currency) status = Status.CurrencyMismatch;
         if (status == Status.Ok && a.Controls is { } k)
         {
@@ -289,7 +324,7 @@ internal sealed class ReferenceModel
     {
         if (OpenAuthorization(c, now, out var decline) is not { } z) return decline;
         ModelAccount a = Accounts[z.AccountId];
-        Status status = a.State switch { AccountState.Closed => Status.AccountClosed, AccountState.Frozen => Status.AccountFrozen, _ => Status.Ok };
+        Status status = CanAuthorize(a);
         if (status == Status.Ok && a.Controls is { } k)
         {
             var (count, amount) = Used(a, now);
@@ -343,7 +378,7 @@ internal sealed class ReferenceModel
         a.Held -= release;
         z.Reversed += release;
         if (z.Held == 0) Close(z, a, z.Captured == 0 ? HoldState.Voided : HoldState.Closed);
-        return Ok(c, now, EventType.Voided, a, z.Id);
+        return Ok(c, now, EventType.Voided, a, z.Id, amount: release);
     }
 
     private void Close(ModelAuthorization z, ModelAccount a, HoldState state)
@@ -354,6 +389,15 @@ internal sealed class ReferenceModel
             a.OpenHolds--;
         }
         z.State = state;
+    }
+
+    private ModelReply Repay(in Command c, long now)
+    {
+        if (Usable(c, now, out var decline) is not { } a) return decline;
+        Int128 postedAfter = a.Posted - c.AmountMinor;
+        if (!Representable(a.Limit, a.Temporary, a.Held, postedAfter)) return Decline(c, now, Status.ArithmeticOverflow, a);
+        a.Posted = postedAfter;
+        return Ok(c, now, EventType.Repaid, a, detail: Payment(a, c.AmountMinor, now));
     }
 
     private ModelReply Post(in Command c, long now, int sign, EventType type)
@@ -391,12 +435,13 @@ internal sealed class ReferenceModel
         foreach (ModelAuthorization z in due)
         {
             ModelAccount a = Accounts[z.AccountId];
+            Int128 released = z.Held;
             a.Held -= z.Held;
             z.Held = 0;
             Close(z, a, HoldState.Expired);
             Sequence++;
             EngineTime = now;
-            _events.Add(new ModelEvent(Sequence, EventType.Expired, Status.Ok, CommandType.Tick, a.Id, z.Id, Available(a, now), a.Held, a.Posted));
+            _events.Add(new ModelEvent(Sequence, EventType.Expired, Status.Ok, CommandType.Tick, a.Id, z.Id, Available(a, now), a.Held, a.Posted, now, released, null));
         }
     }
 
@@ -408,7 +453,9 @@ internal sealed class ReferenceModel
         && x.Currency == y.Currency && x.MerchantId == y.MerchantId && x.Reason == y.Reason
         && x.AmountMinor == y.AmountMinor && x.ExpiresAtUnixMs == y.ExpiresAtUnixMs && x.ExpiresInSeconds == y.ExpiresInSeconds
         && x.Mcc == y.Mcc && x.OvercapturePercent == y.OvercapturePercent && x.Final == y.Final
-        && SameControls(x.Controls, y.Controls);
+        && SameControls(x.Controls, y.Controls)
+        && Equals(x.Billing, y.Billing) && Equals(x.Policy, y.Policy) && x.FundsKind == y.FundsKind
+        && (x.Dues is null || y.Dues is null ? x.Dues is null && y.Dues is null : x.Dues.SequenceEqual(y.Dues));
 
     private static bool SameControls(SpendingControls? x, SpendingControls? y) =>
         x is null || y is null

@@ -85,55 +85,54 @@ public sealed partial class MetricsTests
     public async Task A_refused_command_is_logged_with_its_request_id_method_and_status()
     {
         var log = new ListLogger();
-        string dataDirectory = TestServer.NewDataDirectory();
-        WebApplication app = ServerApp.Build([.. TestServer.Arguments(dataDirectory, "--Logging:LogLevel:Engine.Server.Telemetry=Information")],
-            services => services.AddSingleton<ILoggerProvider>(new ListLoggerProvider(log)));
-        await app.StartAsync();
-        try
+        await WithLoggedServerAsync(log, [], async channel =>
         {
-            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-            using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(address);
             var authorization = new AuthorizationService.AuthorizationServiceClient(channel);
             RpcException e = await Assert.ThrowsAsync<RpcException>(() => authorization.AuthorizeAsync(
                 new AuthorizeRequest { RequestId = "bad-amount-7", AccountId = "acct-1", Amount = -5, Currency = "USD" }, Deadline()).ResponseAsync);
             AssertInvalidArgument(e, "amount");
-            string line = Assert.Single(log.Messages, m => m.Contains("bad-amount-7"));
-            Assert.Contains("/credit.v1.AuthorizationService/Authorize", line);
-            Assert.Contains("InvalidArgument", line);
-            Assert.Contains("account_id 'acct-1'", line);
-        }
-        finally
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+        });
+
+        string line = Assert.Single(log.Messages, m => m.Contains("bad-amount-7"));
+        Assert.Contains("/credit.v1.AuthorizationService/Authorize", line);
+        Assert.Contains("InvalidArgument", line);
+        Assert.Contains("account_id 'acct-1'", line);
     }
 
     [Fact]
-    public async Task A_call_refused_by_access_control_is_logged_with_its_method_status_and_peer()
+    public async Task A_call_refused_by_access_control_is_logged_with_its_method_status_and_principal()
     {
         var log = new ListLogger();
         var desk = TestPrincipal.Create("desk", "reader");
-        string dataDirectory = TestServer.NewDataDirectory();
-        WebApplication app = ServerApp.Build([.. TestServer.Arguments(dataDirectory, [.. desk.Arguments(), "--Logging:LogLevel:Engine.Server.Telemetry=Information"])],
-            services => services.AddSingleton<ILoggerProvider>(new ListLoggerProvider(log)));
-        await app.StartAsync();
-        try
+        await WithLoggedServerAsync(log, [.. desk.Arguments()], async channel =>
         {
-            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-            using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(address);
             var authorization = new AuthorizationService.AuthorizationServiceClient(channel);
             RpcException unknown = await Assert.ThrowsAsync<RpcException>(() => authorization.AuthorizeAsync(
                 new AuthorizeRequest { RequestId = "no-key-1", AccountId = "acct-1", Amount = 5, Currency = "USD" }, Deadline()).ResponseAsync);
             RpcException denied = await Assert.ThrowsAsync<RpcException>(() => authorization.AuthorizeAsync(
                 new AuthorizeRequest { RequestId = "wrong-role-1", AccountId = "acct-1", Amount = 5, Currency = "USD" }, desk.Call()).ResponseAsync);
-
             Assert.Equal(StatusCode.Unauthenticated, unknown.StatusCode);
             Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
-            Assert.Contains("Unauthenticated", Assert.Single(log.Messages, m => m.Contains("no-key-1")));
-            string line = Assert.Single(log.Messages, m => m.Contains("wrong-role-1"));
-            Assert.Contains("PermissionDenied", line);
-            Assert.Contains("desk", line);
+        });
+
+        Assert.Contains("Unauthenticated", Assert.Single(log.Messages, m => m.Contains("no-key-1")));
+        string line = Assert.Single(log.Messages, m => m.Contains("wrong-role-1"));
+        Assert.Contains("PermissionDenied", line);
+        Assert.Contains("desk", line);
+    }
+
+    /// <summary>An in-process server whose logs (the telemetry category at Information) go to <paramref name="log"/>.</summary>
+    private static async Task WithLoggedServerAsync(ListLogger log, string[] extra, Func<global::Grpc.Net.Client.GrpcChannel, Task> body)
+    {
+        string dataDirectory = TestServer.NewDataDirectory();
+        WebApplication app = ServerApp.Build([.. TestServer.Arguments(dataDirectory, [.. extra, "--Logging:LogLevel:Engine.Server.Telemetry=Information"])],
+            services => services.AddSingleton<ILoggerProvider>(new ListLoggerProvider(log)));
+        await app.StartAsync();
+        try
+        {
+            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(address);
+            await body(channel);
         }
         finally
         {

@@ -63,6 +63,8 @@ internal static class LifecycleTicksBenchmark
         TimeSpan pausedBefore = GC.GetTotalPauseDuration();
         int gen0Before = GC.CollectionCount(0), gen1Before = GC.CollectionCount(1), gen2Before = GC.CollectionCount(2);
         long lifecycleEvents = 0, ticks = 0, worstEvents = 0;
+        // The slowest busy ticks (tick number, engine day, events, µs), to tell a one-time cost (JIT) from steady work.
+        var slowest = new List<(long Tick, long Day, long Events, long Us)>();
         var byType = new Dictionary<EventType, long>();
         sink.ByType = byType;
         long start = now;
@@ -83,6 +85,12 @@ internal static class LifecycleTicksBenchmark
             if (GC.GetTotalPauseDuration() > paused) ticksWithGc++;
             else quietTicksUs.RecordValue(Math.Max(1, elapsedUs));
             long emitted = sink.Count - before;
+            if (emitted > 0)
+            {
+                slowest.Add((ticks, (now - start) / DayMs, emitted, elapsedUs));
+                slowest.Sort((x, y) => y.Us.CompareTo(x.Us));
+                if (slowest.Count > 5) slowest.RemoveAt(5);
+            }
             lifecycleEvents += emitted;
             if (emitted > worstEvents) worstEvents = emitted;
             ticks++;
@@ -91,6 +99,7 @@ internal static class LifecycleTicksBenchmark
         ledger.CheckInvariants();
         BenchReport.PrintLatency("tick", ticksUs);
         BenchReport.PrintLatency("tick without a GC pause", quietTicksUs);
+        Console.WriteLine("slowest ticks with work: " + string.Join("; ", slowest.Select(t => $"#{t.Tick} day {t.Day}: {t.Events} events in {t.Us} µs")));
         double gcPauseMs = (GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds;
         Console.WriteLine($"GC during the ticks: {GC.CollectionCount(0) - gen0Before} gen0, {GC.CollectionCount(1) - gen1Before} gen1, {GC.CollectionCount(2) - gen2Before} gen2; paused {gcPauseMs:F1} ms in {ticksWithGc} ticks");
         Console.WriteLine($"{ticks:N0} ticks over {days} days: {lifecycleEvents:N0} lifecycle events ({string.Join(", ", byType.Select(p => $"{p.Key} {p.Value:N0}"))}); most in one tick {worstEvents:N0}; wall {clock.Elapsed.TotalSeconds:F1} s");
@@ -113,6 +122,7 @@ internal static class LifecycleTicksBenchmark
         result["tick_without_gc_us_p999"] = quietTicksUs.GetValueAtPercentile(99.9);
         result["tick_without_gc_us_max"] = quietTicksUs.GetMaxValue();
         result["ticks_with_gc_pause"] = ticksWithGc;
+        result["slowest_ticks"] = slowest.Select(t => new Dictionary<string, long> { ["tick"] = t.Tick, ["day"] = t.Day, ["events"] = t.Events, ["us"] = t.Us }).ToList();
         result["gc_pause_ms_during_ticks"] = Math.Round(gcPauseMs, 1);
         result["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
         BenchReport.WriteJson(jsonPath, result);

@@ -62,6 +62,13 @@ public sealed class LifecycleWorld : IAsyncDisposable
         Assert.True(captured.Approved, captured.Status.ToString());
     }
 
+    /// <summary>A posting without authorization (it posts on a frozen account too, as captures do).</summary>
+    public async Task ForcePostAsync(string accountId, long amountMinor)
+    {
+        var posted = await Gateway.Client.ForcePostAsync(new ForcePostRequest { RequestId = Id(), AccountId = accountId, Amount = amountMinor, MerchantId = "m", Mcc = 5045 });
+        Assert.True(posted.Approved, posted.Status.ToString());
+    }
+
     public async Task RepayAsync(string accountId, long amountMinor)
     {
         var repaid = await Gateway.Client.RepayAsync(new RepayRequest { RequestId = Id(), AccountId = accountId, Amount = amountMinor });

@@ -351,6 +351,8 @@ public sealed partial class DeskText
         ["Closed"] = "已结案",
         ["Open"] = "进行中",
         ["Open amount"] = "未还金额",
+        ["Recorded by"] = "记录人",
+        ["all receivables"] = "全部应收",
         ["Dues"] = "应收明细",
         ["Due date"] = "到期日",
         ["Paid"] = "已还",

@@ -10,7 +10,7 @@ namespace Desk.Web.Pages;
 
 /// <summary>The credit cockpit (docs/DESK.md "Dashboards"): the figures of <see cref="CockpitService"/>, charts, drill-down links, exports.</summary>
 [Authorize(Policy = nameof(Permission.CustomersReadAll))]
-public sealed class CockpitModel(CockpitService cockpit) : PageModel
+public sealed class CockpitModel(CockpitService cockpit, Microsoft.Extensions.Localization.IStringLocalizer<Localization.DeskText> text) : PageModel
 {
     public CockpitFigures Figures { get; private set; } = null!;
 
@@ -40,11 +40,11 @@ public sealed class CockpitModel(CockpitService cockpit) : PageModel
         var charts = Figures.Tables.ToDictionary(t => t.Name, t => new
         {
             labels = t.Rows.Select(r => r.Label),
-            columns = t.Columns.Skip(1),
+            columns = t.Columns.Skip(1).Select(c => text[c].Value.Replace(" (bp)", " %")),
             values = t.Columns.Skip(1).Select((c, i) => t.Rows.Select(r => c.EndsWith("(bp)", StringComparison.Ordinal) ? r.Values[i] / 100.0 : c is "customers" or "dpd" ? r.Values[i] : r.Values[i] / 100.0)),
             links = t.Rows.Select(r => Link(r.DrillKey)),
         });
-        return JsonSerializer.Serialize(new { rate = Figures.CollectionRateBasisPoints / 100.0, charts });
+        return JsonSerializer.Serialize(new { rate = Figures.CollectionRateBasisPoints / 100.0, total = text["all receivables"].Value, charts });
     }
 
     public static string Link(string drillKey) => drillKey.StartsWith("customer:", StringComparison.Ordinal)

@@ -10,7 +10,7 @@
     window.deskCharts.rate = new Chart(rate, {
       type: 'doughnut',
       data: { labels: ['collected', 'open'], datasets: [{ data: [data.rate, Math.max(0, 100 - data.rate)], backgroundColor: ['#2ca02c', '#e3e6ea'] }] },
-      options: { rotation: -90, circumference: 180, plugins: { legend: { display: false } }, animation: false },
+      options: { rotation: -90, circumference: 180, aspectRatio: 2.5, plugins: { legend: { display: false } }, animation: false },
     });
   }
   document.querySelectorAll('canvas[data-kind]').forEach((canvas) => {
@@ -23,7 +23,7 @@
       // One stacked bar of the whole portfolio: a segment per aging bucket.
       config = {
         type: 'bar',
-        data: { labels: ['receivables'], datasets: chart.labels.map((label, i) => ({ label, data: [chart.values[0][i]], backgroundColor: palette[i] })) },
+        data: { labels: [data.total], datasets: chart.labels.map((label, i) => ({ label, data: [chart.values[0][i]], backgroundColor: palette[i] })) },
         options: { indexAxis: 'y', scales: { x: { stacked: true }, y: { stacked: true } }, onClick: (event, elements) => { if (elements.length > 0) window.location.href = chart.links[elements[0].datasetIndex]; } },
       };
     } else if (kind === 'doughnut') {
@@ -41,7 +41,7 @@
     } else if (kind === 'line') {
       config = {
         type: 'line',
-        data: { labels: chart.labels, datasets: [{ label: chart.columns[0], data: chart.values[0], borderColor: palette[3], tension: 0.2 }] },
+        data: { labels: chart.labels, datasets: [{ label: chart.columns[0], data: chart.values[0], borderColor: palette[3], tension: 0 }] },
         options: { onClick: open(chart.links) },
       };
     } else {

@@ -178,7 +178,7 @@ public static class DeskApp
             case "sqlite":
                 string connection = desk.ConnectionString ?? $"Data Source={Path.Combine(desk.DataDirectory, "desk.db")}";
                 Directory.CreateDirectory(desk.DataDirectory);
-                services.AddDbContext<SqliteDeskDb>(o => o.UseSqlite(connection));
+                services.AddDbContext<SqliteDeskDb>(o => o.UseSqlite(connection).AddInterceptors(SqliteTuning.Instance));
                 services.AddScoped<DeskDb>(sp => sp.GetRequiredService<SqliteDeskDb>());
                 break;
             case "postgres" or "postgresql":

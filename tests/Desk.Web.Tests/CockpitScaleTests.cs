@@ -35,6 +35,8 @@ public class CockpitScaleTests(ITestOutputHelper output)
         int today = DueRules.DayOf(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var seeding = Stopwatch.StartNew();
         var seeded = Seed(Path.Combine(data, "desk.db"), today);
+        // DESK_SCALE_DB=path keeps a copy of the seeded database, to look at query plans with sqlite3.
+        if (Environment.GetEnvironmentVariable("DESK_SCALE_DB") is { Length: > 0 } keep) { SqliteConnection.ClearAllPools(); File.Copy(Path.Combine(data, "desk.db"), keep, overwrite: true); }
         output.WriteLine($"seeded {CustomerCount:N0} customers, {seeded.Dues:N0} dues, {seeded.Payments:N0} payments, {seeded.Cases:N0} cases in {seeding.ElapsedMilliseconds} ms");
 
         using var mgr = await DeskClient.SignedInAsync(desk.Address, "mgr");

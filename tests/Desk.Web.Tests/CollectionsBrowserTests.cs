@@ -129,7 +129,7 @@ public class CollectionsBrowserTests
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#section-aging a.export-xlsx"));
         Assert.EndsWith(".xlsx", download.SuggestedFilename);
         var rows = Spreadsheets.ReadXlsx(File.OpenRead((await download.PathAsync())!));
-        Assert.Equal(["bucket", "open", "customers"], rows[0]);
+        Assert.Equal(["bucket", "open", "dues"], rows[0]);
         Assert.Equal(CollectionRules.Buckets, rows.Skip(1).Select(r => r[0]));
     }
 }

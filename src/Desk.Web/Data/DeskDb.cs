@@ -46,8 +46,10 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(c => c.OwnerUserName);
             e.HasIndex(c => c.Region);
             e.HasIndex(c => c.Grade);
-            // The top overdue customers of the cockpit.
-            e.HasIndex(c => c.PastDueMinor);
+            // The cockpit: the top overdue customers and past due by salesperson; one covering index for the grouping by
+            // grade, industry and region (an index-only scan instead of reading 100,000 wide rows).
+            e.HasIndex(c => new { c.PastDueMinor, c.OwnerUserName });
+            e.HasIndex(c => new { c.Grade, c.Industry, c.Region, c.ReceivablesMinor, c.PastDueMinor, c.LimitMinor, c.PostedMinor, c.HeldMinor });
             e.Property(c => c.Uscc).HasMaxLength(18);
             e.Property(c => c.LegalName).HasMaxLength(200);
             e.Property(c => c.Stage).HasConversion<string>().HasMaxLength(20);
@@ -160,7 +162,8 @@ public class DeskDb(DbContextOptions options) : DbContext(options)
             e.ToTable("AccountDues");
             // One due per account and day (the engine merges dues of a day); the day index serves aging and reminders.
             e.HasIndex(d => new { d.AccountId, d.DueDay }).IsUnique();
-            e.HasIndex(d => d.DueDay);
+            // Aging, reminders and "open by month end" read only this index (covering).
+            e.HasIndex(d => new { d.DueDay, d.CustomerId, d.AmountMinor, d.PaidMinor });
             e.HasIndex(d => d.CustomerId);
             e.HasIndex(d => new { d.PastDueCounted, d.DueDay });
             e.Ignore(d => d.OpenMinor);

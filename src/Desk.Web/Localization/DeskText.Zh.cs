@@ -352,6 +352,7 @@ public sealed partial class DeskText
         ["Open"] = "进行中",
         ["Open amount"] = "未还金额",
         ["Recorded by"] = "记录人",
+        ["dues"] = "笔数",
         ["all receivables"] = "全部应收",
         ["Dues"] = "应收明细",
         ["Due date"] = "到期日",

@@ -21,7 +21,7 @@ public sealed class CockpitModel(CockpitService cockpit, Microsoft.Extensions.Lo
     {
         if (table is null || !CockpitService.TableNames.Contains(table)) return BadRequest($"table: one of {string.Join(", ", CockpitService.TableNames)}");
         if (format is not ("csv" or "xlsx")) return BadRequest("format: csv or xlsx");
-        var figures = await cockpit.FiguresAsync(User.Can(Permission.CreditReportsRead), HttpContext.RequestAborted);
+        var figures = await cockpit.FiguresAsync(User.Can(Permission.CreditReportsRead), HttpContext.RequestAborted, only: table);
         var found = figures.Tables.FirstOrDefault(t => t.Name == table);
         if (found is null) return Forbid();
         var rows = CockpitService.Rows(found).Select(r => r.Select(Safe).ToArray()).ToList();
@@ -41,7 +41,7 @@ public sealed class CockpitModel(CockpitService cockpit, Microsoft.Extensions.Lo
         {
             labels = t.Rows.Select(r => r.Label),
             columns = t.Columns.Skip(1).Select(c => text[c].Value.Replace(" (bp)", " %")),
-            values = t.Columns.Skip(1).Select((c, i) => t.Rows.Select(r => c.EndsWith("(bp)", StringComparison.Ordinal) ? r.Values[i] / 100.0 : c is "customers" or "dpd" ? r.Values[i] : r.Values[i] / 100.0)),
+            values = t.Columns.Skip(1).Select((c, i) => t.Rows.Select(r => c.EndsWith("(bp)", StringComparison.Ordinal) ? r.Values[i] / 100.0 : c is "customers" or "dpd" or "dues" ? r.Values[i] : r.Values[i] / 100.0)),
             links = t.Rows.Select(r => Link(r.DrillKey)),
         });
         return JsonSerializer.Serialize(new { rate = Figures.CollectionRateBasisPoints / 100.0, total = text["all receivables"].Value, charts });

@@ -36,58 +36,90 @@ public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider
     public const int DrillPageSize = 100;
     public static readonly string[] TableNames = ["summary", "aging", "top-overdue", "grades", "salespeople", "regions-collected", "new-past-due", "industries", "regions"];
 
-    public async Task<CockpitFigures> FiguresAsync(bool withGrades, CancellationToken ct = default)
+    /// <summary>
+    /// Every figure (or, for an export, only the table <paramref name="only"/>): seven grouped queries — customers by
+    /// (grade, industry, region); past due by salesperson; this month's payments and the dues open by month end by
+    /// (salesperson, region); dues by aging bucket; the ten largest past-due amounts; the months — folded in memory.
+    /// </summary>
+    public async Task<CockpitFigures> FiguresAsync(bool withGrades, CancellationToken ct = default, string? only = null)
     {
         var state = await ProjectionState.ReadAsync(db, ct);
         int today = state.EngineToday(clock);
         int month = DueRules.MonthOf(today);
-        var monthEnd = DueRules.DateOf(today);
-        int monthEndDay = DueRules.DayOf(new DateOnly(monthEnd.Year, monthEnd.Month, 1).AddMonths(1)) - 1;
-        var customers = db.Customers.AsNoTracking();
+        var date = DueRules.DateOf(today);
+        int monthEndDay = DueRules.DayOf(new DateOnly(date.Year, date.Month, 1).AddMonths(1)) - 1;
+        bool Want(string table) => only is null || only == table;
 
-        var totals = await customers.GroupBy(_ => 1).Select(g => new { Receivables = g.Sum(c => c.ReceivablesMinor), PastDue = g.Sum(c => c.PastDueMinor) }).FirstOrDefaultAsync(ct);
+        var groups = await db.Customers.AsNoTracking().GroupBy(c => new { c.Grade, c.Industry, c.Region })
+            .Select(g => new Group(g.Key.Grade ?? "", g.Key.Industry ?? "", g.Key.Region ?? "", g.Count(), g.Sum(c => c.ReceivablesMinor), g.Sum(c => c.PastDueMinor),
+                g.Sum(c => c.LimitMinor), g.Sum(c => c.PostedMinor + c.HeldMinor))).ToListAsync(ct);
         var months = await db.PortfolioMonths.AsNoTracking().Where(m => m.Month >= DueRules.AddMonths(month, -(MonthsShown - 1)) && m.Month <= month).ToDictionaryAsync(m => m.Month, ct);
         var thisMonth = months.GetValueOrDefault(month) ?? new PortfolioMonth { Month = month };
-        long dueByMonthEnd = await db.Dues.Where(d => d.DueDay <= monthEndDay).SumAsync(d => (long?)(d.AmountMinor - d.PaidMinor), ct) ?? 0;
+        bool performance = Want("salespeople") || Want("regions-collected") || Want("summary");
+        var paid = performance
+            ? await db.Payments.AsNoTracking().Where(p => p.Month == month).Join(db.Customers, p => p.CustomerId, c => c.Id, (p, c) => new { p.AmountMinor, p.DuesPaidMinor, c.OwnerUserName, c.Region })
+                .GroupBy(x => new { x.OwnerUserName, x.Region }).Select(g => new Flow(g.Key.OwnerUserName ?? "", g.Key.Region ?? "", g.Sum(x => x.AmountMinor), g.Sum(x => x.DuesPaidMinor))).ToListAsync(ct)
+            : [];
+        var open = performance
+            ? await db.Dues.AsNoTracking().Where(d => d.DueDay <= monthEndDay).Join(db.Customers, d => d.CustomerId, c => c.Id, (d, c) => new { Open = d.AmountMinor - d.PaidMinor, c.OwnerUserName, c.Region })
+                .GroupBy(x => new { x.OwnerUserName, x.Region }).Select(g => new Flow(g.Key.OwnerUserName ?? "", g.Key.Region ?? "", g.Sum(x => x.Open), 0)).ToListAsync(ct)
+            : [];
+        var pastDueByOwner = Want("salespeople")
+            ? await db.Customers.AsNoTracking().Where(c => c.PastDueMinor > 0).GroupBy(c => c.OwnerUserName).Select(g => new { Key = g.Key ?? "", PastDue = g.Sum(c => c.PastDueMinor) }).ToDictionaryAsync(x => x.Key, x => x.PastDue, ct)
+            : [];
+        long receivables = groups.Sum(g => g.Receivables), pastDue = groups.Sum(g => g.PastDue), dueByMonthEnd = open.Sum(o => o.Amount);
 
         var tables = new List<CockpitTable>
         {
             new("summary", ["figure", "value"],
             [
-                new("receivables", "receivables", totals?.Receivables ?? 0),
-                new("past due", "past-due", totals?.PastDue ?? 0),
+                new("receivables", "receivables", receivables),
+                new("past due", "past-due", pastDue),
                 new("collected this month", "collected", thisMonth.CollectedMinor),
                 new("dues paid this month", "collected", thisMonth.DuesPaidMinor),
                 new("open, due by month end", "due-by-month-end", dueByMonthEnd),
             ]),
-            await AgingAsync(today, ct),
-            await TopOverdueAsync(today, ct),
         };
-        if (withGrades) tables.Add(await GradesAsync(ct));
-        tables.Add(await CollectedByAsync("salespeople", month, monthEndDay, byOwner: true, ct));
-        tables.Add(await CollectedByAsync("regions-collected", month, monthEndDay, byOwner: false, ct));
-        tables.Add(new CockpitTable("new-past-due", ["month", "new past due"],
-            Enumerable.Range(0, MonthsShown).Select(i => DueRules.AddMonths(month, i - (MonthsShown - 1)))
-                .Select(m => new CockpitRow($"{m / 100}-{m % 100:00}", "new-past-due:" + m, months.GetValueOrDefault(m)?.NewPastDueMinor ?? 0)).ToList()));
-        tables.Add(await ExposureByAsync("industries", c => c.Industry, ct));
-        tables.Add(await ExposureByAsync("regions", c => c.Region, ct));
+        if (Want("aging")) tables.Add(await AgingAsync(today, ct));
+        if (Want("top-overdue")) tables.Add(await TopOverdueAsync(today, ct));
+        if (withGrades && Want("grades"))
+            tables.Add(new CockpitTable("grades", ["grade", "customers", "receivables"], groups.GroupBy(g => g.Grade).OrderBy(g => g.Key == "" ? "~" : g.Key, StringComparer.Ordinal)
+                .Select(g => new CockpitRow(g.Key == "" ? "—" : g.Key, "grade:" + g.Key, g.Sum(x => x.Count), g.Sum(x => x.Receivables))).ToList()));
+        if (Want("salespeople"))
+            tables.Add(Performance("salespeople", "salesperson", "owner:", paid.GroupBy(p => p.Owner), open.GroupBy(o => o.Owner), pastDueByOwner));
+        if (Want("regions-collected"))
+            tables.Add(Performance("regions-collected", "region", "region:", paid.GroupBy(p => p.Region), open.GroupBy(o => o.Region),
+                groups.GroupBy(g => g.Region).ToDictionary(g => g.Key, g => g.Sum(x => x.PastDue)).Where(x => x.Value > 0).ToDictionary()));
+        if (Want("new-past-due"))
+            tables.Add(new CockpitTable("new-past-due", ["month", "new past due"],
+                Enumerable.Range(0, MonthsShown).Select(i => DueRules.AddMonths(month, i - (MonthsShown - 1)))
+                    .Select(m => new CockpitRow($"{m / 100}-{m % 100:00}", "new-past-due:" + m, months.GetValueOrDefault(m)?.NewPastDueMinor ?? 0)).ToList()));
+        if (Want("industries")) tables.Add(Exposure("industries", "industry", "industry:", groups.GroupBy(g => g.Industry)));
+        if (Want("regions")) tables.Add(Exposure("regions", "region", "region:", groups.GroupBy(g => g.Region)));
 
         GetPortfolioResponse? portfolio = null;
         string? error = null;
-        try { portfolio = await engine.Client.Queries.GetPortfolioAsync(new GetPortfolioRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: ct); }
-        catch (Grpc.Core.RpcException e) { error = $"engine unreachable: {e.Status.StatusCode}"; }
-        return new CockpitFigures(today, state.Position, totals?.Receivables ?? 0, totals?.PastDue ?? 0, thisMonth.CollectedMinor, thisMonth.DuesPaidMinor, dueByMonthEnd, tables, portfolio, error);
+        if (only is null)
+        {
+            try { portfolio = await engine.Client.Queries.GetPortfolioAsync(new GetPortfolioRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: ct); }
+            catch (Grpc.Core.RpcException e) { error = $"engine unreachable: {e.Status.StatusCode}"; }
+        }
+        return new CockpitFigures(today, state.Position, receivables, pastDue, thisMonth.CollectedMinor, thisMonth.DuesPaidMinor, dueByMonthEnd, tables, portfolio, error);
     }
 
-    /// <summary>Open dues by the age of each due (docs/LIFECYCLE.md buckets): one grouped, indexed query on the due day.</summary>
+    private sealed record Group(string Grade, string Industry, string Region, long Count, long Receivables, long PastDue, long Limit, long Exposure);
+
+    private sealed record Flow(string Owner, string Region, long Amount, long DuesPaid);
+
+    /// <summary>Dues by the age of each due (docs/LIFECYCLE.md buckets): one grouped query on the due day index.</summary>
     private async Task<CockpitTable> AgingAsync(int today, CancellationToken ct)
     {
         var sums = await db.Dues.AsNoTracking()
             .GroupBy(d => d.DueDay >= today ? 0 : d.DueDay >= today - 30 ? 1 : d.DueDay >= today - 60 ? 2 : d.DueDay >= today - 90 ? 3 : d.DueDay >= today - 180 ? 4 : 5)
-            .Select(g => new { Bucket = g.Key, Open = g.Sum(d => d.AmountMinor - d.PaidMinor), Customers = g.Select(d => d.CustomerId).Distinct().Count() })
+            .Select(g => new { Bucket = g.Key, Open = g.Sum(d => d.AmountMinor - d.PaidMinor), Dues = g.Count() })
             .ToDictionaryAsync(x => x.Bucket, ct);
-        return new CockpitTable("aging", ["bucket", "open", "customers"],
-            CollectionRules.Buckets.Select((b, i) => new CockpitRow(b, "aging:" + b, sums.GetValueOrDefault(i)?.Open ?? 0, sums.GetValueOrDefault(i)?.Customers ?? 0)).ToList());
+        return new CockpitTable("aging", ["bucket", "open", "dues"],
+            CollectionRules.Buckets.Select((b, i) => new CockpitRow(b, "aging:" + b, sums.GetValueOrDefault(i)?.Open ?? 0, sums.GetValueOrDefault(i)?.Dues ?? 0)).ToList());
     }
 
     private async Task<CockpitTable> TopOverdueAsync(int today, CancellationToken ct)
@@ -98,41 +130,26 @@ public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider
             top.Select(c => new CockpitRow(c.LegalName, "customer:" + c.Id, c.PastDueMinor, DueRules.Dpd(c.OldestDueDay, today))).ToList());
     }
 
-    private async Task<CockpitTable> GradesAsync(CancellationToken ct)
+    /// <summary>Collected this month, dues paid, dues open by month end and past due now per group, ranked by collected; rate = paid ÷ (paid + open).</summary>
+    private static CockpitTable Performance(string name, string heading, string prefix, IEnumerable<IGrouping<string, Flow>> paid, IEnumerable<IGrouping<string, Flow>> open, Dictionary<string, long> pastDue)
     {
-        var rows = await db.Customers.AsNoTracking().GroupBy(c => c.Grade ?? "")
-            .Select(g => new { Grade = g.Key, Count = g.Count(), Receivables = g.Sum(c => c.ReceivablesMinor) }).ToListAsync(ct);
-        return new CockpitTable("grades", ["grade", "customers", "receivables"],
-            rows.OrderBy(r => r.Grade == "" ? "~" : r.Grade, StringComparer.Ordinal).Select(r => new CockpitRow(r.Grade == "" ? "—" : r.Grade, "grade:" + r.Grade, r.Count, r.Receivables)).ToList());
-    }
-
-    /// <summary>Collected this month, dues paid, dues open by month end and past due now, per salesperson or region, ranked by collected.</summary>
-    private async Task<CockpitTable> CollectedByAsync(string name, int month, int monthEndDay, bool byOwner, CancellationToken ct)
-    {
-        var paid = await db.Payments.AsNoTracking().Where(p => p.Month == month).Join(db.Customers, p => p.CustomerId, c => c.Id, (p, c) => new { p.AmountMinor, p.DuesPaidMinor, Key = byOwner ? c.OwnerUserName : c.Region })
-            .GroupBy(x => x.Key ?? "").Select(g => new { g.Key, Collected = g.Sum(x => x.AmountMinor), DuesPaid = g.Sum(x => x.DuesPaidMinor) }).ToDictionaryAsync(x => x.Key, ct);
-        var open = await db.Dues.AsNoTracking().Where(d => d.DueDay <= monthEndDay).Join(db.Customers, d => d.CustomerId, c => c.Id, (d, c) => new { Open = d.AmountMinor - d.PaidMinor, Key = byOwner ? c.OwnerUserName : c.Region })
-            .GroupBy(x => x.Key ?? "").Select(g => new { g.Key, Open = g.Sum(x => x.Open) }).ToDictionaryAsync(x => x.Key, x => x.Open, ct);
-        var pastDue = await db.Customers.AsNoTracking().Where(c => c.PastDueMinor > 0).GroupBy(c => (byOwner ? c.OwnerUserName : c.Region) ?? "")
-            .Select(g => new { g.Key, PastDue = g.Sum(c => c.PastDueMinor) }).ToDictionaryAsync(x => x.Key, x => x.PastDue, ct);
-        var keys = paid.Keys.Concat(open.Keys).Concat(pastDue.Keys).Distinct();
-        var rows = keys.Select(k =>
+        var paidBy = paid.ToDictionary(g => g.Key, g => (Collected: g.Sum(x => x.Amount), DuesPaid: g.Sum(x => x.DuesPaid)));
+        var openBy = open.ToDictionary(g => g.Key, g => g.Sum(x => x.Amount));
+        var rows = paidBy.Keys.Concat(openBy.Keys).Concat(pastDue.Keys).Distinct().Select(k =>
         {
-            long collected = paid.GetValueOrDefault(k)?.Collected ?? 0, duesPaid = paid.GetValueOrDefault(k)?.DuesPaid ?? 0, due = open.GetValueOrDefault(k);
+            var (collected, duesPaid) = paidBy.GetValueOrDefault(k);
+            long due = openBy.GetValueOrDefault(k);
             long rate = duesPaid + due == 0 ? 0 : duesPaid * 10_000 / (duesPaid + due);
-            return new CockpitRow(k == "" ? "—" : k, (byOwner ? "owner:" : "region:") + k, collected, duesPaid, due, pastDue.GetValueOrDefault(k), rate);
+            return new CockpitRow(k == "" ? "—" : k, prefix + k, collected, duesPaid, due, pastDue.GetValueOrDefault(k), rate);
         }).OrderByDescending(r => r.Values[0]).ThenBy(r => r.Label, StringComparer.Ordinal).ToList();
-        return new CockpitTable(name, [byOwner ? "salesperson" : "region", "collected this month", "dues paid this month", "open, due by month end", "past due", "collection rate (bp)"], rows);
+        return new CockpitTable(name, [heading, "collected this month", "dues paid this month", "open, due by month end", "past due", "collection rate (bp)"], rows);
     }
 
-    private async Task<CockpitTable> ExposureByAsync(string name, System.Linq.Expressions.Expression<Func<Customer, string?>> key, CancellationToken ct)
-    {
-        var rows = await db.Customers.AsNoTracking().GroupBy(key)
-            .Select(g => new { Key = g.Key ?? "", Count = g.Count(), Limit = g.Sum(c => c.LimitMinor), Exposure = g.Sum(c => c.PostedMinor + c.HeldMinor) }).ToListAsync(ct);
-        string prefix = name == "industries" ? "industry:" : "region:";
-        return new CockpitTable(name, [name == "industries" ? "industry" : "region", "customers", "limit", "exposure", "utilisation (bp)"],
-            rows.OrderByDescending(r => r.Exposure).Select(r => new CockpitRow(r.Key == "" ? "—" : r.Key, prefix + r.Key, r.Count, r.Limit, r.Exposure, r.Limit == 0 ? 0 : r.Exposure * 10_000 / r.Limit)).ToList());
-    }
+    private static CockpitTable Exposure(string name, string heading, string prefix, IEnumerable<IGrouping<string, Group>> groups) =>
+        new(name, [heading, "customers", "limit", "exposure", "utilisation (bp)"], groups
+            .Select(g => (Key: g.Key, Count: g.Sum(x => x.Count), Limit: g.Sum(x => x.Limit), Exposure: g.Sum(x => x.Exposure)))
+            .OrderByDescending(r => r.Exposure)
+            .Select(r => new CockpitRow(r.Key == "" ? "—" : r.Key, prefix + r.Key, r.Count, r.Limit, r.Exposure, r.Limit == 0 ? 0 : r.Exposure * 10_000 / r.Limit)).ToList());
 
     /// <summary>The customers behind a figure (a drill key from a table row), largest past due first, one page.</summary>
     public async Task<(IReadOnlyList<Customer> Customers, int Total, string? Error)> DrillAsync(string key, int page, CancellationToken ct = default)
@@ -154,7 +171,8 @@ public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider
                 break;
             case "aging" when CollectionRules.Buckets.Contains(value):
                 var (from, to) = DueRules.BucketDays(value, today);
-                q = q.Where(c => db.Dues.Any(d => d.CustomerId == c.Id && d.DueDay >= from && d.DueDay <= to));
+                var inBucket = db.Dues.Where(d => d.DueDay >= from && d.DueDay <= to).Select(d => d.CustomerId);
+                q = q.Where(c => inBucket.Contains(c.Id));
                 break;
             case "grade": q = value == "" ? q.Where(c => c.Grade == null) : q.Where(c => c.Grade == value); break;
             case "owner": q = value == "" ? q.Where(c => c.OwnerUserName == null) : q.Where(c => c.OwnerUserName == value); break;
@@ -187,7 +205,7 @@ public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider
     {
         string heading = table.Columns[column];
         if (heading.EndsWith("(bp)", StringComparison.Ordinal)) return (value / 100m).ToString("0.00", CultureInfo.InvariantCulture) + "%";
-        if (heading is "customers" or "dpd") return value.ToString(CultureInfo.InvariantCulture);
+        if (heading is "customers" or "dpd" or "dues") return value.ToString(CultureInfo.InvariantCulture);
         return (value / (decimal)Money.MinorPerMajor).ToString("0.00", CultureInfo.InvariantCulture);
     }
 }

@@ -56,12 +56,12 @@ namespace Desk.Web.Data.Migrations.Postgres
 
                     b.HasIndex("CustomerId");
 
-                    b.HasIndex("DueDay");
-
                     b.HasIndex("AccountId", "DueDay")
                         .IsUnique();
 
                     b.HasIndex("PastDueCounted", "DueDay");
+
+                    b.HasIndex("DueDay", "CustomerId", "AmountMinor", "PaidMinor");
 
                     b.ToTable("AccountDues", (string)null);
                 });
@@ -755,12 +755,14 @@ namespace Desk.Web.Data.Migrations.Postgres
 
                     b.HasIndex("OwnerUserName");
 
-                    b.HasIndex("PastDueMinor");
-
                     b.HasIndex("Region");
 
                     b.HasIndex("Uscc")
                         .IsUnique();
+
+                    b.HasIndex("PastDueMinor", "OwnerUserName");
+
+                    b.HasIndex("Grade", "Industry", "Region", "ReceivablesMinor", "PastDueMinor", "LimitMinor", "PostedMinor", "HeldMinor");
 
                     b.ToTable("Customers");
                 });

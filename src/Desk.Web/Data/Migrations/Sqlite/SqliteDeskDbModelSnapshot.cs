@@ -49,12 +49,12 @@ namespace Desk.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("CustomerId");
 
-                    b.HasIndex("DueDay");
-
                     b.HasIndex("AccountId", "DueDay")
                         .IsUnique();
 
                     b.HasIndex("PastDueCounted", "DueDay");
+
+                    b.HasIndex("DueDay", "CustomerId", "AmountMinor", "PaidMinor");
 
                     b.ToTable("AccountDues", (string)null);
                 });
@@ -724,12 +724,14 @@ namespace Desk.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("OwnerUserName");
 
-                    b.HasIndex("PastDueMinor");
-
                     b.HasIndex("Region");
 
                     b.HasIndex("Uscc")
                         .IsUnique();
+
+                    b.HasIndex("PastDueMinor", "OwnerUserName");
+
+                    b.HasIndex("Grade", "Industry", "Region", "ReceivablesMinor", "PastDueMinor", "LimitMinor", "PostedMinor", "HeldMinor");
 
                     b.ToTable("Customers");
                 });

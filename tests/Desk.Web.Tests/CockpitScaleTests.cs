@@ -30,7 +30,8 @@ public class CockpitScaleTests(ITestOutputHelper output)
     public async Task Cockpit_worklist_and_projection_on_100000_customers_report_their_server_time()
     {
         string data = Temp.Directory("desk-cockpit-scale");
-        await using var desk = await DeskHost.StartAsync(await SharedEngine.AddressAsync(), data, "--Desk:FollowEngine=false", "--Desk:JobIntervalMs=600000");
+        await using var desk = await DeskHost.StartAsync(await SharedEngine.AddressAsync(), data, "--Desk:FollowEngine=false", "--Desk:JobIntervalMs=600000",
+            "--Logging:LogLevel:Desk.Web.Services.CockpitService=Debug");
         await desk.AddUserAsync("mgr", "manager");
         int today = DueRules.DayOf(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         var seeding = Stopwatch.StartNew();

@@ -30,7 +30,7 @@ public sealed record CockpitFigures(
 /// scans the engine's events; every figure is a grouped query over the projection tables. Amounts are CNY minor units
 /// (the demo and the tests are single-currency; a multi-currency portfolio would need a figure per currency).
 /// </summary>
-public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider clock)
+public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider clock, ILogger<CockpitService> log)
 {
     public const int MonthsShown = 12;
     public const int DrillPageSize = 100;
@@ -43,6 +43,9 @@ public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider
     /// </summary>
     public async Task<CockpitFigures> FiguresAsync(bool withGrades, CancellationToken ct = default, string? only = null)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var steps = new List<string>();
+        void Step(string name) { steps.Add($"{name} {watch.Elapsed.TotalMilliseconds:0}"); watch.Restart(); }
         var state = await ProjectionState.ReadAsync(db, ct);
         int today = state.EngineToday(clock);
         int month = DueRules.MonthOf(today);
@@ -53,20 +56,25 @@ public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider
         var groups = await db.Customers.AsNoTracking().GroupBy(c => new { c.Grade, c.Industry, c.Region })
             .Select(g => new Group(g.Key.Grade ?? "", g.Key.Industry ?? "", g.Key.Region ?? "", g.Count(), g.Sum(c => c.ReceivablesMinor), g.Sum(c => c.PastDueMinor),
                 g.Sum(c => c.LimitMinor), g.Sum(c => c.PostedMinor + c.HeldMinor))).ToListAsync(ct);
+        Step("customers");
         var months = await db.PortfolioMonths.AsNoTracking().Where(m => m.Month >= DueRules.AddMonths(month, -(MonthsShown - 1)) && m.Month <= month).ToDictionaryAsync(m => m.Month, ct);
         var thisMonth = months.GetValueOrDefault(month) ?? new PortfolioMonth { Month = month };
+        Step("months");
         bool performance = Want("salespeople") || Want("regions-collected") || Want("summary");
         var paid = performance
             ? await db.Payments.AsNoTracking().Where(p => p.Month == month).Join(db.Customers, p => p.CustomerId, c => c.Id, (p, c) => new { p.AmountMinor, p.DuesPaidMinor, c.OwnerUserName, c.Region })
                 .GroupBy(x => new { x.OwnerUserName, x.Region }).Select(g => new Flow(g.Key.OwnerUserName ?? "", g.Key.Region ?? "", g.Sum(x => x.AmountMinor), g.Sum(x => x.DuesPaidMinor))).ToListAsync(ct)
             : [];
+        Step("payments");
         var open = performance
             ? await db.Dues.AsNoTracking().Where(d => d.DueDay <= monthEndDay).Join(db.Customers, d => d.CustomerId, c => c.Id, (d, c) => new { Open = d.AmountMinor - d.PaidMinor, c.OwnerUserName, c.Region })
                 .GroupBy(x => new { x.OwnerUserName, x.Region }).Select(g => new Flow(g.Key.OwnerUserName ?? "", g.Key.Region ?? "", g.Sum(x => x.Open), 0)).ToListAsync(ct)
             : [];
+        Step("dues-by-month-end");
         var pastDueByOwner = Want("salespeople")
             ? await db.Customers.AsNoTracking().Where(c => c.PastDueMinor > 0).GroupBy(c => c.OwnerUserName).Select(g => new { Key = g.Key ?? "", PastDue = g.Sum(c => c.PastDueMinor) }).ToDictionaryAsync(x => x.Key, x => x.PastDue, ct)
             : [];
+        Step("past-due-by-owner");
         long receivables = groups.Sum(g => g.Receivables), pastDue = groups.Sum(g => g.PastDue), dueByMonthEnd = open.Sum(o => o.Amount);
 
         var tables = new List<CockpitTable>
@@ -81,7 +89,9 @@ public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider
             ]),
         };
         if (Want("aging")) tables.Add(await AgingAsync(today, ct));
+        Step("aging");
         if (Want("top-overdue")) tables.Add(await TopOverdueAsync(today, ct));
+        Step("top");
         if (withGrades && Want("grades"))
             tables.Add(new CockpitTable("grades", ["grade", "customers", "receivables"], groups.GroupBy(g => g.Grade).OrderBy(g => g.Key == "" ? "~" : g.Key, StringComparer.Ordinal)
                 .Select(g => new CockpitRow(g.Key == "" ? "—" : g.Key, "grade:" + g.Key, g.Sum(x => x.Count), g.Sum(x => x.Receivables))).ToList()));
@@ -104,6 +114,8 @@ public sealed class CockpitService(DeskDb db, EngineGateway engine, TimeProvider
             try { portfolio = await engine.Client.Queries.GetPortfolioAsync(new GetPortfolioRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: ct); }
             catch (Grpc.Core.RpcException e) { error = $"engine unreachable: {e.Status.StatusCode}"; }
         }
+        Step("engine");
+        log.LogDebug("cockpit figures (ms): {Steps}", string.Join(", ", steps));
         return new CockpitFigures(today, state.Position, receivables, pastDue, thisMonth.CollectedMinor, thisMonth.DuesPaidMinor, dueByMonthEnd, tables, portfolio, error);
     }
 

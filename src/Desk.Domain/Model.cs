@@ -83,7 +83,7 @@ public sealed class EngineAccount
     /// <summary>The engine sequence of the ACCOUNT_OPENED event; 0 until the engine has answered.</summary>
     public long OpenedSequence { get; set; }
     public long InitialLimitMinor { get; set; }
-    /// <summary>Payment terms in days (net N) as last approved; the desk's record (the engine has no terms yet).</summary>
+    /// <summary>Payment terms in days (net N): set at opening and by an approved payment-terms application, and followed from the engine's BILLING_TERMS_SET.</summary>
     public int TermsDays { get; set; } = 30;
     public DateTimeOffset OpenedAt { get; set; }
 

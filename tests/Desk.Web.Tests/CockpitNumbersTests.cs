@@ -24,10 +24,12 @@ public class CockpitNumbersTests
 
     private const int Terms = 10;
 
-    [Fact]
-    public async Task Every_cockpit_figure_equals_the_same_figure_computed_independently_from_the_postings()
+    [Theory]
+    [InlineData(Storage.Sqlite)]
+    [InlineData(Storage.Postgres)]
+    public async Task Every_cockpit_figure_equals_the_same_figure_computed_independently_from_the_postings(string storage)
     {
-        await using var world = await LifecycleWorld.StartAsync();
+        await using var world = await LifecycleWorld.StartAsync(await Storage.ArgumentsAsync(storage));
         var books = new[]
         {
             new Book("甲 Alpha Trading", "s1", "华东", "制造业", 100_000_00), new Book("乙 Beta Logistics", "s2", "华北", "物流", 50_000_00),

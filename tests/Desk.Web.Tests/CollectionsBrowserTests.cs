@@ -116,6 +116,14 @@ public class CollectionsBrowserTests
         Assert.Equal(names.Length, await page.Locator("#table-top-overdue tr").CountAsync() - 1); // every customer is late here: one row each (at most 10)
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserTests.ScreenshotDirectory(), "cockpit.png"), FullPage = true });
 
+        // A click on a bar of a chart opens the customers behind it (Chart.js onClick → the row's drill-down link).
+        await page.Locator("#chart-industries").ScrollIntoViewIfNeededAsync();
+        var bar = await page.EvaluateAsync<double[]>("() => { const c = window.deskCharts.industries; const p = c.getDatasetMeta(0).data[0].getCenterPoint(); const r = c.canvas.getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }");
+        await page.Mouse.ClickAsync((float)bar[0], (float)bar[1]);
+        await page.WaitForURLAsync(url => url.Contains("/cockpit/customers?figure=industry"));
+        Assert.True(int.Parse((await page.TextContentAsync("#total"))!) > 0, "customers behind the industry bar");
+        await page.GotoAsync("/cockpit");
+
         // Drill down from the aging table to the customers behind the 31-60 bucket, then to one of them.
         await page.ClickAsync("#table-aging a:has-text('31-60')");
         await page.WaitForURLAsync(url => url.Contains("/cockpit/customers?figure=aging"));

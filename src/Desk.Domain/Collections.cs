@@ -18,7 +18,11 @@ public sealed record DelinquentAccount(
     long CustomerId, string CustomerName, string AccountId, string Currency, string Stage, int Dpd,
     long PastDueMinor, IReadOnlyDictionary<string, long> PastDueByBucketMinor, string? Owner, string? Region);
 
-public enum CollectionActionKind { Note, Call, Visit, PromiseToPay, Escalation, Legal }
+/// <summary>
+/// What happened on a case. The first six are people's actions; the rest are written by the engine projection and the
+/// rules (system:engine, system:collections) so that the case history mirrors the engine's automatic freeze and cure.
+/// </summary>
+public enum CollectionActionKind { Note, Call, Visit, PromiseToPay, Escalation, Legal, StageChange, Freeze, Cure, DueSoon, BrokenPromise, SeniorTask }
 
 public sealed record CollectionAction(CollectionActionKind Kind, string By, DateTimeOffset At, string Text, long? PromisedAmountMinor = null, DateOnly? PromisedDate = null);
 
@@ -51,9 +55,17 @@ public static class CollectionRules
         actions.Where(a => a.Kind == CollectionActionKind.PromiseToPay && a.PromisedDate is DateOnly d && d < today && a.PromisedAmountMinor is long)
             .Where(a => repaidMinorBetween(a.At, a.PromisedDate!.Value) < a.PromisedAmountMinor!.Value);
 
+    /// <summary>A promise of <paramref name="promisedMinor"/> by <paramref name="promisedDate"/> is broken on <paramref name="today"/> when the date has passed and less was repaid.</summary>
+    public static bool IsBroken(long promisedMinor, DateOnly promisedDate, DateOnly today, long repaidMinor) => promisedDate < today && repaidMinor < promisedMinor;
+
+    /// <summary>The kinds people record (the others are written by the engine projection and the rules).</summary>
+    public static readonly IReadOnlyList<CollectionActionKind> PeopleKinds =
+        [CollectionActionKind.Note, CollectionActionKind.Call, CollectionActionKind.Visit, CollectionActionKind.PromiseToPay, CollectionActionKind.Escalation, CollectionActionKind.Legal];
+
     /// <summary>Checks an action before it is recorded; null when fine, else "field: problem".</summary>
     public static string? Validate(CollectionAction a, DateOnly today)
     {
+        if (!PeopleKinds.Contains(a.Kind)) return $"kind: one of {string.Join(", ", PeopleKinds)}";
         if (string.IsNullOrWhiteSpace(a.Text) && a.Kind != CollectionActionKind.PromiseToPay) return "text: is required";
         if (a.Text.Length > 4000) return "text: at most 4,000 characters";
         if (a.Kind == CollectionActionKind.PromiseToPay)
@@ -80,7 +92,28 @@ public sealed class CollectionCase
     public bool Raised { get; set; }
     public DateTimeOffset OpenedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>When the engine reported the cure (the case closed itself); null while open.</summary>
+    public DateTimeOffset? ClosedAt { get; set; }
     public List<CaseActionRecord> Actions { get; set; } = [];
+}
+
+/// <summary>
+/// A task for a senior collector (docs/DESK.md "Collections": at WATCH), assigned to an active user with the title
+/// <see cref="SeniorCollectorTitle"/>, else left in the queue of that name for whoever takes it.
+/// </summary>
+public sealed class CollectionTask
+{
+    public const string SeniorCollectorTitle = "senior-collector";
+    public long Id { get; set; }
+    public long CaseId { get; set; }
+    public string AccountId { get; set; } = "";
+    /// <summary>What caused it, unique (e.g. "watch:{account}:{sequence}"): a replayed event adds no second task.</summary>
+    public string TriggerKey { get; set; } = "";
+    public string Queue { get; set; } = SeniorCollectorTitle;
+    public string? AssignedTo { get; set; }
+    public string Text { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? DoneAt { get; set; }
 }
 
 /// <summary>A stored <see cref="CollectionAction"/>.</summary>
@@ -94,4 +127,8 @@ public sealed class CaseActionRecord
     public string Text { get; set; } = "";
     public long? PromisedAmountMinor { get; set; }
     public DateOnly? PromisedDate { get; set; }
+    /// <summary>The engine sequence the action refers to: the event (engine actions) or the projection's position when a person recorded it (promises are judged on payments after it).</summary>
+    public long? EngineSequence { get; set; }
+    /// <summary>BrokenPromise: the promise it judged (so each promise is judged once).</summary>
+    public long? RefActionId { get; set; }
 }

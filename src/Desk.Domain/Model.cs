@@ -47,6 +47,12 @@ public sealed class Customer
     public int DpdDays { get; set; }
     /// <summary>posted+held as a percentage of limit, 0 when there is no limit.</summary>
     public int UtilisationPct { get; set; }
+    /// <summary>Sum of the accounts' open dues (projected from the engine's lifecycle events).</summary>
+    public long ReceivablesMinor { get; set; }
+    /// <summary>Sum of the accounts' past-due amounts as of the projection's engine day.</summary>
+    public long PastDueMinor { get; set; }
+    /// <summary>Engine day of the oldest open due over the accounts (DPD = engine today − this, when past); null without dues.</summary>
+    public int? OldestDueDay { get; set; }
 
     public List<CustomerTag> Tags { get; set; } = [];
     public List<EngineAccount> Accounts { get; set; } = [];
@@ -77,7 +83,7 @@ public sealed class EngineAccount
     /// <summary>The engine sequence of the ACCOUNT_OPENED event; 0 until the engine has answered.</summary>
     public long OpenedSequence { get; set; }
     public long InitialLimitMinor { get; set; }
-    /// <summary>Payment terms in days (net N) as last approved; the desk's record (the engine has no terms yet).</summary>
+    /// <summary>Payment terms in days (net N): set at opening and by an approved payment-terms application, and followed from the engine's BILLING_TERMS_SET.</summary>
     public int TermsDays { get; set; } = 30;
     public DateTimeOffset OpenedAt { get; set; }
 
@@ -88,6 +94,20 @@ public sealed class EngineAccount
     public long VolumeMinor { get; set; }
     /// <summary>The last engine sequence applied to the fields above; older events are skipped.</summary>
     public long ProjectedSequence { get; set; }
+
+    // The credit lifecycle as projected from the engine's events (docs/LIFECYCLE.md); dues are rows of AccountDue.
+    /// <summary>"NONE", "TERMS" or "STATEMENT".</summary>
+    public string BillingMode { get; set; } = "NONE";
+    /// <summary>DelinquencyStages value.</summary>
+    public string DelinquencyStage { get; set; } = DelinquencyStages.Current;
+    /// <summary>Frozen with Freeze (lifted only by Unfreeze); the delinquency freeze follows from the stage.</summary>
+    public bool FrozenManually { get; set; }
+    public long DepositMinor { get; set; }
+    public long ReceivablesMinor { get; set; }
+    public long PastDueMinor { get; set; }
+    public int? OldestDueDay { get; set; }
+    /// <summary>Engine time of the last event applied, Unix ms.</summary>
+    public long LastEventAtUnixMs { get; set; }
 }
 
 public enum PartyKind { Guarantor, Affiliate }

@@ -24,6 +24,8 @@ public static class DeskApp
         {
             Args = args.Where(a => a != "--demo").ToArray(),
             ApplicationName = typeof(DeskApp).Assembly.GetName().Name,
+            // wwwroot (Chart.js, the cockpit's script) is copied beside the assembly, so a test host finds it too.
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
         // Loopback only unless told otherwise (--urls or ASPNETCORE_URLS).
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
@@ -47,8 +49,9 @@ public static class DeskApp
         builder.Services.AddScoped<SegmentService>();
         builder.Services.AddScoped<RescoringService>();
         builder.Services.AddScoped<OutboxService>();
-        builder.Services.AddSingleton<IDelinquencyFeed, ProjectedDelinquencyFeed>();
-        builder.Services.AddSingleton<IDueFeed, NoDuesYet>();
+        builder.Services.AddScoped<IDelinquencyFeed, ProjectedDelinquencyFeed>();
+        builder.Services.AddScoped<IDueFeed, ProjectedDueFeed>();
+        builder.Services.AddScoped<CockpitService>();
         builder.Services.AddScoped<ReminderService>();
         builder.Services.AddScoped<CollectionsService>();
         builder.Services.AddHttpClient("outbox");
@@ -125,6 +128,8 @@ public static class DeskApp
             });
             await next();
         });
+        // Chart.js and the cockpit's script (wwwroot): static, public, before authentication.
+        app.UseStaticFiles();
         app.UseAuthentication();
         var cultures = Localization.DeskText.Languages.Select(l => new System.Globalization.CultureInfo(l)).ToList();
         app.UseRequestLocalization(new RequestLocalizationOptions
@@ -173,7 +178,7 @@ public static class DeskApp
             case "sqlite":
                 string connection = desk.ConnectionString ?? $"Data Source={Path.Combine(desk.DataDirectory, "desk.db")}";
                 Directory.CreateDirectory(desk.DataDirectory);
-                services.AddDbContext<SqliteDeskDb>(o => o.UseSqlite(connection));
+                services.AddDbContext<SqliteDeskDb>(o => o.UseSqlite(connection).AddInterceptors(SqliteTuning.Instance));
                 services.AddScoped<DeskDb>(sp => sp.GetRequiredService<SqliteDeskDb>());
                 break;
             case "postgres" or "postgresql":

@@ -31,7 +31,7 @@ public class BrowserTests
         return path;
     }
 
-    private static async Task<IPage> SignInAsync(IBrowser browser, DeskHost desk, string user)
+    internal static async Task<IPage> SignInAsync(IBrowser browser, DeskHost desk, string user)
     {
         var context = await browser.NewContextAsync(new() { BaseURL = desk.Address, ViewportSize = new() { Width = 1280, Height = 800 }, Locale = "zh-CN" });
         context.SetDefaultTimeout(TimeoutMs);

@@ -17,8 +17,15 @@ public class CollectionsPageTests
         {
             var db = scope.ServiceProvider.GetRequiredService<DeskDb>();
             var now = DateTimeOffset.UtcNow;
-            Customer C(string name, int dpd, long posted, string owner) => new() { Uscc = TestData.NewUscc(), LegalName = name, DpdDays = dpd, PostedMinor = posted, OwnerUserName = owner, CreatedAt = now, UpdatedAt = now };
-            db.Customers.AddRange(C("Small Late Co", 20, 5_000_00, "sid"), C("Big Late Co", 45, 90_000_00, "other"), C("On Time Co", 0, 70_000_00, "sid"));
+            int today = DueRules.DayOf(now.ToUnixTimeMilliseconds());
+            // The projection as the engine follower leaves it: the account's stage, past due and oldest due day.
+            Customer C(string name, int dpd, long pastDue, string stage, string owner)
+            {
+                string uscc = TestData.NewUscc();
+                var account = new EngineAccount { AccountId = RequestIds.MainAccountId(uscc), DelinquencyStage = stage, PastDueMinor = pastDue, ReceivablesMinor = pastDue + 1_000_00, OldestDueDay = today - dpd, OpenedAt = now };
+                return new() { Uscc = uscc, LegalName = name, DpdDays = dpd, PastDueMinor = pastDue, OwnerUserName = owner, CreatedAt = now, UpdatedAt = now, Accounts = [account] };
+            }
+            db.Customers.AddRange(C("Small Late Co", 20, 5_000_00, DelinquencyStages.Watch, "sid"), C("Big Late Co", 45, 90_000_00, DelinquencyStages.FrozenDelinquent, "other"), C("On Time Co", 0, 0, DelinquencyStages.Current, "sid"));
             await db.SaveChangesAsync();
         }
         using var col = await DeskClient.SignedInAsync(desk.Address, "col");
@@ -26,7 +33,7 @@ public class CollectionsPageTests
         int big = page.IndexOf("Big Late Co", StringComparison.Ordinal), small = page.IndexOf("Small Late Co", StringComparison.Ordinal);
         Assert.True(big > 0 && small > big, "largest past-due first");
         Assert.DoesNotContain("On Time Co", page);
-        Assert.Contains("FROZEN_DELINQUENT", page); // 45 days with the default thresholds
+        Assert.Contains("FROZEN_DELINQUENT", page); // the engine's stage, as projected
         Assert.Contains("¥90,000.00", page);
         Assert.DoesNotContain("Small Late Co", await col.Http.GetStringAsync("/collections?bucket=31-60"));
 
@@ -74,7 +81,8 @@ public class CollectionCaseTests
         {
             var db = scope.ServiceProvider.GetRequiredService<DeskDb>();
             var now = DateTimeOffset.UtcNow;
-            var lateCo = new Customer { Uscc = uscc, LegalName = "Late Payer Co", DpdDays = 20, PostedMinor = 8_000_00, OwnerUserName = "sue", CreatedAt = now, UpdatedAt = now };
+            var projected = new EngineAccount { AccountId = RequestIds.MainAccountId(uscc), DelinquencyStage = DelinquencyStages.Watch, PastDueMinor = 8_000_00, OldestDueDay = DueRules.DayOf(now.ToUnixTimeMilliseconds()) - 20, OpenedAt = now };
+            var lateCo = new Customer { Uscc = uscc, LegalName = "Late Payer Co", DpdDays = 20, PostedMinor = 8_000_00, PastDueMinor = 8_000_00, OwnerUserName = "sue", CreatedAt = now, UpdatedAt = now, Accounts = [projected] };
             db.Customers.Add(lateCo);
             await db.SaveChangesAsync();
             id = lateCo.Id;

@@ -86,11 +86,14 @@ public sealed class EngineHost : IAsyncDisposable
 
     private EngineHost(WebApplication app, string address, string dataDirectory) { _app = app; Address = address; _dataDirectory = dataDirectory; }
 
-    public static async Task<EngineHost> StartAsync()
+    public static Task<EngineHost> StartAsync() => StartAsync([]);
+
+    /// <summary>An engine of its own, e.g. with <c>--Engine:Clock:AllowAdvance=true</c> for a test that moves engine time.</summary>
+    public static async Task<EngineHost> StartAsync(params string[] extra)
     {
         string data = Temp.Directory("engine");
         var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", $"--Engine:DataDirectory={data}", "--Engine:JournalPageSizeBits=20",
-            "--Engine:JournalMemorySizeBits=22", "--Engine:JournalSegmentSizeBits=24", "--Logging:LogLevel:Default=Warning"]);
+            "--Engine:JournalMemorySizeBits=22", "--Engine:JournalSegmentSizeBits=24", "--Logging:LogLevel:Default=Warning", .. extra]);
         await app.StartAsync();
         return new EngineHost(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single(), data);
     }

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Desk.Web.Pages;
 
 /// <summary>The collections worklist, through <see cref="IDelinquencyFeed"/> over the customers the user may see, with the cases' assignment and actions.</summary>
-public sealed class CollectionsModel(IDelinquencyFeed feed, CustomerService customers, CollectionsService collections, DeskDb db) : PageModel
+public sealed class CollectionsModel(IDelinquencyFeed feed, CustomerService customers, CollectionsService collections, DeskDb db, TimeProvider clock) : PageModel
 {
     public const int PageSize = 100;
     [BindProperty(SupportsGet = true)] public string? Stage { get; set; }
@@ -17,6 +17,10 @@ public sealed class CollectionsModel(IDelinquencyFeed feed, CustomerService cust
     public IReadOnlyList<DelinquentAccount> Rows { get; private set; } = [];
     public Dictionary<string, CollectionCase> Cases { get; private set; } = [];
     public string? Error { get; private set; }
+    public ProjectionState State { get; private set; } = new(0, 0, 0);
+    public int Today { get; private set; }
+    /// <summary>Open senior-collector tasks of the signed-in user and of the queue.</summary>
+    public IReadOnlyList<CollectionTask> Tasks { get; private set; } = [];
 
     public Task OnGetAsync() => LoadAsync();
 
@@ -26,7 +30,11 @@ public sealed class CollectionsModel(IDelinquencyFeed feed, CustomerService cust
         Bucket = string.IsNullOrWhiteSpace(Bucket) ? null : Bucket.Trim();
         if (Stage is not null && !DelinquencyStages.All.Contains(Stage)) { Error = $"stage: one of {string.Join(", ", DelinquencyStages.All)}"; return; }
         if (Bucket is not null && !CollectionRules.Buckets.Contains(Bucket)) { Error = $"bucket: one of {string.Join(", ", CollectionRules.Buckets)}"; return; }
-        Rows = await feed.ListAsync(customers.Visible(User), Stage, Bucket, 0, PageSize, HttpContext.RequestAborted);
+        State = await ProjectionState.ReadAsync(db, HttpContext.RequestAborted);
+        Today = State.EngineToday(clock);
+        Rows = await feed.ListAsync(customers.Visible(User), Stage, Bucket, Today, 0, PageSize, HttpContext.RequestAborted);
+        string me = User.AuditName();
+        Tasks = await db.CollectionTasks.AsNoTracking().Where(t => t.DoneAt == null && (t.AssignedTo == me || t.AssignedTo == null)).OrderBy(t => t.Id).Take(50).ToListAsync(HttpContext.RequestAborted);
         var ids = Rows.Select(r => r.AccountId).ToList();
         Cases = await db.Cases.AsNoTracking().Include(c => c.Actions).Where(c => ids.Contains(c.AccountId)).ToDictionaryAsync(c => c.AccountId);
     }

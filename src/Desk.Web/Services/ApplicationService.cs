@@ -162,11 +162,13 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
                 {
                     RequestId = requestId, AccountId = app.AccountId, Amount = app.AmountMinor, ExpiresAtUnixMs = app.TemporaryExpiresAt!.Value.ToUnixTimeMilliseconds(),
                 }, ct: ct)),
-                // The engine has no billing-terms command yet: terms are the desk's record on the account.
-                _ => (true, Status.Ok, 0L, false),
+                _ => Unpack(await engine.Lifecycle.SetBillingTermsAsync(new SetBillingTermsRequest
+                {
+                    RequestId = requestId, AccountId = app.AccountId, Billing = new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = app.TermsDays ?? 30 },
+                }, deadline: DateTime.UtcNow.AddMilliseconds(options.Value.EngineDeadlineMs), cancellationToken: ct)),
             };
             FailPoint("after-engine-call");
-            app.EngineStatus = app.Kind == ApplicationKind.PaymentTerms ? "desk-record" : status.ToString();
+            app.EngineStatus = status.ToString();
             app.EngineSequence = sequence;
             app.EngineReplayed = replayed;
             app.WriteBackLastError = approved ? null : $"engine declined: {status}";
@@ -196,12 +198,14 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
         {
             RequestId = requestId, AccountId = app.AccountId, CustomerId = (await db.Customers.FirstAsync(c => c.Id == app.CustomerId, ct)).Uscc,
             Currency = app.Currency, CreditLimit = app.AmountMinor,
+            Billing = new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = app.TermsDays ?? 30 },
         }, ct: ct);
         return (reply.Approved, reply.Status, reply.Sequence, reply.Replayed);
     }
 
     private static (bool, Status, long, bool) Unpack(ChangeLimitResponse r) => (r.Approved, r.Status, r.Sequence, r.Replayed);
     private static (bool, Status, long, bool) Unpack(SetTemporaryLimitResponse r) => (r.Approved, r.Status, r.Sequence, r.Replayed);
+    private static (bool, Status, long, bool) Unpack(LifecycleCommandResponse r) => (r.Approved, r.Status, r.Sequence, r.Replayed);
 
     /// <summary>The desk's own records after a successful write-back: the account row, terms, the customer's stage.</summary>
     private async Task ApplyToDeskAsync(CreditApplication app, long sequence, CancellationToken ct)
@@ -214,6 +218,7 @@ public sealed class ApplicationService(DeskDb db, CustomerService customers, Sco
             {
                 CustomerId = customer.Id, AccountId = app.AccountId, Currency = app.Currency, OpenRequestId = app.EngineRequestId!, OpenedSequence = sequence,
                 InitialLimitMinor = app.AmountMinor, OpenedAt = clock.GetUtcNow(), LimitMinor = app.AmountMinor, ProjectedSequence = sequence,
+                BillingMode = "TERMS", TermsDays = app.TermsDays ?? 30,
             };
             customer.Accounts.Add(account);
             customer.LimitMinor += app.AmountMinor;

@@ -44,10 +44,12 @@ public sealed class CollectionsService(DeskDb db, CustomerService customers, Tim
     public async Task<string?> AddActionAsync(ClaimsPrincipal user, long customerId, string accountId, CollectionAction action)
     {
         var now = clock.GetUtcNow();
-        if (CollectionRules.Validate(action, DateOnly.FromDateTime(now.UtcDateTime)) is { } problem) return problem;
+        // Promises are judged against the engine's days and the payments the projection records after this position.
+        var state = await ProjectionState.ReadAsync(db);
+        if (CollectionRules.Validate(action, DueRules.DateOf(state.EngineToday(clock))) is { } problem) return problem;
         var (c, error) = await CaseAsync(user, customerId, accountId);
         if (c is null) return error;
-        var record = new CaseActionRecord { Kind = action.Kind, By = user.AuditName(), At = now, Text = action.Text.Trim(), PromisedAmountMinor = action.PromisedAmountMinor, PromisedDate = action.PromisedDate };
+        var record = new CaseActionRecord { Kind = action.Kind, By = user.AuditName(), At = now, Text = action.Text.Trim(), PromisedAmountMinor = action.PromisedAmountMinor, PromisedDate = action.PromisedDate, EngineSequence = state.Position };
         c.Actions.Add(record);
         bool raise = action.Kind is CollectionActionKind.Escalation or CollectionActionKind.Legal;
         Audit.Record(db, user.AuditName(), "CollectionCase", accountId, action.Kind.ToString().ToLowerInvariant(),

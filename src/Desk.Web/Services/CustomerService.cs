@@ -96,6 +96,8 @@ public sealed class CustomerService(DeskDb db, EngineGateway engine, DeskIdentit
             CustomerId = c.Uscc,
             Currency = c.Currency,
             CreditLimit = initialLimitMinor,
+            // Trade credit: each purchase is due net termsDays (docs/LIFECYCLE.md "Billing"), so the engine keeps dues and DPD.
+            Billing = new BillingTerms { Mode = BillingMode.Terms, PaymentTermsDays = termsDays },
         };
         OpenAccountResponse reply;
         try
@@ -120,7 +122,7 @@ public sealed class CustomerService(DeskDb db, EngineGateway engine, DeskIdentit
         var account = new EngineAccount
         {
             CustomerId = c.Id, AccountId = accountId, Currency = c.Currency, OpenRequestId = request.RequestId, OpenedSequence = reply.Sequence,
-            InitialLimitMinor = initialLimitMinor, TermsDays = termsDays, OpenedAt = now,
+            InitialLimitMinor = initialLimitMinor, TermsDays = termsDays, OpenedAt = now, BillingMode = "TERMS",
             LimitMinor = limit, PostedMinor = posted, HeldMinor = held, ProjectedSequence = sequence,
         };
         db.EngineAccounts.Add(account);

@@ -8,7 +8,8 @@ namespace Desk.Web.Services;
 
 /// <summary>
 /// --demo: fills an empty desk and engine with a portfolio (customers over regions, industries, salespeople and
-/// grades; limits; purchases and repayments; some customers with heavy use) and demo users for every role.
+/// grades; limits on net terms; purchases and repayments; one in eight paying late on a receivable plan past its date,
+/// so the engine's delinquency reaches the worklist and the cockpit) and demo users for every role.
 /// Deterministic (seeded), and skipped when the desk already has customers.
 /// </summary>
 public static class Demo
@@ -76,8 +77,13 @@ public static class Demo
             long limit = random.Next(1, 100) * 10_000_00L;
             var (account, openError) = await customers.OpenMainAccountAsync(created, limit, 30 + 15 * random.Next(3), "system:demo");
             if (account is null) { log.LogWarning("demo account {I}: {Error}", i, openError); continue; }
+            // Late payers (one in eight): their purchases go on a receivable plan due 1-200 days ago instead of net terms,
+            // so the engine's own delinquency (DPD, WATCH, freeze) and the desk's cases follow from real dues.
+            bool late = random.Next(8) == 0;
+            if (late) await SetTermsAsync(engine, $"{deskId}-demo-{uscc}-none", account.AccountId, BillingMode.None, 0);
             // Purchases and repayments: most customers use 20-95 % of their limit and repay part of it.
             int purchases = random.Next(1, 6);
+            long purchased = 0;
             for (int p = 0; p < purchases; p++)
             {
                 long amount = limit * random.Next(5, 19) / 100;
@@ -85,11 +91,17 @@ public static class Demo
                 var authorized = await engine.Client.AuthorizeAsync(new AuthorizeRequest { RequestId = auth, AccountId = account.AccountId, Amount = amount, Currency = "CNY", MerchantId = "demo", Mcc = 5045 });
                 if (!authorized.Approved) break;
                 await engine.Client.CaptureAsync(new CaptureRequest { RequestId = auth + "-c", AuthorizationId = auth, Amount = amount, Final = true });
+                purchased += amount;
+            }
+            if (late && purchased > 0)
+            {
+                long dueAt = now.AddDays(-random.Next(1, 200)).ToUnixTimeMilliseconds();
+                await engine.Lifecycle.ScheduleDuesAsync(new ScheduleDuesRequest { RequestId = $"{deskId}-demo-{uscc}-plan", AccountId = account.AccountId, Dues = { new ScheduledDue { DueAtUnixMs = dueAt, Amount = purchased * random.Next(30, 90) / 100 } } });
+                await SetTermsAsync(engine, $"{deskId}-demo-{uscc}-terms", account.AccountId, BillingMode.Terms, account.TermsDays);
             }
             if (random.Next(3) > 0)
                 await engine.Client.RepayAsync(new RepayRequest { RequestId = $"{deskId}-demo-{uscc}-r", AccountId = account.AccountId, Amount = limit * random.Next(5, 30) / 100 });
-            // Late payers, until collections (issue 16) follows the engine's delinquency.
-            if (random.Next(8) == 0) { created.LatePayments12m = random.Next(1, 4); created.DpdDays = random.Next(1, 95); }
+            if (late) created.LatePayments12m = random.Next(1, 4);
         }
         await db.SaveChangesAsync();
         // Volume for scoring comes from the engine's events through the follower; score once with what is known now.
@@ -102,6 +114,9 @@ public static class Demo
         log.LogInformation("demo: {Count} customers; users {Users} with password '{Password}'", count, string.Join(", ", People.Select(p => p.User)), Password);
         Console.WriteLine($"Demo users ({string.Join(", ", People.Select(p => p.User))}) sign in with the password '{Password}'.");
     }
+
+    private static Task<LifecycleCommandResponse> SetTermsAsync(EngineGateway engine, string requestId, string accountId, BillingMode mode, int termsDays) =>
+        engine.Lifecycle.SetBillingTermsAsync(new SetBillingTermsRequest { RequestId = requestId, AccountId = accountId, Billing = new BillingTerms { Mode = mode, PaymentTermsDays = termsDays } }).ResponseAsync;
 
     /// <summary>A valid, obviously synthetic USCC per index: 91 + division 110000 + 9 digits + check.</summary>
     public static string DemoUscc(int i)

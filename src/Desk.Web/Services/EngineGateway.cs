@@ -16,6 +16,10 @@ public sealed class EngineGateway(IOptions<DeskOptions> options) : IDisposable
 
     public CreditEngineClient Client => _client;
 
+    /// <summary>The engine's lifecycle commands (billing terms, test clock) on the SDK's channel; the SDK has no wrapper for them.</summary>
+    public LifecycleService.LifecycleServiceClient Lifecycle => _lifecycle ??= new LifecycleService.LifecycleServiceClient(_client.Channel);
+    private LifecycleService.LifecycleServiceClient? _lifecycle;
+
     /// <summary>Live account state, read after at least <paramref name="minSequence"/> (read-your-writes); null when unknown or unreachable.</summary>
     public async Task<(Account? Account, string? Error)> GetAccountAsync(string accountId, long minSequence, CancellationToken ct = default)
     {

@@ -7,17 +7,10 @@ using Microsoft.Extensions.Options;
 
 namespace Desk.Web.Services;
 
-/// <summary>Open dues per customer, for reminders. The engine projection of statements and dues (docs/LIFECYCLE.md) will implement it.</summary>
+/// <summary>Open dues per customer on the given due dates, for reminders (<see cref="ProjectedDueFeed"/>: the engine projection).</summary>
 public interface IDueFeed
 {
-    Task<IReadOnlyList<(long CustomerId, DueItem Item)>> OpenDuesAsync(DateOnly from, DateOnly to, CancellationToken ct = default);
-}
-
-/// <summary>Until the engine's dues are followed there are none to remind of.</summary>
-public sealed class NoDuesYet : IDueFeed
-{
-    public Task<IReadOnlyList<(long CustomerId, DueItem Item)>> OpenDuesAsync(DateOnly from, DateOnly to, CancellationToken ct = default) =>
-        Task.FromResult<IReadOnlyList<(long, DueItem)>>([]);
+    Task<IReadOnlyList<(long CustomerId, DueItem Item)>> OpenDuesAsync(IReadOnlyCollection<DateOnly> dueDates, CancellationToken ct = default);
 }
 
 /// <summary>

@@ -22,6 +22,97 @@ namespace Desk.Web.Data.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Desk.Domain.AccountDue", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("AmountMinor")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CustomerId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("DueDay")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("PaidMinor")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("PastDueCounted")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("Reminded")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CustomerId");
+
+                    b.HasIndex("AccountId", "DueDay")
+                        .IsUnique();
+
+                    b.HasIndex("PastDueCounted", "DueDay");
+
+                    b.HasIndex("DueDay", "CustomerId", "AmountMinor", "PaidMinor");
+
+                    b.ToTable("AccountDues", (string)null);
+                });
+
+            modelBuilder.Entity("Desk.Domain.AccountPayment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<long>("AmountMinor")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("AtUnixMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CustomerId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("DuesPaidMinor")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<int>("Month")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Sequence")
+                        .IsUnique();
+
+                    b.HasIndex("AccountId", "Sequence");
+
+                    b.HasIndex("Month", "CustomerId");
+
+                    b.ToTable("AccountPayments", (string)null);
+                });
+
             modelBuilder.Entity("Desk.Domain.ApiClient", b =>
                 {
                     b.Property<long>("Id")
@@ -302,6 +393,9 @@ namespace Desk.Web.Data.Migrations.Postgres
                     b.Property<long>("CaseId")
                         .HasColumnType("bigint");
 
+                    b.Property<long?>("EngineSequence")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -312,6 +406,9 @@ namespace Desk.Web.Data.Migrations.Postgres
 
                     b.Property<DateOnly?>("PromisedDate")
                         .HasColumnType("date");
+
+                    b.Property<long?>("RefActionId")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Text")
                         .IsRequired()
@@ -339,6 +436,9 @@ namespace Desk.Web.Data.Migrations.Postgres
                     b.Property<string>("AssignedTo")
                         .HasColumnType("text");
 
+                    b.Property<DateTimeOffset?>("ClosedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<long>("CustomerId")
                         .HasColumnType("bigint");
 
@@ -364,6 +464,55 @@ namespace Desk.Web.Data.Migrations.Postgres
                     b.HasIndex("AssignedTo");
 
                     b.ToTable("CollectionCases", (string)null);
+                });
+
+            modelBuilder.Entity("Desk.Domain.CollectionTask", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("AssignedTo")
+                        .HasColumnType("text");
+
+                    b.Property<long>("CaseId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("DoneAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Queue")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("TriggerKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CaseId");
+
+                    b.HasIndex("TriggerKey")
+                        .IsUnique();
+
+                    b.HasIndex("AssignedTo", "DoneAt");
+
+                    b.ToTable("CollectionTasks", (string)null);
                 });
 
             modelBuilder.Entity("Desk.Domain.CreditApplication", b =>
@@ -541,10 +690,19 @@ namespace Desk.Web.Data.Migrations.Postgres
                     b.Property<long>("LimitMinor")
                         .HasColumnType("bigint");
 
+                    b.Property<int?>("OldestDueDay")
+                        .HasColumnType("integer");
+
                     b.Property<string>("OwnerUserName")
                         .HasColumnType("text");
 
+                    b.Property<long>("PastDueMinor")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("PostedMinor")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ReceivablesMinor")
                         .HasColumnType("bigint");
 
                     b.Property<string>("Region")
@@ -601,6 +759,10 @@ namespace Desk.Web.Data.Migrations.Postgres
 
                     b.HasIndex("Uscc")
                         .IsUnique();
+
+                    b.HasIndex("PastDueMinor", "OwnerUserName");
+
+                    b.HasIndex("Grade", "Industry", "Region", "ReceivablesMinor", "PastDueMinor", "LimitMinor", "PostedMinor", "HeldMinor");
 
                     b.ToTable("Customers");
                 });
@@ -747,6 +909,11 @@ namespace Desk.Web.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("BillingMode")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
                     b.Property<string>("Currency")
                         .IsRequired()
                         .HasColumnType("text");
@@ -754,14 +921,31 @@ namespace Desk.Web.Data.Migrations.Postgres
                     b.Property<long>("CustomerId")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("DelinquencyStage")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<long>("DepositMinor")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("FrozenManually")
+                        .HasColumnType("boolean");
+
                     b.Property<long>("HeldMinor")
                         .HasColumnType("bigint");
 
                     b.Property<long>("InitialLimitMinor")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("LastEventAtUnixMs")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("LimitMinor")
                         .HasColumnType("bigint");
+
+                    b.Property<int?>("OldestDueDay")
+                        .HasColumnType("integer");
 
                     b.Property<string>("OpenRequestId")
                         .IsRequired()
@@ -773,10 +957,16 @@ namespace Desk.Web.Data.Migrations.Postgres
                     b.Property<long>("OpenedSequence")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("PastDueMinor")
+                        .HasColumnType("bigint");
+
                     b.Property<long>("PostedMinor")
                         .HasColumnType("bigint");
 
                     b.Property<long>("ProjectedSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ReceivablesMinor")
                         .HasColumnType("bigint");
 
                     b.Property<int>("TermsDays")
@@ -791,6 +981,10 @@ namespace Desk.Web.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.HasIndex("CustomerId");
+
+                    b.HasIndex("PastDueMinor");
+
+                    b.HasIndex("DelinquencyStage", "PastDueMinor");
 
                     b.ToTable("EngineAccounts");
                 });
@@ -888,6 +1082,25 @@ namespace Desk.Web.Data.Migrations.Postgres
                     b.HasIndex("Status", "NextAttemptAt");
 
                     b.ToTable("OutboxMessages", (string)null);
+                });
+
+            modelBuilder.Entity("Desk.Domain.PortfolioMonth", b =>
+                {
+                    b.Property<int>("Month")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("CollectedMinor")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("DuesPaidMinor")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("NewPastDueMinor")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Month");
+
+                    b.ToTable("PortfolioMonths", (string)null);
                 });
 
             modelBuilder.Entity("Desk.Domain.RelatedParty", b =>

@@ -17,6 +17,93 @@ namespace Desk.Web.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Desk.Domain.AccountDue", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AmountMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CustomerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DueDay")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PaidMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("PastDueCounted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Reminded")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CustomerId");
+
+                    b.HasIndex("AccountId", "DueDay")
+                        .IsUnique();
+
+                    b.HasIndex("PastDueCounted", "DueDay");
+
+                    b.HasIndex("DueDay", "CustomerId", "AmountMinor", "PaidMinor");
+
+                    b.ToTable("AccountDues", (string)null);
+                });
+
+            modelBuilder.Entity("Desk.Domain.AccountPayment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AmountMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AtUnixMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CustomerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DuesPaidMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Month")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Sequence")
+                        .IsUnique();
+
+                    b.HasIndex("AccountId", "Sequence");
+
+                    b.HasIndex("Month", "CustomerId");
+
+                    b.ToTable("AccountPayments", (string)null);
+                });
+
             modelBuilder.Entity("Desk.Domain.ApiClient", b =>
                 {
                     b.Property<long>("Id")
@@ -283,6 +370,9 @@ namespace Desk.Web.Data.Migrations.Sqlite
                     b.Property<long>("CaseId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("EngineSequence")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -293,6 +383,9 @@ namespace Desk.Web.Data.Migrations.Sqlite
 
                     b.Property<DateOnly?>("PromisedDate")
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("RefActionId")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Text")
                         .IsRequired()
@@ -317,6 +410,9 @@ namespace Desk.Web.Data.Migrations.Sqlite
 
                     b.Property<string>("AssignedTo")
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("ClosedAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("CustomerId")
                         .HasColumnType("INTEGER");
@@ -343,6 +439,53 @@ namespace Desk.Web.Data.Migrations.Sqlite
                     b.HasIndex("AssignedTo");
 
                     b.ToTable("CollectionCases", (string)null);
+                });
+
+            modelBuilder.Entity("Desk.Domain.CollectionTask", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AccountId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AssignedTo")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CaseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("DoneAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Queue")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TriggerKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CaseId");
+
+                    b.HasIndex("TriggerKey")
+                        .IsUnique();
+
+                    b.HasIndex("AssignedTo", "DoneAt");
+
+                    b.ToTable("CollectionTasks", (string)null);
                 });
 
             modelBuilder.Entity("Desk.Domain.CreditApplication", b =>
@@ -516,10 +659,19 @@ namespace Desk.Web.Data.Migrations.Sqlite
                     b.Property<long>("LimitMinor")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("OldestDueDay")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("OwnerUserName")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("PastDueMinor")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("PostedMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ReceivablesMinor")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Region")
@@ -576,6 +728,10 @@ namespace Desk.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("Uscc")
                         .IsUnique();
+
+                    b.HasIndex("PastDueMinor", "OwnerUserName");
+
+                    b.HasIndex("Grade", "Industry", "Region", "ReceivablesMinor", "PastDueMinor", "LimitMinor", "PostedMinor", "HeldMinor");
 
                     b.ToTable("Customers");
                 });
@@ -716,11 +872,27 @@ namespace Desk.Web.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BillingMode")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Currency")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<long>("CustomerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DelinquencyStage")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DepositMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("FrozenManually")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("HeldMinor")
@@ -729,7 +901,13 @@ namespace Desk.Web.Data.Migrations.Sqlite
                     b.Property<long>("InitialLimitMinor")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("LastEventAtUnixMs")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("LimitMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("OldestDueDay")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("OpenRequestId")
@@ -742,10 +920,16 @@ namespace Desk.Web.Data.Migrations.Sqlite
                     b.Property<long>("OpenedSequence")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("PastDueMinor")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("PostedMinor")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("ProjectedSequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ReceivablesMinor")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("TermsDays")
@@ -760,6 +944,10 @@ namespace Desk.Web.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.HasIndex("CustomerId");
+
+                    b.HasIndex("PastDueMinor");
+
+                    b.HasIndex("DelinquencyStage", "PastDueMinor");
 
                     b.ToTable("EngineAccounts");
                 });
@@ -853,6 +1041,25 @@ namespace Desk.Web.Data.Migrations.Sqlite
                     b.HasIndex("Status", "NextAttemptAt");
 
                     b.ToTable("OutboxMessages", (string)null);
+                });
+
+            modelBuilder.Entity("Desk.Domain.PortfolioMonth", b =>
+                {
+                    b.Property<int>("Month")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CollectedMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DuesPaidMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("NewPastDueMinor")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Month");
+
+                    b.ToTable("PortfolioMonths", (string)null);
                 });
 
             modelBuilder.Entity("Desk.Domain.RelatedParty", b =>

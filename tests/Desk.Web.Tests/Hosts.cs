@@ -93,7 +93,9 @@ public sealed class EngineHost : IAsyncDisposable
     {
         string data = Temp.Directory("engine");
         var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", $"--Engine:DataDirectory={data}", "--Engine:JournalPageSizeBits=20",
-            "--Engine:JournalMemorySizeBits=22", "--Engine:JournalSegmentSizeBits=24", "--Logging:LogLevel:Default=Warning", .. extra]);
+            "--Engine:JournalMemorySizeBits=22", "--Engine:JournalSegmentSizeBits=24", "--Logging:LogLevel:Default=Warning",
+            // This process also loads the desk's Microsoft.OpenApi 2.x; the engine's OpenAPI document needs 1.x (JsonTranscoding.OpenApiSetting).
+            "--Server:OpenApiDocument=false", .. extra]);
         await app.StartAsync();
         return new EngineHost(app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single(), data);
     }

@@ -27,7 +27,8 @@ public sealed class LifecycleWorld : IAsyncDisposable
     public static async Task<LifecycleWorld> StartAsync(params string[] deskArguments)
     {
         var engine = await EngineHost.StartAsync("--Engine:Clock:AllowAdvance=true");
-        var desk = await DeskHost.StartAsync(engine.Address, null, deskArguments);
+        // A generous engine deadline: these flows make many calls on a shared 2-core CI machine; the rules, not the speed, are tested.
+        var desk = await DeskHost.StartAsync(engine.Address, null, ["--Desk:EngineDeadlineMs=30000", .. deskArguments]);
         var world = new LifecycleWorld(engine, desk);
         var marker = await world.Gateway.Client.OpenAccountAsync(new OpenAccountRequest { RequestId = world.Id(), AccountId = world.MarkerAccount, CustomerId = "marker", Currency = "CNY", CreditLimit = 1 });
         Assert.True(marker.Approved, marker.Status.ToString());

@@ -95,4 +95,22 @@ public sealed class JsonTranscodingTests : IAsyncLifetime
         Assert.True(paths.GetProperty("/v1/accounts/{accountId}").TryGetProperty("get", out _));
         Assert.DoesNotContain(names, n => n.Contains("authorize", StringComparison.OrdinalIgnoreCase) && !n.Contains("authorizations", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task With_the_OpenAPI_document_off_the_JSON_door_still_works_and_no_document_is_served()
+    {
+        await using TestServer server = await TestServer.StartAsync(null, "--Server:OpenApiDocument=false");
+        using var http = new HttpClient
+        {
+            BaseAddress = new Uri(server.Address),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        using HttpResponseMessage document = await http.GetAsync("/openapi/v1.json");
+        using HttpResponseMessage unknown = await http.GetAsync("/v1/accounts/no-such-account");
+
+        Assert.NotEqual(HttpStatusCode.OK, document.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
 }

@@ -1,3 +1,4 @@
+using PortfolioMonth = Desk.Domain.PortfolioMonth;
 using System.Globalization;
 using Credit.V1;
 using Desk.Domain;

@@ -1,3 +1,4 @@
+using PortfolioMonth = Desk.Domain.PortfolioMonth;
 using Credit.V1;
 using Desk.Domain;
 using Desk.Web.Data;

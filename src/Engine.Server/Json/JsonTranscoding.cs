@@ -16,6 +16,13 @@ public static class JsonTranscoding
 {
     public const string OpenApiPath = "/openapi/v1.json";
 
+    /// <summary>
+    /// Serve the OpenAPI document (default true). Off only for a host process that also loads Microsoft.OpenApi 2.x
+    /// (the desk's tests run an engine in-process beside ASP.NET Core's own OpenAPI): Grpc.Swagger's Swashbuckle needs
+    /// Microsoft.OpenApi 1.x, and one process loads one version.
+    /// </summary>
+    public const string OpenApiSetting = "Server:OpenApiDocument";
+
     public static WebApplicationBuilder AddJsonTranscoding(this WebApplicationBuilder builder)
     {
         builder.Services.AddGrpc().AddJsonTranscoding(transcoding =>
@@ -26,8 +33,16 @@ public static class JsonTranscoding
             // INVALID_ARGUMENT carries a google.rpc.BadRequest naming the field (GrpcErrors): JSON needs its type to write it.
             transcoding.TypeRegistry = TypeRegistry.FromMessages(BadRequest.Descriptor);
         });
-        builder.Services.AddGrpcSwagger();
-        builder.Services.AddSwaggerGen(swagger =>
+        if (builder.Configuration.GetValue(OpenApiSetting, true)) AddOpenApiDocument(builder.Services);
+        return builder;
+    }
+
+    // Apart, and not inlined: with the document off, the Swashbuckle types are never loaded.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void AddOpenApiDocument(IServiceCollection services)
+    {
+        services.AddGrpcSwagger();
+        services.AddSwaggerGen(swagger =>
         {
             // Full names: credit.v1's Status enum and google.rpc.Status (the error body) would both be "Status".
             swagger.CustomSchemaIds(type => type.FullName!.Replace('+', '.'));
@@ -38,8 +53,7 @@ public static class JsonTranscoding
                 Description = "The credit.v1 QueryService and AccountService RPCs through gRPC JSON transcoding. int64 fields are JSON strings.",
             });
         });
-        builder.Services.AddSingleton<IStartupFilter, OpenApiDocument>();
-        return builder;
+        services.AddSingleton<IStartupFilter, OpenApiDocument>();
     }
 
     /// <summary>Serves the OpenAPI document in front of the gRPC pipeline (a startup filter: ServerApp maps nothing for it).</summary>

@@ -12,7 +12,7 @@ namespace Engine.Bench;
 /// lifecycle work the decide thread does unasked; its duration is the stall every command queued behind it sees.
 /// <para>
 /// The engine's own time skips ahead between ticks (a day is not 864,000 ticks): the harness ticks every
-/// <c>--tick-ms</c> of engine time only around the dates of interest (the first <c>--busy-ticks</c> ticks after each
+/// <c>--tick-ms</c> of engine time only around the dates of interest (the first <c>--busy-ticks</c> (1,000) ticks after each
 /// day starts, where the due, reminder and threshold work lands, capped per tick by
 /// <c>Engine:Ledger:LifecycleEventsPerTickMax</c>), and once at each other hour.
 /// </para>
@@ -27,8 +27,9 @@ internal static class LifecycleTicksBenchmark
         int latePercent = args.Int("late-percent", 10);
         int days = args.Int("days", 75);
         int tickMs = args.Int("tick-ms", 100);
-        int busyTicks = args.Int("busy-ticks", 200);
+        int busyTicks = args.Int("busy-ticks", 1000);
         int perTickMax = args.Int("events-per-tick-max", new LedgerOptions().LifecycleEventsPerTickMax);
+        int timersPerTickMax = args.Int("timers-per-tick-max", new LedgerOptions().LifecycleTimersPerTickMax);
         string? jsonPath = args.String("json");
         args.RejectUnknown();
 
@@ -38,6 +39,7 @@ internal static class LifecycleTicksBenchmark
             ExpectedRequestIds = accounts * 3,
             ExpectedAuthorizations = 1024,
             LifecycleEventsPerTickMax = perTickMax,
+            LifecycleTimersPerTickMax = timersPerTickMax,
         };
         var ledger = new Ledger(options);
         var sink = new CountingSink();
@@ -111,6 +113,7 @@ internal static class LifecycleTicksBenchmark
         result["days"] = days;
         result["tick_ms"] = tickMs;
         result["events_per_tick_max"] = perTickMax;
+        result["timers_per_tick_max"] = timersPerTickMax;
         result["ticks"] = ticks;
         result["lifecycle_events"] = lifecycleEvents;
         result["events_by_type"] = byType.ToDictionary(p => p.Key.ToString(), p => p.Value);

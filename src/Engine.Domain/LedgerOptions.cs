@@ -40,4 +40,10 @@ public sealed record LedgerOptions
     /// second at the 100 ms tick, so a day on which 1M statements close spreads them over about 100 s.
     /// </summary>
     public int LifecycleEventsPerTickMax { get; init; } = 1_000;
+    /// <summary>
+    /// Timer entries a Tick looks at, at most (each emits at most one event; stale ones, e.g. of a due paid since, emit
+    /// none). Bounds the tick when many entries come up with nothing to do: 2,000 pops of a 1M-entry heap are about a
+    /// millisecond.
+    /// </summary>
+    public int LifecycleTimersPerTickMax { get; init; } = 2_000;
 }

@@ -24,6 +24,33 @@ public class LifecycleTests
         return h.Run(Command.Tick()).Events;
     }
 
+    [Fact]
+    public void A_tick_looks_at_no_more_than_LifecycleTimersPerTickMax_entries_and_the_rest_follow_on_later_ticks_in_order()
+    {
+        var h = new LedgerHarness(new LedgerOptions { LifecycleTimersPerTickMax = 3 }) { Now = Day0 + Day / 2 };
+        for (int n = 0; n < 10; n++)
+        {
+            string id = $"acct-{n}";
+            h.Execute(Command.OpenAccount(h.NextRequestId(), id, "c", "USD", 1_000_000, Net30));
+            Post(h, 100, id);
+            // Nine pay at once: their timer entries come up on the reminder day with nothing to do.
+            if (n != 7) h.Execute(Command.Repay(h.NextRequestId(), id, 100));
+        }
+        long reminderDay = Day0 + 27 * Day;
+
+        var reminders = new List<LedgerEvent>();
+        int ticks = 0;
+        for (long now = reminderDay + Day / 2; reminders.Count == 0 && ticks < 10; now += 100, ticks++) reminders.AddRange(TickAt(h, now));
+
+        // Ten entries, three a tick: the late account's reminder comes on a later tick, stamped with its own date.
+        LedgerEvent reminder = Assert.Single(reminders);
+        Assert.Equal("acct-7", reminder.AccountId);
+        Assert.Equal(EventType.DueSoon, reminder.Type);
+        Assert.InRange(ticks, 2, 4);
+        Assert.True(reminder.TimestampUnixMs <= reminderDay + Day / 2, "stamped with its date of interest, not the later tick's time");
+        AssertReplaysAndSnapshots(h);
+    }
+
     private static void Post(LedgerHarness h, long amount, string id = "acct-1") =>
         Assert.Equal(Status.Ok, h.Execute(Command.ForcePost(h.NextRequestId(), id, amount)).Status);
 

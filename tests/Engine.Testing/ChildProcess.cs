@@ -31,7 +31,13 @@ public sealed partial class ChildProcess : IDisposable
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => OnLine(e.Data);
         _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException($"{what} exited before listening:\n" + Output));
+        // Exited can fire before the last redirected lines are read; WaitForExit() drains them, so the error carries the
+        // process's last words (e.g. why it refused to start).
+        _process.Exited += (_, _) => Task.Run(() =>
+        {
+            _process.WaitForExit();
+            _listening.TrySetException(new InvalidOperationException($"{what} exited before listening:\n" + Output));
+        });
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();

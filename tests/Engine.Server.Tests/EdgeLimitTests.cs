@@ -154,7 +154,10 @@ public sealed class EdgeLimitTests
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest(), Deadline())).Status);
         using GrpcChannel second = GrpcChannel.ForAddress(server.Address);
         RpcException refused = await Assert.ThrowsAsync<RpcException>(() => new Health.HealthClient(second).CheckAsync(new HealthCheckRequest(), Deadline()).ResponseAsync);
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        // Kestrel closes a connection beyond the limit at once. The client sees UNAVAILABLE when the close comes before
+        // its HTTP/2 preface is answered and INTERNAL when it comes mid-handshake (which one is a race); either way no
+        // call is served on it.
+        Assert.True(refused.StatusCode is StatusCode.Unavailable or StatusCode.Internal, $"a connection beyond ConnectionsMax was answered {refused.StatusCode}: {refused.Status.Detail}");
     }
 
     [Theory]

@@ -174,14 +174,21 @@ public sealed class LifecycleProjection(DeskDb db)
     /// </summary>
     public async Task<List<EngineAccount>> RollAsync(int today, CancellationToken ct)
     {
-        var due = await db.Dues.Where(d => !d.PastDueCounted && d.DueDay < today).OrderBy(d => d.DueDay).Take(100_000).ToListAsync(ct);
+        // The dues of this batch's accounts are the in-memory lists (dues added, paid or paid off in the batch are not saved
+        // yet, so the database does not have them); every other account's dues are the database's. Reading only the
+        // database here once dropped a due added earlier in the same batch from its account's past-due amount.
+        var stored = await db.Dues.Where(d => !d.PastDueCounted && d.DueDay < today).OrderBy(d => d.DueDay).Take(100_000).ToListAsync(ct);
+        var due = stored.Where(d => !_dues.ContainsKey(d.AccountId))
+            .Concat(_dues.Values.SelectMany(list => list).Where(d => !d.PastDueCounted && d.DueDay < today))
+            .OrderBy(d => d.DueDay).ToList();
         if (due.Count == 0) return [];
         await CountPastDueAsync(due, today, ct);
         var ids = due.Select(d => d.AccountId).Distinct().ToList();
         var accounts = await db.EngineAccounts.Where(a => ids.Contains(a.AccountId)).ToListAsync(ct);
-        var all = await db.Dues.Where(d => ids.Contains(d.AccountId)).ToListAsync(ct);
-        var byAccount = all.GroupBy(d => d.AccountId).ToDictionary(g => g.Key, g => g.ToList());
-        foreach (var a in accounts) a.PastDueMinor = DueRules.PastDue(byAccount.GetValueOrDefault(a.AccountId) ?? [], today);
+        var outside = ids.Where(id => !_dues.ContainsKey(id)).ToList();
+        var byAccount = (await db.Dues.Where(d => outside.Contains(d.AccountId)).ToListAsync(ct)).GroupBy(d => d.AccountId).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var a in accounts)
+            a.PastDueMinor = DueRules.PastDue(_dues.TryGetValue(a.AccountId, out var inBatch) ? inBatch : byAccount.GetValueOrDefault(a.AccountId) ?? [], today);
         return accounts;
     }
 

@@ -13,6 +13,13 @@ public sealed class PeersSmokeTests
     /// <summary>Includes a first-time apt-get install of PostgreSQL and Redis on a fresh CI machine.</summary>
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(2.5);
 
+    /// <summary>
+    /// Past the run's own timeout, every stage of the run is bounded too (a client waits for a reply at most the window
+    /// plus 45 s, a system takes at most 150 s to stop); this is the last guard, so that a hang fails the test with the
+    /// run's output instead of holding CI until its hang timeout.
+    /// </summary>
+    private static readonly TimeSpan HangTimeout = TimeSpan.FromMinutes(7);
+
     [Fact]
     public async Task Every_system_answers_the_same_authorizations_durably_and_its_read_back_matches_the_approved_amounts()
     {
@@ -36,9 +43,26 @@ public sealed class PeersSmokeTests
             Command = "peers smoke test",
         };
         using var timeout = new CancellationTokenSource(RunTimeout);
+        // The run's progress lines and errors go to the console; kept here so that a failure shows them.
+        var output = new StringWriter();
+        (TextWriter stdout, TextWriter stderr) = (Console.Out, Console.Error);
+        TextWriter captured = TextWriter.Synchronized(output);
+        Console.SetOut(captured);
+        Console.SetError(captured);
         try
         {
-            PeersReport report = await PeersBenchmark.RunAsync(options, timeout.Token);
+            Task<PeersReport> run = PeersBenchmark.RunAsync(options, timeout.Token);
+            PeersReport report;
+            try
+            {
+                report = await run.WaitAsync(HangTimeout);
+            }
+            catch (TimeoutException)
+            {
+                Assert.Fail($"the peers run did not finish within {HangTimeout.TotalMinutes} minutes; its output:\n{Tail(captured, output)}");
+                throw;
+            }
+            Assert.True(report.Passed, $"the peers run failed; its output:\n{Tail(captured, output)}");
 
             Assert.Equal(["engine-inprocess", "engine-grpc", "engine-grpc-execute", "engine-sdk", "postgresql", "redis"], report.Rows.Select(row => row.Name));
             foreach (PeerRow row in report.Rows)
@@ -54,7 +78,6 @@ public sealed class PeersSmokeTests
             Assert.Equal("on", report.Rows.Single(row => row.Name == "postgresql").Settings["synchronous_commit"]);
             Assert.Equal("on", report.Rows.Single(row => row.Name == "postgresql").Settings["fsync"]);
             Assert.Equal("always", report.Rows.Single(row => row.Name == "redis").Settings["appendfsync"]);
-            Assert.True(report.Passed);
 
             using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(jsonPath));
             JsonElement[] systems = json.RootElement.GetProperty("systems").EnumerateArray().ToArray();
@@ -73,7 +96,17 @@ public sealed class PeersSmokeTests
         }
         finally
         {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
             File.Delete(jsonPath);
         }
+    }
+
+    /// <summary>The last part of the output; under the synchronized writer's own lock, which its writes take.</summary>
+    private static string Tail(TextWriter captured, StringWriter output)
+    {
+        string text;
+        lock (captured) text = output.ToString();
+        return text.Length <= 20_000 ? text : text[^20_000..];
     }
 }

@@ -40,6 +40,7 @@ internal sealed record DriverResult
 internal static class ClosedLoopDriver
 {
     private const long LatencyUsMax = 600_000_000;
+    private static readonly TimeSpan UnansweredGrace = TimeSpan.FromSeconds(15);
 
     public static async Task<DriverResult> RunAsync(IAuthorizeSystem system, AuthorizeWorkload workload, PeersOptions options, CancellationToken ct)
     {
@@ -61,7 +62,19 @@ internal static class ClosedLoopDriver
         }
         Task progress = ReportProgressAsync(system.Name, clients, tasks, startTicks, warmupEndTicks);
         Task<(double Client, double Server)> cpu = MeasureCpuAsync(system, warmupEndTicks, endTicks, stop.Token);
-        await Task.WhenAll(tasks).ConfigureAwait(false);
+        // A system that ignores cancellation (an in-process call has no token) must not hold the run forever: once the
+        // window and the drain time are over, a client still waiting for its reply is a failure of that system.
+        TimeSpan clientsBound = TimeSpan.FromTicks((endTicks - startTicks) * TimeSpan.TicksPerSecond / frequency) + options.DrainTimeout + UnansweredGrace;
+        try
+        {
+            await Task.WhenAll(tasks).WaitAsync(clientsBound, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            int waiting = tasks.Count(task => !task.IsCompleted);
+            throw new TimeoutException($"{system.Name}: {waiting} of {tasks.Length} clients still waiting for a reply {clientsBound.TotalSeconds:F0} s after the run started " +
+                                       $"(window, then {options.DrainTimeout.TotalSeconds:F0} s of drain and {UnansweredGrace.TotalSeconds:F0} s of grace); completed {clients.Sum(c => Volatile.Read(ref c.Requests))}");
+        }
         await progress.ConfigureAwait(false);
         (double clientCpuSeconds, double serverCpuSeconds) = await cpu.ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();

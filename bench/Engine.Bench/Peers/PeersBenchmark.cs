@@ -16,6 +16,9 @@ namespace Engine.Bench.Peers;
 /// </summary>
 internal static class PeersBenchmark
 {
+    /// <summary>Stopping a system: its engine's or server's own shutdown (bounded at 60 s each), the file clean-up, then some.</summary>
+    private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(150);
+
     public const string CommandPrefix = "dotnet run -c Release --project bench/Engine.Bench -- peers";
 
     public static async Task<int> RunAsync(BenchArgs args, string[] rawArguments)
@@ -87,8 +90,17 @@ internal static class PeersBenchmark
         }
         finally
         {
-            // Stops every server the system started and deletes its files, whatever happened above.
-            await system.DisposeAsync().ConfigureAwait(false);
+            // Stops every server the system started and deletes its files, whatever happened above; bounded, so a
+            // system that does not stop is reported and the run goes on (its processes are the caller's to end).
+            try
+            {
+                await system.DisposeAsync().AsTask().WaitAsync(DisposeTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                failure ??= $"{name}: did not stop within {DisposeTimeout.TotalSeconds:F0} s";
+                Console.Error.WriteLine($"{name} did not stop within {DisposeTimeout.TotalSeconds:F0} s; going on without it");
+            }
         }
         PeerRow row = ToRow(system, result, heldTotal, failure, options);
         Console.WriteLine($"{name}: {row.PerSecond:F0}/s p50={row.LatencyP50Ms:F2} ms p99={row.LatencyP99Ms:F2} ms; approved {row.ApprovedAmountTotalMinor} minor, read back held {row.HeldTotalMinor?.ToString() ?? "-"}");

@@ -24,6 +24,11 @@ public struct Account
     public ushort CurrencyCode;
     public AccountStatus Status;
     public byte OvercapturePercent;
+    /// <summary>
+    /// <see cref="Lifecycle"/>'s stage is FROZEN_DELINQUENT or worse (docs/LIFECYCLE.md): a mirror kept by the ledger's
+    /// Apply, so that deciding an authorization reads no lifecycle object (a cache miss per command on TERMS accounts).
+    /// </summary>
+    public bool DelinquencyFrozen;
 
     /// <summary>The temporary limit if it has not expired at <paramref name="nowUnixMs"/>, else 0.</summary>
     public readonly long ActiveTemporaryLimit(long nowUnixMs) =>

@@ -118,7 +118,7 @@ public sealed partial class Ledger
             default:
                 throw new LedgerInvariantException($"event {e.Sequence} has unknown type {(int)e.Type}");
         }
-        if (accountIndex >= 0 && e.Type != EventType.Declined && (AccountAt(accountIndex).Lifecycle is not null || e.Lifecycle is not null))
+        if (accountIndex >= 0 && e.Type != EventType.Declined && (AccountAt(accountIndex).Lifecycle is not null || e.Lifecycle is not null) && !LeavesLifecycleAlone(e))
             AfterLifecycleApply(e, accountIndex);
 
         VerifyRecordedBalances(e, accountIndex);

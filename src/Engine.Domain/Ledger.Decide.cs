@@ -361,7 +361,7 @@ public sealed partial class Ledger
         AccountStatus.Closed => Status.AccountClosed,
         AccountStatus.Frozen => Status.AccountFrozen,
         // The automatic delinquency freeze, tracked apart from the manual one (docs/LIFECYCLE.md "Cure").
-        _ => account.Lifecycle is { Stage: >= DelinquencyStage.FrozenDelinquent } ? Status.AccountFrozen : Status.Ok,
+        _ => account.DelinquencyFrozen ? Status.AccountFrozen : Status.Ok,
     };
 
     private static Status CheckControls(AccountControls controls, long amountMinor, int count, long now)

@@ -441,6 +441,14 @@ public sealed partial class Ledger
     }
 
     /// <summary>
+    /// Holds placed, raised, voided or expired change neither the posted balance nor any lifecycle state (dues, deposit,
+    /// stage: a stage is only cured by a payment or a refund), and move no date of interest earlier, so their apply skips
+    /// <see cref="AfterLifecycleApply"/> and touches no lifecycle object: 70 %+ of a card account's events.
+    /// </summary>
+    private static bool LeavesLifecycleAlone(in LedgerEvent e) =>
+        e.Lifecycle is null && e.Type is EventType.Authorized or EventType.AuthorizationIncreased or EventType.Voided or EventType.Expired;
+
+    /// <summary>
     /// After any event on an account: lifecycle effects of docs/SPEC.md postings (TERMS dues, allocation of repayments,
     /// shrinking dues a refund uncovered), cure, the invariant open dues ≤ max(posted, 0), and the timer index.
     /// </summary>
@@ -476,6 +484,7 @@ public sealed partial class Ledger
                 throw new LedgerInvariantException($"event {e.Sequence} ({e.Type}) recorded stage {detail.StageAfter} but applying it gives {lifecycle.Stage}");
         }
         if (lifecycle.DepositMinor < 0) throw new LedgerInvariantException($"event {e.Sequence}: account {account.Id} deposit went negative");
+        account.DelinquencyFrozen = lifecycle.Stage >= DelinquencyStage.FrozenDelinquent;
         Reschedule(index, e.TimestampUnixMs);
     }
 
@@ -572,6 +581,8 @@ public sealed partial class Ledger
             }
             if (open > Math.Max(account.PostedMinor, 0)) throw new LedgerInvariantException($"account {account.Id}: open dues {open} exceed max(posted, 0) = {Math.Max(account.PostedMinor, 0)}");
             if (lifecycle.DepositMinor < 0) throw new LedgerInvariantException($"account {account.Id}: negative deposit");
+            if (account.DelinquencyFrozen != lifecycle.Stage >= DelinquencyStage.FrozenDelinquent)
+                throw new LedgerInvariantException($"account {account.Id}: stage {lifecycle.Stage} but the frozen-for-delinquency mirror says {account.DelinquencyFrozen}");
         }
     }
 }

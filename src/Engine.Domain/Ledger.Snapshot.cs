@@ -168,6 +168,7 @@ public sealed partial class Ledger
                 };
             }
             if (version >= SnapshotVersion && reader.ReadBoolean()) account.Lifecycle = ReadLifecycle(reader);
+            account.DelinquencyFrozen = account.Lifecycle is { Stage: >= DelinquencyStage.FrozenDelinquent };
             // Keys are not stored (the format predates them): one hash per id at load, as decoding an event does.
             account.Key = Fingerprints.IdKey(account.Id);
             ledger.AddAccount(account);

@@ -66,6 +66,7 @@ public class LifecycleTests
             EventCodec.Decode(buffer.AsSpan(0, length), out LedgerEvent decoded);
             replica.Apply(decoded);
         }
+        replica.CheckInvariants();
         Assert.Equal(h.Ledger.ComputeDigest(), replica.ComputeDigest());
         var stream = new MemoryStream();
         h.Ledger.WriteSnapshot(stream);
@@ -317,6 +318,47 @@ public class LifecycleTests
         Assert.Equal(Status.Ok, h.Execute(Command.Refund(h.NextRequestId(), "acct-1", 10)).Status);
         Assert.Equal(Status.Ok, h.Execute(Command.Repay(h.NextRequestId(), "acct-1", 1)).Status);
         AssertReplaysAndSnapshots(h);
+    }
+
+    [Fact]
+    public void An_account_frozen_for_delinquency_stays_frozen_for_authorizations_after_replay_and_snapshot_and_a_cure_lifts_it_everywhere()
+    {
+        LedgerHarness h = WithOneDue();
+        TickAt(h, DueDayStart + 30 * Day + 10);
+        h.AssertDeclined(Command.Authorize(h.NextRequestId(), "acct-1", 10, "USD"), Status.AccountFrozen);
+
+        // A ledger rebuilt from the events and one read from a snapshot decide the same: ACCOUNT_FROZEN.
+        Ledger replayed = Replay(h);
+        var stream = new MemoryStream();
+        h.Ledger.WriteSnapshot(stream);
+        stream.Position = 0;
+        Ledger restored = Ledger.ReadSnapshot(stream, h.Ledger.Options);
+        foreach (Ledger ledger in new[] { replayed, restored })
+        {
+            var other = new LedgerHarness(ledger) { Now = h.Now };
+            other.AssertDeclined(Command.Authorize("auth-elsewhere", "acct-1", 10, "USD"), Status.AccountFrozen);
+        }
+
+        // Paying what is past due cures the account: authorizations are approved again, here and after replay.
+        Assert.Equal(Status.Ok, h.Execute(Command.Repay(h.NextRequestId(), "acct-1", Lifecycle(h).PastDueMinor(EngineDays.DayOf(h.Now)))).Status);
+        Assert.Equal(DelinquencyStage.Current, Lifecycle(h).Stage);
+        Assert.Equal(Status.Ok, h.Execute(Command.Authorize(h.NextRequestId(), "acct-1", 10, "USD")).Status);
+        var cured = new LedgerHarness(Replay(h)) { Now = h.Now };
+        Assert.Equal(Status.Ok, cured.Execute(Command.Authorize("auth-after-cure", "acct-1", 10, "USD")).Status);
+    }
+
+    private static Ledger Replay(LedgerHarness h)
+    {
+        var replica = new Ledger(h.Ledger.Options);
+        var buffer = new byte[EventCodec.EncodedSizeMax];
+        foreach (LedgerEvent e in h.Sink.Events)
+        {
+            int length = EventCodec.Encode(e, buffer);
+            EventCodec.Decode(buffer.AsSpan(0, length), out LedgerEvent decoded);
+            replica.Apply(decoded);
+        }
+        replica.CheckInvariants();
+        return replica;
     }
 
     [Fact]

@@ -31,6 +31,8 @@ internal static class LifecycleTicksBenchmark
         int perTickMax = args.Int("events-per-tick-max", new LedgerOptions().LifecycleEventsPerTickMax);
         int timersPerTickMax = args.Int("timers-per-tick-max", new LedgerOptions().LifecycleTimersPerTickMax);
         string? jsonPath = args.String("json");
+        // --no-warmup: without CreditEngine's start-up warm-up and collection, to see what they are for.
+        bool warmup = !args.Flag("no-warmup");
         args.RejectUnknown();
 
         var options = new LedgerOptions
@@ -56,6 +58,12 @@ internal static class LifecycleTicksBenchmark
             if (!late) Execute(ledger, Command.Repay($"r{n}", id, 10_000), now, sink);
         }
         Console.WriteLine($"built {accounts:N0} TERMS accounts ({latePercent} % late) in {build.Elapsed.TotalSeconds:F1} s; {sink.Count:N0} events");
+        // What CreditEngine does before its decide thread starts (the ledger here stands for the recovered one).
+        if (warmup)
+        {
+            LedgerWarmup.Run();
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        }
 
         var ticksUs = new LongHistogram(TimeSpan.TicksPerHour / 10, 3);
         // Ticks during which the GC paused the process, and the worst tick without a GC pause: a stall from the GC is
@@ -127,6 +135,7 @@ internal static class LifecycleTicksBenchmark
         result["ticks_with_gc_pause"] = ticksWithGc;
         result["slowest_ticks"] = slowest.Select(t => new Dictionary<string, long> { ["tick"] = t.Tick, ["day"] = t.Day, ["events"] = t.Events, ["us"] = t.Us }).ToList();
         result["gc_pause_ms_during_ticks"] = Math.Round(gcPauseMs, 1);
+        result["warmup"] = warmup;
         result["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
         BenchReport.WriteJson(jsonPath, result);
         return Task.FromResult(0);

@@ -41,6 +41,8 @@ public sealed class CreditEngine : IAsyncDisposable
     // Submitters between their accepting-check and their publish; shutdown waits for them to leave so the cursor is final.
     private int _activeSubmitters;
     private int _stopState;
+    /// <summary>Below this many accounts a recovered ledger is small enough that promoting it later costs little.</summary>
+    private const int CompactAfterRecoveryAccountsMin = 10_000;
 
     private CreditEngine(EngineOptions options, TimeProvider clock, ILogger logger)
     {
@@ -77,6 +79,12 @@ public sealed class CreditEngine : IAsyncDisposable
             _directoryLock.Dispose();
             throw;
         }
+
+        // Compiles the lifecycle's paths on a scratch ledger, so the first day many dues come up does not do it inside a
+        // tick on the decide thread; then one compacting collection puts the recovered ledger, which lives as long as
+        // the engine, in the oldest generation before any command arrives (bench/RESULTS.md "A month of lifecycle ticks").
+        LedgerWarmup.Run();
+        if (_ledger.AccountCount >= CompactAfterRecoveryAccountsMin) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
 
         IWaitStrategy wait = CreateWaitStrategy(options.WaitStrategy);
         _ring = new RingBuffer<CommandSlot>(options.RingSize, wait);

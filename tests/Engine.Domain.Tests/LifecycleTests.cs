@@ -347,6 +347,17 @@ public class LifecycleTests
         Assert.Equal(Status.Ok, cured.Execute(Command.Authorize("auth-after-cure", "acct-1", 10, "USD")).Status);
     }
 
+    [Fact]
+    public void The_start_up_warm_up_plays_every_lifecycle_path_a_tick_takes_on_a_scratch_ledger()
+    {
+        IReadOnlyDictionary<EventType, long> played = LedgerWarmup.Run(accounts: 3);
+        foreach (EventType type in new[] { EventType.AccountOpened, EventType.Captured, EventType.ForcePosted, EventType.Repaid, EventType.Declined,
+                                           EventType.StatementClosed, EventType.DueSoon, EventType.DelinquencyStageChanged })
+            Assert.True(played.GetValueOrDefault(type) > 0, $"the warm-up played no {type}");
+        // WATCH and FROZEN_DELINQUENT at least, for each of the three TERMS accounts.
+        Assert.True(played[EventType.DelinquencyStageChanged] >= 2 * 3, $"{played[EventType.DelinquencyStageChanged]} stage changes");
+    }
+
     private static Ledger Replay(LedgerHarness h)
     {
         var replica = new Ledger(h.Ledger.Options);

@@ -1,8 +1,10 @@
 using Credit.V1;
 using Engine.Server.Hosting;
 using Engine.ReadModel;
+using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Grpc.Health.V1;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using static Engine.Server.Tests.Wire;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
@@ -36,6 +38,22 @@ public sealed class HealthSeparationTests
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         refused = await Assert.ThrowsAsync<RpcException>(async () => await server.Queries.ListAuthorizationsAsync(new ListAuthorizationsRequest { AccountId = account }, Deadline()));
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_credit_service_the_server_maps_has_a_health_entry_and_a_leader_serves_it()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        var health = new Health.HealthClient(server.Channel);
+        string[] mapped = server.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .Select(endpoint => endpoint.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.ServiceName)
+            .OfType<string>().Where(name => name.StartsWith("credit.v1.", StringComparison.Ordinal)).Distinct().Order().ToArray();
+        Assert.Contains("credit.v1.LifecycleService", mapped);
+        foreach (string name in mapped)
+        {
+            Assert.Contains(name, EngineHost.HealthServiceNames);
+            Assert.Equal(ServingStatus.Serving, await StatusOfAsync(health, name));
+        }
     }
 
     private static async Task<ServingStatus> StatusOfAsync(Health.HealthClient health, string service) =>

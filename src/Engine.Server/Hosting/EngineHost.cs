@@ -29,6 +29,7 @@ public sealed class EngineHost : IHostedService, IDisposable
     [
         "credit.v1.AuthorizationService",
         "credit.v1.AccountService",
+        "credit.v1.LifecycleService",
         "credit.v1.PipelineService",
     ];
 

@@ -26,6 +26,10 @@ public sealed class DeskOptions
     /// <summary>Fill an empty desk and engine with a demo portfolio (same as --demo).</summary>
     public bool Demo { get; set; }
     public int DemoCustomers { get; set; } = 300;
+    /// <summary>Demo customers filled at once (each its own desk scope and engine calls).</summary>
+    public int DemoConcurrency { get; set; } = 8;
+    /// <summary>Purchases per demo customer are 1 to this many (an authorization and a capture each).</summary>
+    public int DemoPurchasesMax { get; set; } = 5;
     /// <summary>Largest upload (attachments, import files), bytes.</summary>
     public long UploadBytesMax { get; set; } = 20 * 1024 * 1024;
     /// <summary>

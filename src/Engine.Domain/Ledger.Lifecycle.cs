@@ -423,7 +423,7 @@ public sealed partial class Ledger
                 else
                 {
                     account.PostedMinor -= e.AmountMinor;
-                    Pay(e, lifecycle, detail);
+                    Pay(e, lifecycle);
                 }
                 break;
             case EventType.DepositReleased:
@@ -432,7 +432,7 @@ public sealed partial class Ledger
             case EventType.DepositApplied:
                 lifecycle.DepositMinor -= e.AmountMinor;
                 account.PostedMinor -= e.AmountMinor;
-                Pay(e, lifecycle, detail);
+                Pay(e, lifecycle);
                 break;
             default:
                 throw new LedgerInvariantException($"event {e.Sequence} has unknown type {(int)e.Type}");
@@ -471,7 +471,7 @@ public sealed partial class Ledger
                     AddDue(lifecycle, today + lifecycle.Billing.PaymentTermsDays, e.AmountMinor);
                 break;
             case EventType.Repaid:
-                Pay(e, lifecycle, e.Lifecycle);
+                Pay(e, lifecycle);
                 break;
         }
         ShrinkNewestDues(lifecycle, Math.Max(account.PostedMinor, 0));
@@ -495,7 +495,7 @@ public sealed partial class Ledger
     }
 
     /// <summary>Pays dues oldest first (dues are in day order; one per day) with the event's amount.</summary>
-    private static void Pay(in LedgerEvent e, AccountLifecycle lifecycle, LifecycleDetail? detail)
+    private static void Pay(in LedgerEvent e, AccountLifecycle lifecycle)
     {
         long left = e.AmountMinor;
         long paid = 0;
@@ -511,7 +511,7 @@ public sealed partial class Ledger
             if (due.OpenMinor == 0) fullyPaid++;
         }
         lifecycle.Dues.RemoveRange(0, fullyPaid);
-        if (detail is not null && detail.DuesPaidMinor != paid)
+        if (e.Lifecycle is { } detail && detail.DuesPaidMinor != paid)
             throw new LedgerInvariantException($"event {e.Sequence} ({e.Type}) recorded {detail.DuesPaidMinor} paid to dues but applying it pays {paid}");
     }
 

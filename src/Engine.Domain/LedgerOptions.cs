@@ -43,8 +43,8 @@ public sealed record LedgerOptions
     /// <summary>
     /// Timer entries a Tick looks at, at most (each emits at most one event; stale ones, e.g. of a due paid since, emit
     /// none). Bounds the tick when many entries come up with nothing to do: on the day 1M entries come up, 2,000 pops of
-    /// the 1M-entry heap took up to 4–7 ms on the 2-core machine, 1,000 up to 3.2 ms (bench/RESULTS.md "A month of
-    /// lifecycle ticks"); at the 100 ms tick 1M entries then take about 100 s.
+    /// the 1M-entry heap took up to 4–7 ms on the 2-core machine, 1,000 up to 5.6 ms, 500 up to 1.9 ms (bench/RESULTS.md
+    /// "A month of lifecycle ticks"); at the 100 ms tick 1M entries then take about 200 s.
     /// </summary>
-    public int LifecycleTimersPerTickMax { get; init; } = 1_000;
+    public int LifecycleTimersPerTickMax { get; init; } = 500;
 }

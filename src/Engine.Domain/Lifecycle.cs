@@ -177,16 +177,23 @@ public sealed class AccountLifecycle
 
 /// <summary>
 /// Lifecycle detail of an event (null on events that carry none). Encoded after the docs/SPEC.md fields, so logs written
-/// before it decode unchanged.
+/// before it decode unchanged. A value carried inside <see cref="LedgerEvent"/>, not an object: the lifecycle's own events
+/// (reminders, stage changes) and every payment on a billed account allocate nothing for it, on the decide thread and in
+/// every read model that decodes it (bench/RESULTS.md "A month of lifecycle ticks": a record per event filled gen0 and
+/// the collections of a 1M-account heap landed in ticks).
 /// </summary>
-public sealed record LifecycleDetail
+public readonly record struct LifecycleDetail
 {
+    private readonly ScheduledDue[]? _dues;
+
+    public LifecycleDetail() { }
+
     /// <summary>AccountOpened / BillingTermsSet: the billing settings.</summary>
     public BillingTerms? Billing { get; init; }
     /// <summary>DelinquencyPolicySet: the override (null inside a detail: back to the engine default).</summary>
     public DelinquencyPolicy? Policy { get; init; }
     /// <summary>DuesScheduled: the plan; StatementClosed: the due it created (empty when none).</summary>
-    public ScheduledDue[] Dues { get; init; } = [];
+    public ScheduledDue[] Dues { get => _dues ?? []; init => _dues = value; }
     public FundsKind FundsKind { get; init; }
     /// <summary>The account's deposit after the event.</summary>
     public long DepositMinor { get; init; }

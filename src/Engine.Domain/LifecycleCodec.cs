@@ -17,7 +17,7 @@ public static class LifecycleCodec
 {
     public const int EncodedSizeMax = 1 + 25 + 16 + 2 + 16 * LifecycleValidator.ScheduledDuesMax + 7 + 48;
 
-    public static void Write(LifecycleDetail d, Span<byte> destination, ref int at)
+    public static void Write(in LifecycleDetail d, Span<byte> destination, ref int at)
     {
         destination[at++] = (byte)((d.Billing is not null ? 1 : 0) | (d.Policy is not null ? 2 : 0));
         if (d.Billing is { } billing)

@@ -51,6 +51,55 @@ public class LifecycleTests
         AssertReplaysAndSnapshots(h);
     }
 
+    /// <summary>Counts events and keeps none: what a tick allocates is then the ledger's own doing.</summary>
+    private sealed class CountingSink : IEventSink
+    {
+        public int Count;
+        public readonly Dictionary<EventType, int> ByType = [];
+        public void OnEvent(in LedgerEvent ledgerEvent)
+        {
+            Count++;
+            ByType[ledgerEvent.Type] = ByType.GetValueOrDefault(ledgerEvent.Type) + 1;
+        }
+    }
+
+    /// <summary>200 TERMS accounts, 100 each posted on day 0 and never paid: reminders on day 27, WATCH on day 45.</summary>
+    private static LedgerHarness LateTermsAccounts()
+    {
+        var h = new LedgerHarness { Now = Day0 + Day / 2 };
+        for (int n = 0; n < 200; n++)
+        {
+            string id = $"acct-{n}";
+            h.Execute(Command.OpenAccount(h.NextRequestId(), id, "c", "USD", 1_000_000, Net30));
+            Post(h, 100, id);
+        }
+        return h;
+    }
+
+    [Fact]
+    public void Reminders_and_stage_changes_of_a_tick_allocate_nothing_on_the_decide_thread()
+    {
+        // The same month once on another ledger first, so every path of it has run (JIT, static data) before measuring.
+        long reminders = Day0 + 27 * Day + Day / 2, watch = Day0 + 45 * Day + Day / 2;
+        LedgerHarness warm = LateTermsAccounts();
+        warm.Ledger.RunLifecycle(reminders, new CountingSink());
+        warm.Ledger.RunLifecycle(watch, new CountingSink());
+
+        LedgerHarness h = LateTermsAccounts();
+        var sink = new CountingSink();
+        sink.ByType[EventType.DueSoon] = 0;
+        sink.ByType[EventType.DelinquencyStageChanged] = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        h.Ledger.RunLifecycle(reminders, sink);
+        h.Ledger.RunLifecycle(watch, sink);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(200, sink.ByType[EventType.DueSoon]);
+        Assert.Equal(200, sink.ByType[EventType.DelinquencyStageChanged]);
+        Assert.Equal(0, allocated);
+        Assert.Equal(DelinquencyStage.Watch, Lifecycle(h, "acct-0").Stage);
+    }
+
     private static void Post(LedgerHarness h, long amount, string id = "acct-1") =>
         Assert.Equal(Status.Ok, h.Execute(Command.ForcePost(h.NextRequestId(), id, amount)).Status);
 
@@ -112,7 +161,7 @@ public class LifecycleTests
 
         LedgerEvent repaid = h.Single(Command.Repay(h.NextRequestId(), "acct-1", 250));
 
-        Assert.Equal(250, repaid.Lifecycle!.DuesPaidMinor);
+        Assert.Equal(250, repaid.Lifecycle!.Value.DuesPaidMinor);
         List<Due> dues = Lifecycle(h).Dues;
         Assert.Equal(2, dues.Count); // the 100 due is gone, the 200 due has 50 left
         Assert.Equal(50, dues[0].OpenMinor);
@@ -126,7 +175,7 @@ public class LifecycleTests
         LedgerHarness h = TermsAccount();
         Post(h, 100);
         LedgerEvent repaid = h.Single(Command.Repay(h.NextRequestId(), "acct-1", 150));
-        Assert.Equal(100, repaid.Lifecycle!.DuesPaidMinor);
+        Assert.Equal(100, repaid.Lifecycle!.Value.DuesPaidMinor);
         Assert.Equal(-50, repaid.PostedMinor);
         Assert.Empty(Lifecycle(h).Dues);
     }
@@ -213,9 +262,9 @@ public class LifecycleTests
 
         Assert.Equal(EventType.StatementClosed, closed.Type);
         Assert.Equal(Utc(2023, 12, 5), closed.TimestampUnixMs);
-        Assert.Equal(100_000, closed.Lifecycle!.StatementBalanceMinor);
-        Assert.Equal(5_000, closed.Lifecycle.MinimumPaymentMinor);
-        Assert.Equal(Utc(2023, 12, 30), closed.Lifecycle.DueAtUnixMs);
+        Assert.Equal(100_000, closed.Lifecycle!.Value.StatementBalanceMinor);
+        Assert.Equal(5_000, closed.Lifecycle!.Value.MinimumPaymentMinor);
+        Assert.Equal(Utc(2023, 12, 30), closed.Lifecycle!.Value.DueAtUnixMs);
         Due due = Assert.Single(Lifecycle(h).Dues);
         Assert.Equal(5_000, due.AmountMinor);
         Assert.Equal(Utc(2024, 1, 5), Lifecycle(h).NextStatementAtUnixMs);
@@ -233,9 +282,9 @@ public class LifecycleTests
 
         LedgerEvent closed = Assert.Single(TickAt(h, Utc(2024, 1, 5)));
 
-        Assert.Equal(98_000, closed.Lifecycle!.StatementBalanceMinor);
-        Assert.Equal(4_900 + 3_000, closed.Lifecycle.MinimumPaymentMinor);
-        Assert.Equal(3_000, closed.Lifecycle.PastDueMinor);
+        Assert.Equal(98_000, closed.Lifecycle!.Value.StatementBalanceMinor);
+        Assert.Equal(4_900 + 3_000, closed.Lifecycle!.Value.MinimumPaymentMinor);
+        Assert.Equal(3_000, closed.Lifecycle!.Value.PastDueMinor);
         List<Due> dues = Lifecycle(h).Dues;
         Assert.Equal([3_000L, 4_900L], dues.Select(d => d.OpenMinor));
     }
@@ -262,7 +311,7 @@ public class LifecycleTests
 
         Assert.Equal(EventType.DueSoon, dueSoon.Type);
         Assert.Equal(10_000, dueSoon.AmountMinor);
-        Assert.Equal(DueDayStart, dueSoon.Lifecycle!.DueAtUnixMs);
+        Assert.Equal(DueDayStart, dueSoon.Lifecycle!.Value.DueAtUnixMs);
         Assert.Empty(TickAt(h, DueDayStart + Day / 2)); // once per due
     }
 
@@ -286,10 +335,10 @@ public class LifecycleTests
         LedgerEvent watch = Assert.Single(TickAt(h, DueDayStart + 15 * Day));
 
         Assert.Equal(EventType.DelinquencyStageChanged, watch.Type);
-        Assert.Equal(DelinquencyStage.Current, watch.Lifecycle!.StageBefore);
-        Assert.Equal(DelinquencyStage.Watch, watch.Lifecycle.StageAfter);
-        Assert.Equal(15, watch.Lifecycle.DaysPastDue);
-        Assert.Equal(10_000, watch.Lifecycle.PastDueMinor);
+        Assert.Equal(DelinquencyStage.Current, watch.Lifecycle!.Value.StageBefore);
+        Assert.Equal(DelinquencyStage.Watch, watch.Lifecycle!.Value.StageAfter);
+        Assert.Equal(15, watch.Lifecycle!.Value.DaysPastDue);
+        Assert.Equal(10_000, watch.Lifecycle!.Value.PastDueMinor);
         Assert.Equal(Status.Ok, h.Execute(Command.Authorize(h.NextRequestId(), "acct-1", 10, "USD")).Status); // WATCH does not decline
     }
 
@@ -301,8 +350,8 @@ public class LifecycleTests
         h.Authorize("auth-open", "acct-1", 100); // an authorization approved before the freeze
         List<LedgerEvent> events = TickAt(h, DueDayStart + 30 * Day + 10);
 
-        LedgerEvent frozen = Assert.Single(events, e => e.Type == EventType.DelinquencyStageChanged && e.Lifecycle!.StageAfter == DelinquencyStage.FrozenDelinquent);
-        Assert.Equal(30, frozen.Lifecycle!.DaysPastDue);
+        LedgerEvent frozen = Assert.Single(events, e => e.Type == EventType.DelinquencyStageChanged && e.Lifecycle!.Value.StageAfter == DelinquencyStage.FrozenDelinquent);
+        Assert.Equal(30, frozen.Lifecycle!.Value.DaysPastDue);
         Assert.Equal(AccountStatus.Active, h.AccountOf("acct-1").Status); // the manual status is untouched
         h.AssertDeclined(Command.Authorize(h.NextRequestId(), "acct-1", 10, "USD"), Status.AccountFrozen);
         Assert.Equal(Status.Ok, h.Execute(Command.Capture(h.NextRequestId(), "auth-open", 100, final: true)).Status);
@@ -374,7 +423,7 @@ public class LifecycleTests
 
         Assert.Equal([EventType.DueSoon, EventType.DelinquencyStageChanged, EventType.DelinquencyStageChanged, EventType.DelinquencyStageChanged], events.Select(e => e.Type));
         Assert.Equal([DueDayStart - 3 * Day, DueDayStart + 15 * Day, DueDayStart + 30 * Day, DueDayStart + 180 * Day], events.Select(e => e.TimestampUnixMs));
-        Assert.Equal([DelinquencyStage.Watch, DelinquencyStage.FrozenDelinquent, DelinquencyStage.ChargedOff], events.Skip(1).Select(e => e.Lifecycle!.StageAfter));
+        Assert.Equal([DelinquencyStage.Watch, DelinquencyStage.FrozenDelinquent, DelinquencyStage.ChargedOff], events.Skip(1).Select(e => e.Lifecycle!.Value.StageAfter));
         AssertReplaysAndSnapshots(h);
     }
 
@@ -410,11 +459,11 @@ public class LifecycleTests
         Assert.Equal(DelinquencyStage.FrozenDelinquent, Lifecycle(h).Stage);
 
         LedgerEvent partial = h.Single(Command.Repay(h.NextRequestId(), "acct-1", 9_999));
-        Assert.Equal(DelinquencyStage.FrozenDelinquent, partial.Lifecycle!.StageAfter);
+        Assert.Equal(DelinquencyStage.FrozenDelinquent, partial.Lifecycle!.Value.StageAfter);
         LedgerEvent cure = h.Single(Command.Repay(h.NextRequestId(), "acct-1", 1));
 
-        Assert.Equal(DelinquencyStage.FrozenDelinquent, cure.Lifecycle!.StageBefore);
-        Assert.Equal(DelinquencyStage.Current, cure.Lifecycle.StageAfter);
+        Assert.Equal(DelinquencyStage.FrozenDelinquent, cure.Lifecycle!.Value.StageBefore);
+        Assert.Equal(DelinquencyStage.Current, cure.Lifecycle!.Value.StageAfter);
         Assert.Equal(Status.Ok, h.Execute(Command.Authorize(h.NextRequestId(), "acct-1", 10, "USD")).Status);
         AssertReplaysAndSnapshots(h);
     }
@@ -461,7 +510,7 @@ public class LifecycleTests
         List<LedgerEvent> events = TickAt(h, DueDayStart + 400 * Day);
 
         LedgerEvent only = Assert.Single(events);
-        Assert.Equal(DelinquencyStage.FrozenDelinquent, only.Lifecycle!.StageAfter);
+        Assert.Equal(DelinquencyStage.FrozenDelinquent, only.Lifecycle!.Value.StageAfter);
         Assert.Equal(DueDayStart + 10 * Day, only.TimestampUnixMs);
         AssertReplaysAndSnapshots(h);
     }
@@ -499,8 +548,8 @@ public class LifecycleTests
         LedgerEvent topUp = h.Single(Command.TopUp(h.NextRequestId(), "acct-1", 15_000, FundsKind.Prepaid));
 
         Assert.Equal(EventType.ToppedUp, topUp.Type);
-        Assert.Equal(10_000, topUp.Lifecycle!.DuesPaidMinor);
-        Assert.Equal(DelinquencyStage.Current, topUp.Lifecycle.StageAfter);
+        Assert.Equal(10_000, topUp.Lifecycle!.Value.DuesPaidMinor);
+        Assert.Equal(DelinquencyStage.Current, topUp.Lifecycle!.Value.StageAfter);
         Assert.Equal(-5_000, topUp.PostedMinor);
         Assert.Equal(1_005_000, topUp.AvailableMinor); // a credit balance raises available
     }
@@ -513,7 +562,7 @@ public class LifecycleTests
 
         LedgerEvent deposit = h.Single(Command.TopUp(h.NextRequestId(), "acct-1", 5_000, FundsKind.Deposit));
 
-        Assert.Equal(5_000, deposit.Lifecycle!.DepositMinor);
+        Assert.Equal(5_000, deposit.Lifecycle!.Value.DepositMinor);
         Assert.Equal(1_000, deposit.AvailableMinor);
         h.AssertDeclined(Command.Authorize(h.NextRequestId(), "acct-1", 1_001, "USD"), Status.InsufficientCredit);
     }
@@ -529,7 +578,7 @@ public class LifecycleTests
         LedgerEvent released = h.Single(Command.ReleaseDeposit(h.NextRequestId(), "acct-1", 500));
 
         Assert.Equal(EventType.DepositReleased, released.Type);
-        Assert.Equal(0, released.Lifecycle!.DepositMinor);
+        Assert.Equal(0, released.Lifecycle!.Value.DepositMinor);
     }
 
     [Fact]
@@ -542,8 +591,8 @@ public class LifecycleTests
         LedgerEvent applied = h.Single(Command.ApplyDeposit(h.NextRequestId(), "acct-1", 4_000));
         Assert.Equal(EventType.DepositApplied, applied.Type);
         Assert.Equal(6_000, applied.PostedMinor);
-        Assert.Equal(16_000, applied.Lifecycle!.DepositMinor);
-        Assert.Equal(4_000, applied.Lifecycle.DuesPaidMinor);
+        Assert.Equal(16_000, applied.Lifecycle!.Value.DepositMinor);
+        Assert.Equal(4_000, applied.Lifecycle!.Value.DuesPaidMinor);
         h.Execute(Command.ReleaseDeposit(h.NextRequestId(), "acct-1", 15_000));
         h.AssertDeclined(Command.ApplyDeposit(h.NextRequestId(), "acct-1", 1_001), Status.AmountExceedsDeposit);
         AssertReplaysAndSnapshots(h);

@@ -148,7 +148,7 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
                 journal.Advance(EventCodec.Encode(e, destination));
                 statistics.Events[e.Type] = statistics.Events.GetValueOrDefault(e.Type) + 1;
                 if (e.Type == EventType.DelinquencyStageChanged)
-                    statistics.StagesReached[e.Lifecycle!.StageAfter] = statistics.StagesReached.GetValueOrDefault(e.Lifecycle.StageAfter) + 1;
+                    statistics.StagesReached[e.Lifecycle!.Value.StageAfter] = statistics.StagesReached.GetValueOrDefault(e.Lifecycle!.Value.StageAfter) + 1;
                 if (e.Lifecycle is { StageBefore: DelinquencyStage.Watch or DelinquencyStage.FrozenDelinquent, StageAfter: DelinquencyStage.Current }) statistics.Cures++;
             }
             if (frozenForDelinquencyOnly && reply.Status == Status.AccountFrozen && !reply.Replayed) statistics.FrozenForDelinquency++;
@@ -237,9 +237,9 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
     /// The lifecycle detail that matters to consumers: stages, days past due, past due, deposit, dues paid, funds kind,
     /// statement figures and the dues an event creates. An absent detail reads as the empty one.
     /// </summary>
-    private static bool SameDetail(LifecycleDetail? actual, ReferenceModel.ModelDetail? expected)
+    private static bool SameDetail(LifecycleDetail? recorded, ReferenceModel.ModelDetail? expected)
     {
-        actual ??= new LifecycleDetail();
+        LifecycleDetail actual = recorded ?? new LifecycleDetail();
         expected ??= new ReferenceModel.ModelDetail();
         return actual.StageBefore == expected.StageBefore && actual.StageAfter == expected.StageAfter && actual.DaysPastDue == expected.DaysPastDue
             && actual.PastDueMinor == expected.PastDue && actual.DepositMinor == expected.Deposit && actual.DuesPaidMinor == expected.DuesPaid
@@ -248,8 +248,8 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             && actual.Dues.Select(d => (d.DueAtUnixMs, (Int128)d.AmountMinor)).SequenceEqual(expected.Dues);
     }
 
-    private static string Describe(LifecycleDetail? d) =>
-        d is null ? "(no detail)" : $"[stage {d.StageBefore}->{d.StageAfter} dpd={d.DaysPastDue} pastDue={d.PastDueMinor} deposit={d.DepositMinor} " +
+    private static string Describe(LifecycleDetail? detail) =>
+        detail is not { } d ? "(no detail)" : $"[stage {d.StageBefore}->{d.StageAfter} dpd={d.DaysPastDue} pastDue={d.PastDueMinor} deposit={d.DepositMinor} " +
             $"duesPaid={d.DuesPaidMinor} kind={d.FundsKind} balance={d.StatementBalanceMinor} minimum={d.MinimumPaymentMinor} dueAt={d.DueAtUnixMs} " +
             $"dues={string.Join(";", d.Dues.Select(x => $"{x.DueAtUnixMs}:{x.AmountMinor}"))}]";
 

@@ -243,7 +243,7 @@ public sealed class CreditEngineClient : IDisposable
                     throw new LogEpochChangedException(expectedEpoch.Value, epoch, next);
                 }
             }
-            catch (RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode) && !ct.IsCancellationRequested)
+            catch (RpcException e) when (RetryPolicy.IsRetryableRead(e) && !ct.IsCancellationRequested)
             {
                 connected = false;
             }
@@ -254,7 +254,7 @@ public sealed class CreditEngineClient : IDisposable
                 {
                     moved = await responses.MoveNextAsync().ConfigureAwait(false);
                 }
-                catch (RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode) && !ct.IsCancellationRequested)
+                catch (RpcException e) when (RetryPolicy.IsRetryableRead(e) && !ct.IsCancellationRequested)
                 {
                     moved = false;
                 }

@@ -518,7 +518,8 @@ public class LifecycleTests
     [Fact]
     public void A_tick_with_nothing_due_emits_nothing_and_touches_only_due_accounts()
     {
-        var h = new LedgerHarness { Now = Day0 };
+        // Room for all 1,000 timer entries in one tick (the default looks at fewer per tick).
+        var h = new LedgerHarness(new LedgerOptions { LifecycleTimersPerTickMax = 2_000 }) { Now = Day0 };
         for (int i = 0; i < 1_000; i++)
         {
             h.Execute(Command.OpenAccount(h.NextRequestId(), $"a-{i}", "c", "USD", 1_000_000, Net30));

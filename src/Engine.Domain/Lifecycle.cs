@@ -186,8 +186,6 @@ public readonly record struct LifecycleDetail
 {
     private readonly ScheduledDue[]? _dues;
 
-    public LifecycleDetail() { }
-
     /// <summary>AccountOpened / BillingTermsSet: the billing settings.</summary>
     public BillingTerms? Billing { get; init; }
     /// <summary>DelinquencyPolicySet: the override (null inside a detail: back to the engine default).</summary>

@@ -215,7 +215,7 @@ public sealed partial class Ledger
     {
         if (account.Status == AccountStatus.Closed) return (long.MaxValue, TimerKind.None, -1);
         (long At, TimerKind Kind, int DueIndex) best = (long.MaxValue, TimerKind.None, -1);
-        if (lifecycle.Billing.Mode == BillingMode.Statement && lifecycle.NextStatementAtUnixMs > 0)
+        if (lifecycle.Mode == BillingMode.Statement && lifecycle.NextStatementAtUnixMs > 0)
             best = (lifecycle.NextStatementAtUnixMs, TimerKind.Statement, -1);
         DelinquencyPolicy policy = PolicyOf(lifecycle);
         int today = EngineDays.DayOf(now);
@@ -467,8 +467,8 @@ public sealed partial class Ledger
         {
             case EventType.Captured:
             case EventType.ForcePosted:
-                if (lifecycle.Billing.Mode == BillingMode.Terms && e.AmountMinor > 0)
-                    AddDue(lifecycle, today + lifecycle.Billing.PaymentTermsDays, e.AmountMinor);
+                if (lifecycle.Mode == BillingMode.Terms && e.AmountMinor > 0)
+                    AddDue(lifecycle, today + lifecycle.PaymentTermsDays, e.AmountMinor);
                 break;
             case EventType.Repaid:
                 Pay(e, lifecycle);
@@ -518,7 +518,7 @@ public sealed partial class Ledger
     /// <summary>Adds a due, merged into the account's due of the same day if it has one.</summary>
     private static void AddDue(AccountLifecycle lifecycle, int day, long amountMinor)
     {
-        List<Due> dues = lifecycle.Dues;
+        ref DueList dues = ref lifecycle.Dues;
         int at = dues.Count;
         while (at > 0 && dues[at - 1].DueDay > day) at--;
         if (at > 0 && dues[at - 1].DueDay == day)
@@ -551,7 +551,7 @@ public sealed partial class Ledger
     private static void ShrinkNewestDues(AccountLifecycle lifecycle, long capMinor)
     {
         long excess = lifecycle.OpenDuesMinor - capMinor;
-        List<Due> dues = lifecycle.Dues;
+        ref DueList dues = ref lifecycle.Dues;
         while (excess > 0)
         {
             Due newest = dues[^1];

@@ -142,7 +142,7 @@ public class LifecycleTests
         h.Now += Day;
         Post(h, 50);
 
-        List<Due> dues = Lifecycle(h).Dues;
+        DueList dues = Lifecycle(h).Dues;
         Assert.Equal(2, dues.Count);
         Assert.Equal(350, dues[0].AmountMinor);
         Assert.Equal(50, dues[1].AmountMinor);
@@ -162,7 +162,7 @@ public class LifecycleTests
         LedgerEvent repaid = h.Single(Command.Repay(h.NextRequestId(), "acct-1", 250));
 
         Assert.Equal(250, repaid.Lifecycle!.Value.DuesPaidMinor);
-        List<Due> dues = Lifecycle(h).Dues;
+        DueList dues = Lifecycle(h).Dues;
         Assert.Equal(2, dues.Count); // the 100 due is gone, the 200 due has 50 left
         Assert.Equal(50, dues[0].OpenMinor);
         Assert.Equal(300, dues[1].OpenMinor);
@@ -285,7 +285,7 @@ public class LifecycleTests
         Assert.Equal(98_000, closed.Lifecycle!.Value.StatementBalanceMinor);
         Assert.Equal(4_900 + 3_000, closed.Lifecycle!.Value.MinimumPaymentMinor);
         Assert.Equal(3_000, closed.Lifecycle!.Value.PastDueMinor);
-        List<Due> dues = Lifecycle(h).Dues;
+        DueList dues = Lifecycle(h).Dues;
         Assert.Equal([3_000L, 4_900L], dues.Select(d => d.OpenMinor));
     }
 

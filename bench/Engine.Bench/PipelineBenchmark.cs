@@ -83,6 +83,9 @@ internal static class PipelineBenchmark
         for (int p = 0; p < producers; p++) workers[p] = new Producer(engine, p, accountIds, batchSize);
 
         long commitsBefore = engine.JournalCommits;
+        // Collections and pause time during the run (warm-up included): tells a collection in the run from the workload.
+        int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        TimeSpan pauseBefore = GC.GetTotalPauseDuration();
         var runClock = Stopwatch.StartNew();
         long warmupEndTicks = Stopwatch.Frequency * warmupSeconds;
         long endTicks = Stopwatch.Frequency * (warmupSeconds + seconds);
@@ -102,6 +105,8 @@ internal static class PipelineBenchmark
         await Task.WhenAll(tasks);
         await progress;
         long commits = engine.JournalCommits - commitsBefore;
+        int[] collections = [.. Enumerable.Range(0, 3).Select(g => GC.CollectionCount(g) - collectionsBefore[g])];
+        double pauseMs = (GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds;
 
         var histogram = new LongHistogram(60_000_000, 3);
         long measured = 0, approved = 0, declined = 0, unavailable = 0;
@@ -117,6 +122,7 @@ internal static class PipelineBenchmark
         Console.WriteLine($"commands/s: {perSecond:F0} (measured {measured} over {seconds} s after {warmupSeconds} s warm-up); approved={approved} declined={declined} unavailable={unavailable}");
         Console.WriteLine($"journal commits: {commits} over the run ({(commits == 0 ? 0 : (double)workers.Sum(w => w.Completed) / commits):F0} commands per commit)");
         BenchReport.PrintLatency("reply", histogram);
+        Console.WriteLine($"gc during the run: gen0={collections[0]} gen1={collections[1]} gen2={collections[2]} pause={pauseMs:F0} ms");
         IdempotencyWindowStatus window = engine.IdempotencyWindow;
         Console.WriteLine($"idempotency: {window.Entries} ids remembered, {window.SpilledEntries} spilled, {window.EvictedInsideWindow} forgotten inside the window; " +
             $"spill disk reads {window.SpillDiskReads} ({window.SpillNegativeDiskReads} for unknown ids)");
@@ -150,6 +156,10 @@ internal static class PipelineBenchmark
         result["latency_p99_us"] = histogram.GetValueAtPercentile(99);
         result["latency_p999_us"] = histogram.GetValueAtPercentile(99.9);
         result["latency_max_us"] = histogram.GetMaxValue();
+        result["gc_gen0_collections"] = collections[0];
+        result["gc_gen1_collections"] = collections[1];
+        result["gc_gen2_collections"] = collections[2];
+        result["gc_pause_ms"] = Math.Round(pauseMs, 1);
         await engine.StopAsync();
         if (!keep) Directory.Delete(dataDirectory, recursive: true);
         BenchReport.WriteJson(jsonPath, result);

@@ -5,8 +5,11 @@ namespace Engine.Domain;
 /// knows its position, so closing one removes it in O(log n): expiring is O(expired · log n), never a scan,
 /// and no stale entries accumulate for holds that were captured or voided. Entries carry their sort key next
 /// to the slot, so comparisons read the heap array only; the record is touched to update its position.
+/// The array is allocated once for <paramref name="expected"/> open authorizations (the <c>ExpectedAuthorizations</c>
+/// hint, like the store's slots), so a sized engine never doubles it on the decide thread: a doubling copies the whole
+/// heap inside one command (192 MB at 8M open holds) and allocates a large object.
 /// </summary>
-internal sealed class ExpiryHeap(AuthorizationStore store)
+internal sealed class ExpiryHeap(AuthorizationStore store, int expected)
 {
     private struct Entry
     {
@@ -15,7 +18,7 @@ internal sealed class ExpiryHeap(AuthorizationStore store)
         public int Slot;
     }
 
-    private Entry[] _items = new Entry[1024];
+    private Entry[] _items = new Entry[Math.Max(1024, expected)];
     private int _count;
 
     public int Count => _count;

@@ -37,7 +37,7 @@ public sealed partial class Ledger
         // lazily: pages become resident as entries arrive.
         _accountIndex = KeyTable.Create(Options.ExpectedAccounts, KeyTable.CapacityLimit / 4 * 3);
         _authorizations = new AuthorizationStore(Options.ExpectedAuthorizations, Options.AuthorizationsMax);
-        _expiryHeap = new ExpiryHeap(_authorizations);
+        _expiryHeap = new ExpiryHeap(_authorizations, Math.Min(Options.ExpectedAuthorizations, Options.AuthorizationsMax));
         _idempotency = new IdempotencyTable(Options, idempotencySpill);
     }
 

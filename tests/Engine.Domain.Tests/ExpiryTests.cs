@@ -3,6 +3,37 @@ namespace Engine.Domain.Tests;
 /// <summary>docs/SPEC.md "Expiry": the engine releases due holds itself, as EXPIRED events; engine time is monotonic.</summary>
 public sealed class ExpiryTests
 {
+    private sealed class NullSink : IEventSink
+    {
+        public int Authorized;
+        public void OnEvent(in LedgerEvent ledgerEvent)
+        {
+            if (ledgerEvent.Type == EventType.Authorized) Authorized++;
+        }
+    }
+
+    [Fact]
+    public void Holds_within_the_expected_authorizations_never_grow_the_expiry_heap_on_the_decide_thread()
+    {
+        // The heap of open holds is sized from the hint like the authorization slots: 50,000 holds on a ledger sized for
+        // them allocate nothing, where a heap doubling from 1,024 entries allocated ~3 MB (24 bytes per entry).
+        const int holds = 50_000;
+        var ledger = new Ledger(new LedgerOptions { ExpectedAccounts = 16, ExpectedAuthorizations = holds + 1, ExpectedRequestIds = holds * 2 });
+        var sink = new NullSink();
+        // Ten accounts: an account holds at most 10,000 open authorizations.
+        for (int a = 0; a < 10; a++)
+            Assert.Equal(Status.Ok, ledger.Execute(Command.OpenAccount($"open-{a}", $"acct-{a}", $"cust-{a}", "USD", 1_000_000_000), LedgerHarness.T0, sink).Status);
+        Command[] commands = [.. Enumerable.Range(0, holds + 1).Select(i => Command.Authorize($"auth-{i}", $"acct-{i % 10}", 100, "USD"))];
+        Assert.Equal(Status.Ok, ledger.Execute(commands[0], LedgerHarness.T0, sink).Status); // every path of it has run once
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 1; i <= holds; i++) ledger.Execute(commands[i], LedgerHarness.T0, sink);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(holds + 1, sink.Authorized);
+        Assert.Equal(0, allocated);
+    }
+
     [Fact]
     public void Tick_at_the_expiry_releases_the_hold_as_one_Expired_event()
     {

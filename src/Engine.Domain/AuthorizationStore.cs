@@ -68,7 +68,7 @@ internal sealed class AuthorizationStore
     public bool TryFind(string id, out int slot)
     {
         if (!TryFind(Fingerprints.IdKey(id), out slot)) return false;
-        if (At(slot).Id != id) throw new LedgerInvariantException($"authorization ids '{id}' and '{At(slot).Id}' have the same 128-bit key");
+        if (!At(slot).IdEquals(id)) throw new LedgerInvariantException($"authorization ids '{id}' and '{At(slot).Id}' have the same 128-bit key");
         return true;
     }
 
@@ -77,17 +77,16 @@ internal sealed class AuthorizationStore
     /// <summary>Stores a new authorization (its id must be unknown) and returns its slot.</summary>
     public int Add(in AuthorizationRecord record)
     {
-        string id = record.Id ?? throw new ArgumentException("an authorization needs an id", nameof(record));
+        if (!record.HasId) throw new ArgumentException("an authorization needs an id", nameof(record));
         int slot = _freeHead >= 0 ? _freeHead : NewSlot();
         ref AuthorizationRecord stored = ref At(slot);
         if (_freeHead == slot) _freeHead = stored.NextFreeSlot;
-        System.Diagnostics.Debug.Assert(record.Key == Fingerprints.IdKey(id), "an authorization's key is the IdKey of its id");
         if (!_slotByKey.TryAdd(record.Key, slot))
         {
             // Give the slot back before failing so the store stays consistent for the invariant report.
             stored.NextFreeSlot = _freeHead;
             _freeHead = slot;
-            throw new LedgerInvariantException($"authorization {id} recorded twice");
+            throw new LedgerInvariantException($"authorization {record.Id} recorded twice");
         }
         stored = record;
         stored.HeapIndex = -1;
@@ -99,7 +98,7 @@ internal sealed class AuthorizationStore
     public void Remove(int slot)
     {
         ref AuthorizationRecord record = ref At(slot);
-        if (record.Id is null || record.HeapIndex != -1) throw new InvalidOperationException($"slot {slot} is free or still in the expiry heap");
+        if (!record.HasId || record.HeapIndex != -1) throw new InvalidOperationException($"slot {slot} is free or still in the expiry heap");
         _slotByKey.Remove(record.Key);
         record = default;
         record.HeapIndex = -1;
@@ -117,7 +116,7 @@ internal sealed class AuthorizationStore
         {
             for (int slot = 0; slot < _slotsUsedHighWater; slot++)
             {
-                if (At(slot).Id is not null) yield return slot;
+                if (At(slot).HasId) yield return slot;
             }
         }
     }

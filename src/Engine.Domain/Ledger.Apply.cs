@@ -144,6 +144,7 @@ public sealed partial class Ledger
     {
         int index = IndexOf(e);
         ref Account account = ref AccountAt(index);
+        Debug.Assert(e.AuthorizationId is null || e.AuthorizationKey == Fingerprints.IdKey(e.AuthorizationId), "an authorization's key is the IdKey of its id");
         int slot = _authorizations.Add(new AuthorizationRecord
         {
             Id = e.AuthorizationId ?? throw new LedgerInvariantException($"event {e.Sequence}: Authorized without authorization id"),
@@ -308,7 +309,7 @@ public sealed partial class Ledger
     {
         if (e.AuthorizationId is null || !_authorizations.TryFind(e.AuthorizationKey, out int slot))
             throw new LedgerInvariantException($"event {e.Sequence} names unknown authorization '{e.AuthorizationId}'");
-        Debug.Assert(_authorizations.At(slot).Id == e.AuthorizationId, "two authorization ids with one 128-bit key");
+        Debug.Assert(_authorizations.At(slot).IdEquals(e.AuthorizationId), "two authorization ids with one 128-bit key");
         return slot;
     }
 }

@@ -425,7 +425,7 @@ public sealed partial class Ledger
     private bool TryFindAuthorization(in LedgerEvent outcome, out int slot)
     {
         if (!_authorizations.TryFind(outcome.AuthorizationKey, out slot)) return false;
-        Debug.Assert(_authorizations.At(slot).Id == outcome.AuthorizationId, "two authorization ids with one 128-bit key");
+        Debug.Assert(_authorizations.At(slot).IdEquals(outcome.AuthorizationId), "two authorization ids with one 128-bit key");
         return true;
     }
 

@@ -248,9 +248,11 @@ public sealed partial class Ledger
 
     private static AuthorizationRecord ReadAuthorization(BinaryReader reader, int version)
     {
+        string id = reader.ReadString();
         var record = new AuthorizationRecord
         {
-            Id = reader.ReadString(),
+            Id = id,
+            Key = Fingerprints.IdKey(id),
             AccountIndex = reader.ReadInt32(),
             CreatedSequence = reader.ReadInt64(),
             AuthorizedMinor = reader.ReadInt64(),
@@ -262,7 +264,6 @@ public sealed partial class Ledger
         record.ExpiresAtUnixMs = reader.ReadInt64();
         record.ClosedAtUnixMs = reader.ReadInt64();
         record.State = (AuthorizationState)reader.ReadByte();
-        record.Key = Fingerprints.IdKey(record.Id);
         if (version == SnapshotVersion1 && record.State == AuthorizationState.Open)
         {
             // Held = authorized − reversed − what captures released, and a capture releases at most its amount, so

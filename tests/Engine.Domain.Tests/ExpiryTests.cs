@@ -3,15 +3,6 @@ namespace Engine.Domain.Tests;
 /// <summary>docs/SPEC.md "Expiry": the engine releases due holds itself, as EXPIRED events; engine time is monotonic.</summary>
 public sealed class ExpiryTests
 {
-    private sealed class NullSink : IEventSink
-    {
-        public int Authorized;
-        public void OnEvent(in LedgerEvent ledgerEvent)
-        {
-            if (ledgerEvent.Type == EventType.Authorized) Authorized++;
-        }
-    }
-
     [Fact]
     public void Holds_within_the_expected_authorizations_never_grow_the_expiry_heap_on_the_decide_thread()
     {

@@ -142,3 +142,14 @@ public sealed class LedgerHarness
         return e;
     }
 }
+
+/// <summary>A sink that keeps no event, for tests that measure allocation: it only counts Authorized events.</summary>
+public sealed class NullSink : IEventSink
+{
+    public int Authorized;
+
+    public void OnEvent(in LedgerEvent ledgerEvent)
+    {
+        if (ledgerEvent.Type == EventType.Authorized) Authorized++;
+    }
+}

@@ -61,7 +61,8 @@ internal struct AuthorizationRecord
     /// <summary>The stored id equals <paramref name="id"/> (no allocation).</summary>
     public readonly bool IdEquals(string? id)
     {
-        if (_longId is not null || id is null || _idLength == 0) return string.Equals(_longId ?? Id, id, StringComparison.Ordinal);
+        if (_longId is not null) return string.Equals(_longId, id, StringComparison.Ordinal);
+        if (_idLength == 0 || id is null) return _idLength == 0 && id is null;
         ReadOnlySpan<byte> bytes = _idBytes;
         return System.Text.Ascii.Equals(bytes[.._idLength], id);
     }

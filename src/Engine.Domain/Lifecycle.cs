@@ -135,7 +135,7 @@ public struct DueList : IEnumerable<Due>
         readonly get
         {
             if ((uint)index >= (uint)_count) throw new ArgumentOutOfRangeException(nameof(index));
-            return index == 0 ? _first : _rest![index - 1];
+            return Get(index);
         }
         set
         {
@@ -183,7 +183,7 @@ public struct DueList : IEnumerable<Due>
     readonly IEnumerator<Due> IEnumerable<Due>.GetEnumerator() => GetEnumerator();
     readonly System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>Enumerates a snapshot of the list taken when it started (the struct is copied).</summary>
+    /// <summary>Enumerates the list as it is; the list must not change during the enumeration (nothing checks it).</summary>
     public struct Enumerator(DueList list) : IEnumerator<Due>
     {
         private readonly DueList _list = list;

@@ -14,7 +14,7 @@ public static class Program
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: Engine.Bench micro [BenchmarkDotNet args] | pipeline [options, --spill on|off, --idempotency-memory-ids N, --billing none|terms] | recovery [options] | replica [--events N] [--accounts N] [--seconds N] [--clients N] [--rate N] [--lag-seconds N] [--json PATH] | lifecycle-ticks [--accounts N] [--late-percent N] [--days N] [--events-per-tick-max N] [--json PATH] | peers [--seconds N] [--warmup-seconds N] [--clients N] [--accounts N] [--systems engine-inprocess,engine-grpc,engine-grpc-execute,engine-sdk,postgresql,redis] [--seed N] [--max-requests N] [--pg-pool N] [--credit-limit N] [--grpc-server child|inprocess] [--sdk-streams N] [--sdk-in-flight N] [--no-install] [--json PATH]");
+            Console.Error.WriteLine("usage: Engine.Bench micro [BenchmarkDotNet args] | pipeline [options, --spill on|off, --idempotency-memory-ids N, --billing none|terms] | recovery [options] | replica [--events N] [--accounts N] [--seconds N] [--clients N] [--rate N] [--lag-seconds N] [--json PATH] | lifecycle-ticks [--accounts N] [--late-percent N] [--days N] [--events-per-tick-max N] [--json PATH] | peers [--seconds N] [--warmup-seconds N] [--clients N] [--accounts N] [--systems engine-inprocess,engine-grpc,engine-grpc-execute,engine-sdk,postgresql,redis] [--seed N] [--max-requests N] [--pg-pool N] [--credit-limit N] [--grpc-server child|inprocess] [--sdk-streams N] [--sdk-in-flight N] [--no-install] [--json PATH] | edge-floor [--seconds N] [--warmup-seconds N] [--connections N] [--in-flight 40,400] [--servers stub,engine] [--no-install] [--json PATH] | stub-server [--urls URL]");
             return 2;
         }
 
@@ -35,6 +35,10 @@ public static class Program
                 return await LifecycleTicksBenchmark.RunAsync(new BenchArgs(rest));
             case "peers":
                 return await Peers.PeersBenchmark.RunAsync(new BenchArgs(rest), rest);
+            case "edge-floor":
+                return await Edge.EdgeFloorBenchmark.RunAsync(new BenchArgs(rest));
+            case "stub-server":
+                return await Edge.StubServer.RunAsync(rest);
             default:
                 Console.Error.WriteLine($"unknown verb '{verb}'");
                 return 2;

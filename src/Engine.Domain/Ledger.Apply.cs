@@ -255,6 +255,7 @@ public sealed partial class Ledger
             if (!expired && _retired.Count <= Options.ClosedAuthorizationsMax) return;
             _retired.Dequeue();
             _authorizations.Remove(oldest);
+            AuthorizationsForgotten++;
         }
     }
 

@@ -61,6 +61,28 @@ public sealed partial class Ledger
     /// <summary>How often the in-memory indexes (accounts, authorizations, request ids) doubled since creation: 0 when the Expected* hints were big enough.</summary>
     public int IndexGrowths => _accountIndex.Growths + _authorizations.IndexGrowths + _idempotency.IndexGrowths;
 
+    /// <summary>
+    /// Closed authorizations this ledger has forgotten (past retention) since it was created: an index that keeps
+    /// authorization ids can skip looking for forgotten ones while this has not moved.
+    /// </summary>
+    public long AuthorizationsForgotten { get; private set; }
+
+    /// <summary>
+    /// <see cref="TryGetAccount(string, out Account)"/> for a caller that already has the id's key (a decoded event's
+    /// <see cref="LedgerEvent.AccountKey"/>): no hashing.
+    /// </summary>
+    public bool TryGetAccount(UInt128 accountKey, string accountId, out Account account)
+    {
+        if (TryFindAccount(accountKey, out int index))
+        {
+            account = _accounts[index];
+            if (account.Id != accountId) throw new LedgerInvariantException($"account ids '{accountId}' and '{account.Id}' have the same 128-bit key");
+            return true;
+        }
+        account = default;
+        return false;
+    }
+
     public bool TryGetAccount(string accountId, out Account account)
     {
         if (TryFindAccount(Fingerprints.IdKey(accountId), out int index))

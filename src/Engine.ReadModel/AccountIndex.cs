@@ -16,14 +16,21 @@ namespace Engine.ReadModel;
 internal sealed class AccountIndex
 {
     private readonly List<(string Id, long CreatedSequence)> _authorizations = [];
+    // The ledger's AuthorizationsForgotten when this list was last pruned: while it has not moved, nothing here can go.
+    private long _forgottenAtLastPrune;
 
     public EventLocations Events { get; } = new();
 
     public void AddAuthorization(string authorizationId, long createdSequence, Ledger ledger)
     {
-        // Amortised O(1): prune only when the list is about to reallocate.
-        if (_authorizations.Count >= 16 && _authorizations.Count == _authorizations.Capacity)
+        // Amortised O(1): prune only when the list is about to reallocate and the ledger has forgotten something since
+        // the last prune; a prune that frees less than a quarter makes room to double, so the next one waits as long.
+        if (_authorizations.Count >= 16 && _authorizations.Count == _authorizations.Capacity && ledger.AuthorizationsForgotten != _forgottenAtLastPrune)
+        {
+            _forgottenAtLastPrune = ledger.AuthorizationsForgotten;
             _authorizations.RemoveAll(known => !ledger.HoldsAuthorization(known.Id, known.CreatedSequence));
+            if (_authorizations.Count > _authorizations.Capacity / 4 * 3) _authorizations.Capacity *= 2;
+        }
         _authorizations.Add((authorizationId, createdSequence));
     }
 

@@ -168,10 +168,11 @@ public sealed partial class LedgerReadModel : IDisposable
                 if (applied == 0) _sequenceIndex.Observe(e.Sequence, address);
                 bool changesAccount = e.Type != EventType.Declined && e.AccountId is { Length: > 0 };
                 Account before = default;
-                bool hadBefore = changesAccount && _ledger.TryGetAccount(e.AccountId, out before);
+                // Keyed lookups: decoding stamped the event's keys, so no id is hashed here.
+                bool hadBefore = changesAccount && _ledger.TryGetAccount(e.AccountKey, e.AccountId!, out before);
                 if (hadBefore) _portfolio.Add(before, -1);
                 _ledger.Apply(e);
-                if (changesAccount && _ledger.TryGetAccount(e.AccountId, out Account after))
+                if (changesAccount && _ledger.TryGetAccount(e.AccountKey, e.AccountId!, out Account after))
                 {
                     _portfolio.Add(after, +1);
                     _portfolio.Flows.Flow(e, after, hadBefore);
@@ -201,7 +202,7 @@ public sealed partial class LedgerReadModel : IDisposable
     private void Index(in DomainEvent e, EventLocation location)
     {
         AssertWriter();
-        if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(accountId, out Account indexed)) return;
+        if (e.AccountId is not { Length: > 0 } accountId || !_ledger.TryGetAccount(e.AccountKey, accountId, out Account indexed)) return;
         if (indexed.Lifecycle is not null) _delinquency.Observe(indexed, e.TimestampUnixMs);
         if (!_accounts.TryGetValue(accountId, out AccountIndex? account))
         {

@@ -14,7 +14,7 @@ namespace Engine.Bench.Peers;
 /// </summary>
 internal sealed class EngineGrpcSystem(EngineGrpcSystem.Mode mode) : IAuthorizeSystem
 {
-    public enum Mode { Unary, Execute, Sdk }
+    public enum Mode { Unary, Execute, Sdk, Stub }
 
     private readonly bool execute = mode == Mode.Execute;
 
@@ -30,8 +30,10 @@ internal sealed class EngineGrpcSystem(EngineGrpcSystem.Mode mode) : IAuthorizeS
     // Highest event sequence seen in a reply; Interlocked max, read after the run for GetAccount's min_sequence.
     private long _sequenceMax;
 
-    public string Name => mode switch { Mode.Execute => PeersOptions.EngineGrpcExecute, Mode.Sdk => PeersOptions.EngineSdk, _ => PeersOptions.EngineGrpc };
-    public string PerAuthorization => mode switch
+    public string Name => mode switch { Mode.Execute => PeersOptions.EngineGrpcExecute, Mode.Sdk => PeersOptions.EngineSdk, Mode.Stub => PeersOptions.GrpcStub, _ => PeersOptions.EngineGrpc };
+    public string PerAuthorization => mode == Mode.Stub
+        ? "one unary Authorize call (HTTP/2, protobuf) to the stub server, which approves it at once: no validation, no ledger, no journal (the floor)"
+        : mode switch
     {
         Mode.Execute => "Execute stream via CommandBatcher (requests of concurrent callers batched): ",
         Mode.Sdk => "SDK AuthorizeAsync with Multiplex on (callers' calls coalesced into Execute batches): ",
@@ -43,9 +45,18 @@ internal sealed class EngineGrpcSystem(EngineGrpcSystem.Mode mode) : IAuthorizeS
 
     public async Task StartAsync(AuthorizeWorkload workload, PeersOptions options, CancellationToken ct)
     {
+        _accountIds = workload.AccountIds;
+        if (mode == Mode.Stub)
+        {
+            _server = await EngineServerProcess.StartStubAsync(ct).ConfigureAwait(false);
+            _client = new CreditEngineClient(_server.Address, new CreditEngineClientOptions { DefaultDeadline = TimeSpan.FromSeconds(60) });
+            _settings["server"] = $"stub server (Engine.Bench stub-server) at {_server.Address}";
+            _settings["client"] = "one GrpcChannel, unary Authorize (as engine-grpc)";
+            Durable = false;
+            return;
+        }
         _server = await EngineServerProcess.StartAsync(options.GrpcServerMode, ct).ConfigureAwait(false);
         _client = new CreditEngineClient(_server.Address, new CreditEngineClientOptions { DefaultDeadline = TimeSpan.FromSeconds(60) });
-        _accountIds = workload.AccountIds;
         await ForEachAccountAsync(async accountId =>
         {
             OpenAccountResponse opened = await _client.OpenAccountAsync(new OpenAccountRequest
@@ -116,6 +127,13 @@ internal sealed class EngineGrpcSystem(EngineGrpcSystem.Mode mode) : IAuthorizeS
     public async Task<long> ReadTotalHeldAsync(CancellationToken ct)
     {
         long total = 0;
+        if (mode == Mode.Stub)
+        {
+            // The stub keeps one total of what it approved; GetAccount of any id answers it as held.
+            GetAccountResponse stub = await _client!.GetAccountAsync(new GetAccountRequest { AccountId = _accountIds[0] }, ct: ct).ConfigureAwait(false);
+            _settings["read_back"] = "the stub's total of approved amounts (GetAccount)";
+            return stub.Account.Held;
+        }
         long minSequence = Volatile.Read(ref _sequenceMax);
         await ForEachAccountAsync(async accountId =>
         {

@@ -71,6 +71,23 @@ internal sealed partial class EngineServerProcess : IAsyncDisposable
         string serverDll = Path.Combine(AppContext.BaseDirectory, "Engine.Server.dll");
         if (!File.Exists(serverDll) || !File.Exists(Path.ChangeExtension(serverDll, ".runtimeconfig.json")))
             throw new InvalidOperationException($"{serverDll} (with its runtimeconfig.json) is not next to the benchmark; build bench/Engine.Bench, or use --grpc-server inprocess");
+        return await StartChildAsync([serverDll, .. arguments], dataDirectory, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The benchmarks' stub gRPC server (<c>Engine.Bench.dll stub-server</c>, <see cref="Edge.StubServer"/>) as its own
+    /// process: the floor that <c>edge-floor</c> measures the engine's server against.
+    /// </summary>
+    public static async Task<EngineServerProcess> StartStubAsync(CancellationToken ct)
+    {
+        string dataDirectory = Path.Combine(Path.GetTempPath(), $"engine-stub-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dataDirectory);
+        string benchDll = Path.Combine(AppContext.BaseDirectory, "Engine.Bench.dll");
+        return await StartChildAsync([benchDll, "stub-server", "--urls", "http://127.0.0.1:0"], dataDirectory, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<EngineServerProcess> StartChildAsync(string[] arguments, string dataDirectory, CancellationToken ct)
+    {
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
@@ -78,13 +95,12 @@ internal sealed partial class EngineServerProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDirectory,
         };
-        start.ArgumentList.Add(serverDll);
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["DOTNET_gcServer"] = "0";
         var child = new EngineServerProcess(dataDirectory, new Process { StartInfo = start, EnableRaisingEvents = true }, app: null);
         child._process!.OutputDataReceived += (_, e) => child.OnLine(e.Data);
         child._process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
-        child._process.Exited += (_, _) => child._listening.TrySetException(new InvalidOperationException("Engine.Server exited before listening:\n" + child.OutputTail()));
+        child._process.Exited += (_, _) => child._listening.TrySetException(new InvalidOperationException($"{Path.GetFileName(arguments[0])} exited before listening:\n" + child.OutputTail()));
         try
         {
             child._process.Start();

@@ -65,6 +65,7 @@ internal static class PeersBenchmark
         PeersOptions.EngineGrpc => new EngineGrpcSystem(EngineGrpcSystem.Mode.Unary),
         PeersOptions.EngineGrpcExecute => new EngineGrpcSystem(EngineGrpcSystem.Mode.Execute),
         PeersOptions.EngineSdk => new EngineGrpcSystem(EngineGrpcSystem.Mode.Sdk),
+        PeersOptions.GrpcStub => new EngineGrpcSystem(EngineGrpcSystem.Mode.Stub),
         PeersOptions.PostgreSql => new PostgresSystem(),
         PeersOptions.Redis => new RedisSystem(),
         _ => throw new ArgumentException($"unknown system '{name}'"),

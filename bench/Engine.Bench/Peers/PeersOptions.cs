@@ -12,10 +12,15 @@ internal sealed record PeersOptions
     public const string EngineSdk = "engine-sdk";
     public const string PostgreSql = "postgresql";
     public const string Redis = "redis";
+    /// <summary>
+    /// Not a ledger: the stub gRPC server (<see cref="Edge.StubServer"/>) under the engine-grpc client, the floor of
+    /// what one unary call costs through Grpc.AspNetCore and Grpc.Net.Client here. Not durable, so never in the default set.
+    /// </summary>
+    public const string GrpcStub = "grpc-stub";
 
     /// <summary>Systems run when <c>--systems</c> is not given.</summary>
     public static readonly string[] DefaultSystems = [EngineInProcess, EngineGrpc, EngineGrpcExecute, EngineSdk, PostgreSql, Redis];
-    public static readonly string[] KnownSystems = DefaultSystems;
+    public static readonly string[] KnownSystems = [.. DefaultSystems, GrpcStub];
 
     /// <summary>Hard bounds, so a typo cannot start a run that never ends or exhausts memory.</summary>
     public const int ClientsMax = 16_384;

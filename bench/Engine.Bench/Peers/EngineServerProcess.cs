@@ -101,6 +101,7 @@ internal sealed partial class EngineServerProcess : IAsyncDisposable
         child._process!.OutputDataReceived += (_, e) => child.OnLine(e.Data);
         child._process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
         child._process.Exited += (_, _) => child._listening.TrySetException(new InvalidOperationException($"{Path.GetFileName(arguments[0])} exited before listening:\n" + child.OutputTail()));
+        var started = Stopwatch.StartNew();
         try
         {
             child._process.Start();
@@ -108,6 +109,14 @@ internal sealed partial class EngineServerProcess : IAsyncDisposable
             child._process.BeginErrorReadLine();
             child.Address = await child._listening.Task.WaitAsync(StartTimeout, ct).ConfigureAwait(false);
             return child;
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Not listening yet: say for how long, and what the child printed, before stopping it.
+            string message = $"{Path.GetFileName(arguments[0])} (pid {child.ProcessId}) was not listening after {started.Elapsed.TotalSeconds:F1} s " +
+                             $"({(e is TimeoutException ? $"start timeout {StartTimeout.TotalSeconds:F0} s" : "the run was cancelled")}); its output:\n{child.OutputTail()}";
+            await child.DisposeAsync().ConfigureAwait(false);
+            throw e is TimeoutException ? new TimeoutException(message, e) : new OperationCanceledException(message, e, ct);
         }
         catch
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using HdrHistogram;
 
@@ -47,9 +48,10 @@ internal static class PeersBenchmark
         string loadBefore = LoadAverage();
         DateTime startedUtc = DateTime.UtcNow;
         var rows = new List<PeerRow>();
+        var run = Stopwatch.StartNew();
         foreach (string name in options.Systems)
         {
-            rows.Add(await RunSystemAsync(name, workload, options, ct).ConfigureAwait(false));
+            rows.Add(await RunSystemAsync(name, workload, options, run, ct).ConfigureAwait(false));
             // Garbage of one system's run should not be collected during the next one's.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
@@ -71,9 +73,11 @@ internal static class PeersBenchmark
         _ => throw new ArgumentException($"unknown system '{name}'"),
     };
 
-    private static async Task<PeerRow> RunSystemAsync(string name, AuthorizeWorkload workload, PeersOptions options, CancellationToken ct)
+    /// <summary>One system's start, measured run, read-back and stop; each stage's progress line says when it ended
+    /// (seconds since the run began), so that a slow or stuck stage is visible in the output.</summary>
+    private static async Task<PeerRow> RunSystemAsync(string name, AuthorizeWorkload workload, PeersOptions options, Stopwatch run, CancellationToken ct)
     {
-        Console.WriteLine($"== {name}");
+        Console.WriteLine($"== {name} (run t={run.Elapsed.TotalSeconds:F1}s)");
         DriverResult? result = null;
         long? heldTotal = null;
         string? failure = null;
@@ -81,8 +85,10 @@ internal static class PeersBenchmark
         try
         {
             await system.StartAsync(workload, options, ct).ConfigureAwait(false);
+            Console.WriteLine($"  {name}: started (run t={run.Elapsed.TotalSeconds:F1}s)");
             result = await ClosedLoopDriver.RunAsync(system, workload, options, ct).ConfigureAwait(false);
             heldTotal = await system.ReadTotalHeldAsync(ct).ConfigureAwait(false);
+            Console.WriteLine($"  {name}: measured and read back (run t={run.Elapsed.TotalSeconds:F1}s)");
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
@@ -96,6 +102,7 @@ internal static class PeersBenchmark
             try
             {
                 await system.DisposeAsync().AsTask().WaitAsync(DisposeTimeout).ConfigureAwait(false);
+                Console.WriteLine($"  {name}: stopped (run t={run.Elapsed.TotalSeconds:F1}s)");
             }
             catch (TimeoutException)
             {

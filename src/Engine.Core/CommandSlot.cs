@@ -4,7 +4,7 @@ namespace Engine.Core;
 
 /// <summary>
 /// One pre-allocated ring slot. The edge writes <see cref="Command"/> and who waits for the reply;
-/// the decide stage writes <see cref="Reply"/>; the respond stage hands the reply over once the
+/// the decide stage writes <see cref="Reply"/>; the journal stage hands the reply over once the
 /// journal stage has made the slot's events durable.
 /// </summary>
 internal struct CommandSlot
@@ -13,7 +13,7 @@ internal struct CommandSlot
     public Reply Reply;
     /// <summary>
     /// Who waits for the reply (null for engine-internal commands such as Tick). Whoever completes the waiter takes it
-    /// with <see cref="Interlocked.Exchange{T}(ref T, T)"/>: the respond stage and the fault drain may race for it.
+    /// with <see cref="Interlocked.Exchange{T}(ref T, T)"/>: the journal stage and the fault drain may race for it.
     /// </summary>
     public ReplyBatch? Waiter;
     /// <summary>Where in the waiter's batch this reply goes.</summary>

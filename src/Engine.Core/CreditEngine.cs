@@ -6,9 +6,9 @@ using Engine.Ring;
 namespace Engine.Core;
 
 /// <summary>
-/// The in-process engine: a ring of command slots drained by three stages on their own threads —
-/// decide (the single writer over the <see cref="Ledger"/>), journal (group commit: one fsync per batch)
-/// and respond (releases replies, gated on the journal). <see cref="SubmitAsync"/> returns only after the
+/// The in-process engine: a ring of command slots drained by two stages on their own threads —
+/// decide (the single writer over the <see cref="Ledger"/>) and journal (group commit: one fsync per batch, then the
+/// batch's replies, released to the thread pool in a few work items per commit). <see cref="SubmitAsync"/> returns only after the
 /// command's event is durable (unless the benchmark-only <see cref="EngineOptions.AcknowledgeBeforeFsync"/> is on).
 /// Overload is refused at once with <see cref="Status.EngineUnavailable"/>: the ring is the only queue.
 /// </summary>
@@ -30,7 +30,6 @@ public sealed class CreditEngine : IAsyncDisposable
     private readonly JournalHandler _journalHandler;
     private readonly BatchEventProcessor<CommandSlot> _decide;
     private readonly BatchEventProcessor<CommandSlot> _commit;
-    private readonly BatchEventProcessor<CommandSlot> _respond;
     private readonly Timer _ticker;
     private readonly EngineMetrics _metrics = new();
     private volatile bool _accepting;
@@ -98,16 +97,15 @@ public sealed class CreditEngine : IAsyncDisposable
         _decideHandler = new DecideHandler(_ledger, _journal, _snapshots, options, clock, _retention, _idempotencySpill, _metrics, logger);
         // Before the decide thread starts: GetStatus and the log see the recovered window at once.
         _decideHandler.PublishWindow(clock.GetUtcNow().ToUnixTimeMilliseconds());
-        _journalHandler = new JournalHandler(_journal, _metrics);
+        _journalHandler = new JournalHandler(_journal, _metrics, _ring);
         _decide = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(), _decideHandler, options.DecideBatchSizeMax, OnFault);
         _commit = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(_decide.Sequence), _journalHandler, options.CommitBatchSizeMax, OnFault);
-        _respond = new BatchEventProcessor<CommandSlot>(_ring, _ring.NewBarrier(_commit.Sequence), new RespondHandler(), int.MaxValue, OnFault);
-        _ring.AddGatingSequences(_respond.Sequence);
+        // The journal stage answers what it commits: producers reuse a slot once it is committed and answered.
+        _ring.AddGatingSequences(_commit.Sequence);
         _decide.Start("engine-decide");
         _commit.Start("engine-journal");
-        _respond.Start("engine-respond");
         // Published and not yet replied: what the ring holds. Both sequences only grow; a racy pair of reads is off by a batch at most.
-        _metrics.Observe(this, () => Math.Max(0, _ring.Cursor - _respond.Sequence.Value), _ring.BufferSize, clock);
+        _metrics.Observe(this, () => Math.Max(0, _ring.Cursor - _commit.Sequence.Value), _ring.BufferSize, clock);
         _accepting = true;
         _ticker = new Timer(_ => PublishTick(), null, options.TickIntervalMs, options.TickIntervalMs);
         if (options.AcknowledgeBeforeFsync)
@@ -152,7 +150,7 @@ public sealed class CreditEngine : IAsyncDisposable
     public Task<Exception> Faulted => _faulted.Task;
     public bool IsAccepting => _accepting;
     /// <summary>Commands fully processed (replied) since start, as ring sequence + 1.</summary>
-    public long CompletedCommands => _respond.Sequence.Value + 1;
+    public long CompletedCommands => _commit.Sequence.Value + 1;
     public long JournalCommits => _journalHandler.Commits;
     /// <summary>How far back request ids are answerable (published by the decide thread about once a second); any thread.</summary>
     public IdempotencyWindowStatus IdempotencyWindow => _decideHandler.Window;
@@ -300,17 +298,15 @@ public sealed class CreditEngine : IAsyncDisposable
         await _ticker.DisposeAsync().ConfigureAwait(false);
         SpinWait.SpinUntil(() => Volatile.Read(ref _activeSubmitters) == 0);
         long last = _ring.Cursor;
-        while (_respond.Sequence.Value < last && _fault is null)
+        while (_commit.Sequence.Value < last && _fault is null)
         {
             await Task.Delay(1, cancellationToken).ConfigureAwait(false);
         }
         _decide.Halt();
         _commit.Halt();
-        _respond.Halt();
         var joinTimeout = TimeSpan.FromSeconds(30);
         _decide.Join(joinTimeout);
         _commit.Join(joinTimeout);
-        _respond.Join(joinTimeout);
         if (_fault is null && _options.SnapshotOnShutdown)
         {
             // Not needed for correctness (the journal holds every event): a failure only makes the next start replay more.
@@ -335,7 +331,7 @@ public sealed class CreditEngine : IAsyncDisposable
     /// A stage threw: a bug or an I/O failure (EIO, ENOSPC on commit). Fail-stop — refuse everything, make sure the
     /// journal commits nothing more (what the decide stage appended after the last commit may be half a decision), and
     /// release waiters with <see cref="Status.EngineUnavailable"/>. Nothing is answered as a success unless its commit
-    /// returned: the respond stage is gated on the journal stage, which advances only after a successful commit. A
+    /// returned: the journal stage answers a batch only after its commit returned. A
     /// released command may or may not be durable (its commit may have completed just before the fault); a retry with
     /// the same request id after restart gets the recorded answer. <see cref="Faulted"/> then tells the host to exit.
     /// </summary>
@@ -357,19 +353,18 @@ public sealed class CreditEngine : IAsyncDisposable
                 _logger.LogWarning("engine fault drain: submitters still publishing after the wait; their commands are released as they finish");
             _decide.Halt();
             _commit.Halt();
-            _respond.Halt();
-            bool stopped = _decide.Join(FaultDrainWait) & _commit.Join(FaultDrainWait) & _respond.Join(FaultDrainWait);
+                bool stopped = _decide.Join(FaultDrainWait) & _commit.Join(FaultDrainWait);
             if (!stopped) _logger.LogWarning("engine fault drain: a pipeline stage has not stopped (blocked in I/O?); releasing waiters anyway");
-            // Safe even while a stage is still running: the respond stage and this drain take each waiter atomically,
+            // Safe even while a stage is still running: the journal stage and this drain take each waiter atomically,
             // so every waiter is completed once, and nothing after the last successful commit is ever answered as done.
-            ReleaseUnanswered(_ring, _respond.Sequence.Value + 1, _ring.Cursor, Unavailable);
+            ReleaseUnanswered(_ring, _commit.Sequence.Value + 1, _ring.Cursor, Unavailable);
             _faulted.TrySetResult(_fault ?? exception);
         });
     }
 
     /// <summary>
     /// Completes the waiters of slots [<paramref name="from"/>, <paramref name="to"/>] with <paramref name="reply"/>,
-    /// taking each waiter atomically so a still-running respond stage never completes the same one again.
+    /// taking each waiter atomically so a still-running journal stage never completes the same one again.
     /// </summary>
     internal static void ReleaseUnanswered(RingBuffer<CommandSlot> ring, long from, long to, Reply reply)
     {
@@ -377,7 +372,8 @@ public sealed class CreditEngine : IAsyncDisposable
         {
             ref CommandSlot slot = ref ring[sequence];
             ReplyBatch? waiter = Interlocked.Exchange(ref slot.Waiter, null);
-            waiter?.Complete(slot.WaiterIndex, reply);
+            if (waiter is not null && waiter.Fill(slot.WaiterIndex, reply))
+                ThreadPool.UnsafeQueueUserWorkItem(static b => b.Release(), waiter, preferLocal: false);
         }
     }
 

@@ -6,16 +6,19 @@ namespace Engine.Core;
 
 /// <summary>
 /// A pooled, reusable completion for one submission of N commands: N reply cells and one awaitable that
-/// completes when all of them are filled — by the respond thread, or by the submitting thread for commands
+/// completes when all of them are filled — by the journal thread, or by the submitting thread for commands
 /// refused before they entered the ring. The countdown is atomic because those two threads can both
 /// finish cells of one batch; <see cref="ManualResetValueTaskSourceCore{TResult}"/> publishes the writes.
+/// Continuations run on the thread that releases the batch: the journal stage never releases one itself, it hands the
+/// batches a pass filled to <see cref="ReplyRelease"/>, which releases them on a few thread-pool work items (one hop per
+/// pass, not one per caller).
 /// </summary>
 internal sealed class ReplyBatch : IValueTaskSource<int>
 {
     private static readonly ConcurrentBag<ReplyBatch> Pool = new();
     private const int PoolCapacity = 4096;
 
-    private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = false };
     private Reply[] _replies = new Reply[1];
     private int _remaining;
     private int _count;
@@ -39,17 +42,27 @@ internal sealed class ReplyBatch : IValueTaskSource<int>
         _core.Reset();
     }
 
-    /// <summary>Called on the respond thread.</summary>
-    public void Complete(int index, in Reply reply)
+    /// <summary>
+    /// Fills one cell (the journal thread, or the fault drain). Returns true when that was the last cell: the caller then
+    /// owns the release and must call <see cref="Release"/> exactly once, on a thread where running the awaiting caller's
+    /// continuation inline is acceptable (not the journal thread).
+    /// </summary>
+    public bool Fill(int index, in Reply reply)
     {
         _replies[index] = reply;
         int remaining = Interlocked.Decrement(ref _remaining);
-        if (remaining == 0) _core.SetResult(_count);
         // Always on: an extra completion would hand a caller a batch whose replies are not all filled in.
-        else if (remaining < 0) throw new InvalidOperationException($"reply batch completed {-remaining} time(s) more than it has commands ({_count})");
+        if (remaining < 0) throw new InvalidOperationException($"reply batch completed {-remaining} time(s) more than it has commands ({_count})");
+        return remaining == 0;
     }
 
-    /// <summary>Fills cells the pipeline will never see (refused before publication) on the submitting thread.</summary>
+    /// <summary>Completes the awaitable; the awaiting caller's continuation runs inline on this thread.</summary>
+    public void Release() => _core.SetResult(_count);
+
+    /// <summary>
+    /// Fills cells the pipeline will never see (refused before publication) on the submitting thread, before it awaits —
+    /// so a release here completes synchronously and runs no continuation.
+    /// </summary>
     public void CompleteUnpublished(int fromIndex, in Reply reply)
     {
         for (int i = fromIndex; i < _count; i++) _replies[i] = reply;

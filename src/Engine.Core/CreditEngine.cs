@@ -353,7 +353,7 @@ public sealed class CreditEngine : IAsyncDisposable
                 _logger.LogWarning("engine fault drain: submitters still publishing after the wait; their commands are released as they finish");
             _decide.Halt();
             _commit.Halt();
-                bool stopped = _decide.Join(FaultDrainWait) & _commit.Join(FaultDrainWait);
+            bool stopped = _decide.Join(FaultDrainWait) & _commit.Join(FaultDrainWait);
             if (!stopped) _logger.LogWarning("engine fault drain: a pipeline stage has not stopped (blocked in I/O?); releasing waiters anyway");
             // Safe even while a stage is still running: the journal stage and this drain take each waiter atomically,
             // so every waiter is completed once, and nothing after the last successful commit is ever answered as done.

@@ -27,10 +27,11 @@ internal sealed class AuthorizationStore
 
     /// <param name="expectedAuthorizations">Capacity hint (see <see cref="KeyTable"/>).</param>
     /// <param name="authorizationsMax">Authorizations held at once at most; <see cref="HasRoom"/> turns false there.</param>
-    public AuthorizationStore(int expectedAuthorizations, int authorizationsMax)
+    /// <param name="indexResidentNow">As <see cref="KeyTable.Create"/>'s residentNow, for the id index.</param>
+    public AuthorizationStore(int expectedAuthorizations, int authorizationsMax, bool indexResidentNow = true)
     {
         int expected = Math.Min(expectedAuthorizations, authorizationsMax);
-        _slotByKey = KeyTable.Create(expected, authorizationsMax);
+        _slotByKey = KeyTable.Create(expected, authorizationsMax, indexResidentNow);
         _countMax = authorizationsMax;
         // Slot chunks for the expected count up front: each is a large object, and allocating them while deciding
         // made every Authorize allocate ~110 bytes (measured in LedgerBenchmarks) and drove full collections.
@@ -40,6 +41,20 @@ internal sealed class AuthorizationStore
     }
 
     private readonly int _countMax;
+
+    /// <summary>The id index's entry array alone, for <see cref="PagePrefault"/>.</summary>
+    internal void AddIndexPrefaultRegion(List<PagePrefault.Region> regions) => _slotByKey.AddPrefaultRegions(regions);
+
+    /// <summary>The id index and the slot chunks allocated up front, for <see cref="PagePrefault"/>.</summary>
+    internal void AddPrefaultRegions(List<PagePrefault.Region> regions)
+    {
+        _slotByKey.AddPrefaultRegions(regions);
+        // The record holds its long id's reference: touch a field that is never one.
+        AuthorizationRecord sample = default;
+        int createdSequence = PagePrefault.OffsetOf(ref sample, ref sample.CreatedSequence);
+        foreach (AuthorizationRecord[]? chunk in _chunks)
+            if (chunk is not null) regions.Add(PagePrefault.Region.Of(chunk, createdSequence));
+    }
 
     public int Count => (int)_slotByKey.Count;
     /// <summary>How often the id index doubled (see <see cref="KeyTable.Growths"/>).</summary>

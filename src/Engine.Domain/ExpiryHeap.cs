@@ -19,6 +19,9 @@ internal sealed class ExpiryHeap(AuthorizationStore store, int expected)
     }
 
     private Entry[] _items = new Entry[Math.Max(1024, expected)];
+
+    /// <summary>The entry array sized from the hint, for <see cref="PagePrefault"/>.</summary>
+    internal void AddPrefaultRegions(List<PagePrefault.Region> regions) => regions.Add(PagePrefault.Region.Of(_items));
     private int _count;
 
     public int Count => _count;

@@ -90,7 +90,8 @@ public sealed class IdempotencyTable
         public int Entries;
     }
 
-    public IdempotencyTable(LedgerOptions options, IIdempotencySpillStore? spill = null)
+    /// <param name="indexResidentNow">As <see cref="KeyTable.Create"/>'s residentNow, for the key index.</param>
+    public IdempotencyTable(LedgerOptions options, IIdempotencySpillStore? spill = null, bool indexResidentNow = true)
     {
         _options = options;
         _spill = spill;
@@ -98,8 +99,18 @@ public sealed class IdempotencyTable
         // Eviction runs after each insert, so memory briefly holds one more than its bound.
         long indexEntriesMax = _memoryEntriesMax + EvictionsPerInsertMax;
         long expected = Math.Min(options.ExpectedRequestIds, indexEntriesMax);
-        _index = KeyTable.Create(expected, indexEntriesMax);
+        _index = KeyTable.Create(expected, indexEntriesMax, indexResidentNow);
         _entries = new PositionalQueue<StoredRecord>(expected);
+    }
+
+    /// <summary>The key index's entry array alone, for <see cref="PagePrefault"/>.</summary>
+    internal void AddIndexPrefaultRegion(List<PagePrefault.Region> regions) => _index.AddPrefaultRegions(regions);
+
+    /// <summary>The key index and the record FIFO's chunks allocated up front, for <see cref="PagePrefault"/>.</summary>
+    internal void AddPrefaultRegions(List<PagePrefault.Region> regions)
+    {
+        _index.AddPrefaultRegions(regions);
+        _entries.AddPrefaultRegions(regions);
     }
 
     /// <summary>Request ids remembered, both tiers.</summary>

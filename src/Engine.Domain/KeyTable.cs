@@ -39,10 +39,10 @@ public sealed class KeyTable
     private long _mask;
     private long _growAt;
 
-    private KeyTable(long capacity, long capacityMax)
+    private KeyTable(long capacity, long capacityMax, bool residentNow)
     {
         _capacityMax = capacityMax;
-        _entries = NewEntries(capacity);
+        _entries = NewEntries(capacity, residentNow);
         _mask = capacity - 1;
         _growAt = capacity / 4 * 3;
     }
@@ -55,10 +55,11 @@ public sealed class KeyTable
     /// megabytes then misses the TLB far less often. The array is pinned (allocated on the pinned heap) so the advice
     /// stays with its memory.
     /// </summary>
-    private static Entry[] NewEntries(long capacity)
+    private static Entry[] NewEntries(long capacity, bool residentNow = true)
     {
         Entry[] entries = GC.AllocateArray<Entry>(checked((int)capacity), pinned: capacity >= HugePageEntriesMin);
         if (capacity >= HugePageEntriesMin && OperatingSystem.IsLinux()) AdviseHugePages(entries);
+        if (!residentNow) return entries;
         const int entriesPerPage = 4096 / 24;
         for (long i = 0; i < capacity; i += entriesPerPage) entries[i].ValuePlusOne = 0;
         return entries;
@@ -93,13 +94,20 @@ public sealed class KeyTable
 
     /// <param name="expected">Entries expected at once (0: start small and grow).</param>
     /// <param name="entriesMax">Entries the table must be able to hold; <see cref="HasRoom"/> turns false past it.</param>
-    public static KeyTable Create(long expected, long entriesMax)
+    /// <param name="residentNow">
+    /// False: the caller makes the first entry array resident itself (<see cref="AddPrefaultRegions"/>, the ledger's
+    /// background <see cref="PagePrefault"/>) instead of this thread writing a word per page now. Growth always does it now.
+    /// </param>
+    public static KeyTable Create(long expected, long entriesMax, bool residentNow = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(expected);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(entriesMax);
         long capacityMax = Math.Min(CapacityLimit, CapacityFor(entriesMax));
-        return new KeyTable(Math.Min(capacityMax, CapacityFor(Math.Min(expected, entriesMax))), capacityMax);
+        return new KeyTable(Math.Min(capacityMax, CapacityFor(Math.Min(expected, entriesMax))), capacityMax, residentNow);
     }
+
+    /// <summary>The entry array, for <see cref="PagePrefault"/>.</summary>
+    internal void AddPrefaultRegions(List<PagePrefault.Region> regions) => regions.Add(PagePrefault.Region.Of(_entries));
 
     /// <summary>The smallest power of two holding <paramref name="entries"/> at a load of at most 3/4.</summary>
     private static long CapacityFor(long entries)

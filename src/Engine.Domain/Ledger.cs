@@ -35,11 +35,35 @@ public sealed partial class Ledger
         // Capacity hints: an index that grows rehashes every entry at once (a pause of hundreds of
         // milliseconds at millions of entries), so a sized deployment sets them. The memory is reserved
         // lazily: pages become resident as entries arrive.
-        _accountIndex = KeyTable.Create(Options.ExpectedAccounts, KeyTable.CapacityLimit / 4 * 3);
-        _authorizations = new AuthorizationStore(Options.ExpectedAuthorizations, Options.AuthorizationsMax);
+        // The hash indexes are made resident below (in the background when the tables are large), not by KeyTable.
+        const bool indexesResidentNow = false;
+        _accountIndex = KeyTable.Create(Options.ExpectedAccounts, KeyTable.CapacityLimit / 4 * 3, indexesResidentNow);
+        _authorizations = new AuthorizationStore(Options.ExpectedAuthorizations, Options.AuthorizationsMax, indexesResidentNow);
         _expiryHeap = new ExpiryHeap(_authorizations, Math.Min(Options.ExpectedAuthorizations, Options.AuthorizationsMax));
-        _idempotency = new IdempotencyTable(Options, idempotencySpill);
+        _idempotency = new IdempotencyTable(Options, idempotencySpill, indexesResidentNow);
+        // Hash indexes first (they are probed at random from the first insert), then the tables that fill in order.
+        var regions = new List<PagePrefault.Region>();
+        _accountIndex.AddPrefaultRegions(regions);
+        _authorizations.AddPrefaultRegions(regions);
+        _expiryHeap.AddPrefaultRegions(regions);
+        _idempotency.AddPrefaultRegions(regions);
+        Prefaulting = PagePrefault.Start(regions);
+        if (Prefaulting is null)
+        {
+            // Small tables: not worth a thread, but the indexes are still made resident before the first probe.
+            var indexes = new List<PagePrefault.Region>();
+            _accountIndex.AddPrefaultRegions(indexes);
+            _authorizations.AddIndexPrefaultRegion(indexes);
+            _idempotency.AddIndexPrefaultRegion(indexes);
+            PagePrefault.PopulateNow(indexes);
+        }
     }
+
+    /// <summary>
+    /// The background pass that makes the tables sized from the <c>Expected*</c> hints resident (<see cref="PagePrefault"/>),
+    /// giving the bytes it populated; null when the tables are too small to bother or the OS is not Linux.
+    /// </summary>
+    internal Task<long>? Prefaulting { get; }
 
     public LedgerOptions Options { get; }
     /// <summary>Sequence of the last applied event (0 before the first).</summary>

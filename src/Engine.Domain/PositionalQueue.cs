@@ -32,6 +32,12 @@ internal sealed class PositionalQueue<T> where T : struct
     }
 
     /// <summary>Position of the oldest item (equal to <see cref="TailPosition"/> when empty).</summary>
+    /// <summary>The chunks allocated up front, for <see cref="PagePrefault"/>; before the queue is first used.</summary>
+    internal void AddPrefaultRegions(List<PagePrefault.Region> regions)
+    {
+        foreach (T[] spare in _spares) regions.Add(PagePrefault.Region.Of(spare));
+    }
+
     public long HeadPosition { get; private set; }
     /// <summary>Position the next enqueued item gets.</summary>
     public long TailPosition { get; private set; }
